@@ -1,0 +1,67 @@
+import type { Transaction } from 'kysely';
+import type { Database } from '../db/database.js';
+import type { Logger } from '../logging/logger.js';
+import type { Worker } from '../workers/worker.js';
+import type { RetryPolicy } from '../workers/retry.js';
+
+/**
+ * One event as consumers see it, whichever log carries it (the embedded
+ * outbox log or Kafka). Field names follow the Debezium outbox layout.
+ */
+export interface EventRecord<P = unknown> {
+  /** Event id (outbox row id, uuid). Idempotency key for consumers. */
+  id: string;
+  /** nova.<service>.<aggregate>.v1 */
+  topic: string;
+  /** Aggregate id: events with one key are delivered in order. */
+  key: string;
+  /** e.g. "user.registered" */
+  type: string;
+  payload: P;
+  /** ISO 8601 UTC, when the producing transaction wrote it. */
+  timestamp: string;
+}
+
+/** What a service writes to its outbox inside its business transaction. */
+export interface OutboxEvent<P = unknown> {
+  /** "<service>.<aggregate>", e.g. "auth.user"; the topic is nova.<aggregateType>.v1 */
+  aggregateType: string;
+  aggregateId: string;
+  type: string;
+  payload: P;
+}
+
+export interface ConsumeContext<DB> {
+  /** The consumer's own transaction: effects and the processed-event record commit together. */
+  tx: Transaction<DB>;
+  attempt: number;
+  log: Logger;
+}
+
+export interface ConsumerSpec<DB> {
+  /** Consumer group, unique per handler: "<service>.<purpose>", e.g. "auth.mailer". */
+  group: string;
+  topics: string[];
+  /** The consuming service's database (holds its checkpoints, processed events, dead letters). */
+  database: Database<DB>;
+  /** Applies the event's effects in ctx.tx. Throw to retry (transient) or dead-letter (fatal). */
+  handle(event: EventRecord, ctx: ConsumeContext<DB>): Promise<void>;
+  /** Events processed in parallel (distinct keys; per-key order is kept). Default 8. */
+  concurrency?: number;
+  retry?: Partial<RetryPolicy>;
+}
+
+export interface EventLog {
+  readonly kind: 'embedded' | 'kafka';
+  /** A consumer-group worker; start it with the lifecycle. */
+  consumer<DB>(spec: ConsumerSpec<DB>): Worker;
+  /**
+   * The relay (CDC step) for a service's outbox: Kafka publishes committed
+   * rows and prunes them after the ack; the embedded log needs none (null).
+   */
+  relay<DB>(database: Database<DB>): Worker | null;
+  close(): Promise<void>;
+}
+
+export const topicFor = (aggregateType: string): string => `nova.${aggregateType}.v1`;
+export const deadLetterTopicFor = (group: string): string => `nova.dlq.${group}`;

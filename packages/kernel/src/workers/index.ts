@@ -1,0 +1,2 @@
+export type * from './worker.js';
+export * from './retry.js';
