@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { Config, RedisRole } from './config/config.js';
 import type { DatabaseProvider } from './db/database.js';
-import type { EventLog } from './events/event-log.js';
+import type { EventLog, OutboxWriter } from './events/event-log.js';
 import type { HealthRegistry } from './health/health-registry.js';
 import type { NovaApp } from './http/app.js';
 import type { Logger } from './logging/logger.js';
@@ -19,6 +19,7 @@ export interface Kernel {
   databases: DatabaseProvider;
   stores: Record<RedisRole, KeyValueStore>;
   eventLog: EventLog;
+  outbox: OutboxWriter;
   health: HealthRegistry;
 }
 

@@ -31,6 +31,19 @@ export interface OutboxEvent<P = unknown> {
   payload: P;
 }
 
+/**
+ * Writes events to the calling service's outbox table in the caller's
+ * transaction (the schema comes from the transaction's Kysely instance).
+ * Payloads are validated against their contracts here, before commit.
+ * Call it last in the transaction: it takes the outbox's ordering lock.
+ */
+export interface OutboxWriter {
+  write<DB>(tx: Transaction<DB>, events: readonly OutboxEvent[]): Promise<void>;
+}
+
+/** Validates an event payload against its contract; throws on a violation. */
+export type EventValidator = (type: string, payload: unknown) => void;
+
 export interface ConsumeContext<DB> {
   /** The consumer's own transaction: effects and the processed-event record commit together. */
   tx: Transaction<DB>;
