@@ -46,5 +46,7 @@ export interface ServiceInstance<Api = unknown> {
 export interface ServiceModule<Api = unknown, Deps = Record<string, unknown>> {
   name: string;
   dependsOn: readonly string[];
+  /** Absolute path of the service's forward-only SQL migrations (run by `nova migrate`). */
+  migrationsDir: string;
   init(kernel: Kernel, deps: Deps): Promise<ServiceInstance<Api>>;
 }
