@@ -1,0 +1,95 @@
+import { API_PREFIX, type Config, createHttpServer, type Logger, type NovaApp, type ServiceInstance, runMigrations, type TokenVerifier, type Worker } from '@nova/kernel';
+import { createKernel, type OwnedKernel } from './kernel.js';
+import { resolveTarget } from './modules.js';
+
+export interface BootedNova {
+  app: NovaApp;
+  kernel: OwnedKernel;
+  services: Record<string, ServiceInstance>;
+  workers: Worker[];
+  /** Starts workers, then listens; resolves to the bound address. */
+  start(): Promise<string>;
+  /** Ordered stop: HTTP (drain), workers (checkpoint), kernel (pools) — within the deadline. */
+  stop(deadline?: number): Promise<void>;
+}
+
+export interface BootOptions {
+  /** Run pending migrations first (default: in the all-in-one shape only). */
+  migrate?: boolean;
+}
+
+/**
+ * Wires the modules of the configured target onto one kernel and one HTTP
+ * server. No business logic lives here: services bring routes, workers and
+ * their sync API; the first module that exposes `verifyToken` backs the edge.
+ */
+export async function bootNova(config: Config, logger: Logger, options: BootOptions = {}): Promise<BootedNova> {
+  const modules = resolveTarget(config.target);
+  const kernel = createKernel(config, logger);
+  const services: Record<string, ServiceInstance> = {};
+  let verifier: TokenVerifier | undefined;
+  try {
+    const migrate = options.migrate ?? config.target === 'all';
+    for (const module of modules) {
+      const database = await kernel.databases.open(module.name);
+      kernel.health.register({ name: `db-${module.name}`, required: true, check: () => database.ping() });
+      if (migrate) await runMigrations(database, module.migrationsDir, logger.child({ module: module.name }));
+      const deps = Object.fromEntries(module.dependsOn.map((d) => [d, services[d]?.api]));
+      services[module.name] = await module.init(kernel, deps as never);
+      const api = services[module.name]?.api as { verifyToken?: TokenVerifier } | undefined;
+      if (!verifier && typeof api?.verifyToken === 'function') verifier = api.verifyToken.bind(api);
+    }
+  } catch (error) {
+    await kernel.close().catch(() => undefined);
+    throw error;
+  }
+  const app = await createHttpServer({
+    config,
+    logger,
+    metrics: kernel.metrics,
+    health: kernel.health,
+    getTokenVerifier: () => verifier,
+    title: 'Nova API',
+    version: '1',
+  });
+  for (const instance of Object.values(services)) {
+    const routes = instance.routes;
+    if (routes?.root) await app.register(async (scope) => routes.root?.(scope as NovaApp));
+    if (routes?.api) await app.register(async (scope) => routes.api?.(scope as NovaApp), { prefix: API_PREFIX });
+  }
+  await app.ready();
+  const workers = Object.values(services).flatMap((s) => s.workers ?? []);
+  let started = false;
+
+  return {
+    app,
+    kernel,
+    services,
+    workers,
+    async start() {
+      for (const worker of workers) await worker.start();
+      started = true;
+      return app.listen({ port: config.http.port, host: config.http.host });
+    },
+    async stop(deadline = Date.now() + config.shutdownTimeoutMs) {
+      await closeApp(app, deadline, logger);
+      if (started) await Promise.allSettled(workers.map((w) => w.stop(deadline)));
+      for (const instance of Object.values(services)) await instance.close?.();
+      await kernel.close();
+    },
+  };
+}
+
+async function closeApp(app: NovaApp, deadline: number, logger: Logger): Promise<void> {
+  const timeout = Math.max(0, deadline - Date.now());
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      logger.warn('HTTP drain deadline reached; closing remaining connections');
+      app.server.closeAllConnections();
+      resolve();
+    }, timeout);
+  });
+  await Promise.race([app.close(), expired]);
+  clearTimeout(timer);
+}

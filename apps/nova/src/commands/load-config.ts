@@ -1,0 +1,16 @@
+import { type Config, ConfigError, loadConfig } from '@nova/kernel';
+import type { CommandOptions } from '../cli.js';
+
+/** Loads the configuration (a --target flag overrides NOVA_TARGET); prints every bad key and returns null. */
+export function loadConfigOrReport(options: CommandOptions): Config | null {
+  const env = options.target ? { ...process.env, NOVA_TARGET: options.target } : process.env;
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`nova: ${error.message}\n`);
+      return null;
+    }
+    throw error;
+  }
+}

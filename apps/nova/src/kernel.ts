@@ -1,0 +1,49 @@
+import { assertEventPayload } from '@nova/contracts';
+import {
+  type Config,
+  createDatabaseProvider,
+  createEventLog,
+  createHealthRegistry,
+  createMetricsRegistry,
+  createOutboxWriter,
+  createStores,
+  type Kernel,
+  type Logger,
+} from '@nova/kernel';
+
+export interface OwnedKernel extends Kernel {
+  /** Closes what the kernel opened: event log, stores, pools — in that order. */
+  close(): Promise<void>;
+}
+
+/** Builds the shared infrastructure of one process from its configuration. */
+export function createKernel(config: Config, logger: Logger): OwnedKernel {
+  const metrics = createMetricsRegistry();
+  const health = createHealthRegistry();
+  const databases = createDatabaseProvider({ config, logger: logger.child({ component: 'db' }) });
+  const stores = createStores(config, logger.child({ component: 'stores' }));
+  for (const check of stores.healthChecks) health.register(check);
+  const validate = assertEventPayload;
+  const eventLog = createEventLog({
+    config,
+    provider: databases,
+    logger: logger.child({ component: 'events' }),
+    metrics,
+    validate,
+  });
+  return {
+    config,
+    logger,
+    metrics,
+    databases,
+    stores: stores.stores,
+    eventLog,
+    outbox: createOutboxWriter(validate),
+    health,
+    async close() {
+      await eventLog.close();
+      await stores.close();
+      await databases.close();
+    },
+  };
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+// The single entry point: `nova start|migrate|seed`. Wires commands, nothing else.
+import { parseCommandLine, USAGE } from './cli.js';
+import { runMigrate } from './commands/migrate.js';
+import { runSeed } from './commands/seed.js';
+import { runStart } from './commands/start.js';
+
+const commands = { start: runStart, migrate: runMigrate, seed: runSeed } as const;
+
+const parsed = parseCommandLine(process.argv.slice(2));
+if ('error' in parsed) {
+  process.stderr.write(`${parsed.error}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (parsed.command === 'help') {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+process.exitCode = await commands[parsed.command](parsed.options);

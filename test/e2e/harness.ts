@@ -1,0 +1,157 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface RunningNova {
+  url: string;
+  port: number;
+  dataDir: string;
+  mailDir: string;
+  /** Everything the process printed so far (JSON log lines). */
+  output(): string;
+  /** SIGTERM (as an orchestrator would), wait for exit; resolves to the exit code. */
+  stop(): Promise<number | null>;
+  /** stop() then start again on the same port and data dir. */
+  restart(): Promise<void>;
+  /** Deletes the data dir (after stop). */
+  cleanup(): void;
+}
+
+export interface StartOptions {
+  env?: Record<string, string>;
+  dataDir?: string;
+  /** Default `npm start` — exactly what a user runs. */
+  command?: string[];
+  readyTimeoutMs?: number;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts Nova the way a user does (`npm start`) on a free port and a fresh data dir. */
+export async function startNova(options: StartOptions = {}): Promise<RunningNova> {
+  const port = Number(options.env?.PORT ?? (await freePort()));
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'nova-e2e-'));
+  const url = `http://127.0.0.1:${port}`;
+  const command = options.command ?? ['npm', 'start', '--silent'];
+  let child: ChildProcess | undefined;
+  let output = '';
+
+  const launch = async () => {
+    const [bin, ...args] = command;
+    child = spawn(bin as string, args, {
+      cwd: REPO_ROOT,
+      // Its own process group, so stop() signals npm and node together like a terminal would.
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        NOVA_ENV: 'development',
+        LOG_LEVEL: 'info',
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        NOVA_DATA_DIR: dataDir,
+        NOVA_PUBLIC_URL: url,
+        ...options.env,
+      },
+    });
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    await waitUntilReady(url, options.readyTimeoutMs ?? 90_000, () => child?.exitCode ?? null, () => output);
+  };
+
+  const stop = async (): Promise<number | null> => {
+    const running = child;
+    if (!running || running.exitCode !== null || running.pid === undefined) return running?.exitCode ?? null;
+    const exited = new Promise<number | null>((resolve) => running.once('exit', (code) => resolve(code)));
+    process.kill(-running.pid, 'SIGTERM');
+    const timer = setTimeout(() => {
+      if (running.pid !== undefined && running.exitCode === null) process.kill(-running.pid, 'SIGKILL');
+    }, 40_000);
+    const code = await exited;
+    clearTimeout(timer);
+    return code;
+  };
+
+  await launch();
+  return {
+    url,
+    port,
+    dataDir,
+    mailDir: path.join(dataDir, 'mail'),
+    output: () => output,
+    stop,
+    async restart() {
+      await stop();
+      await launch();
+    },
+    cleanup() {
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function waitUntilReady(
+  url: string,
+  timeoutMs: number,
+  exitCode: () => number | null,
+  output: () => string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exitCode() !== null) throw new Error(`nova exited with ${exitCode()} before it was ready:\n${output()}`);
+    try {
+      const response = await fetch(`${url}/health/ready`);
+      if (response.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`nova was not ready within ${timeoutMs} ms:\n${output()}`);
+}
+
+/** The .eml files written so far, oldest first. */
+export function readMails(mailDir: string): string[] {
+  let files: string[];
+  try {
+    files = readdirSync(mailDir).filter((f) => f.endsWith('.eml'));
+  } catch {
+    return [];
+  }
+  return files.sort().map((f) => readFileSync(path.join(mailDir, f), 'utf8'));
+}
+
+/** Waits for a mail to `to` whose text contains `marker`; returns the `token=` value of its link. */
+export async function waitForMailToken(mailDir: string, to: string, marker: string, timeoutMs = 15_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const mail of readMails(mailDir).reverse()) {
+      const unfolded = mail.replace(/=\r?\n/g, '').replace(/=3D/g, '=');
+      if (!unfolded.toLowerCase().includes(`to: ${to.toLowerCase()}`) || !unfolded.includes(marker)) continue;
+      const match = /token=([A-Za-z0-9_-]+)/.exec(unfolded);
+      if (match?.[1]) return match[1];
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no mail to ${to} containing "${marker}" within ${timeoutMs} ms`);
+}
