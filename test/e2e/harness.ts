@@ -70,12 +70,13 @@ export async function startNova(options: StartOptions = {}): Promise<RunningNova
         ...options.env,
       },
     });
-    child.stdout?.on('data', (chunk: Buffer) => {
+    // Keep the tail only: a benchmark run logs millions of lines.
+    const append = (chunk: Buffer) => {
       output += chunk.toString();
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
+      if (output.length > 2_000_000) output = output.slice(-1_000_000);
+    };
+    child.stdout?.on('data', append);
+    child.stderr?.on('data', append);
     await waitUntilReady(url, options.readyTimeoutMs ?? 90_000, () => child?.exitCode ?? null, () => output);
   };
 

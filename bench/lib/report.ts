@@ -1,0 +1,52 @@
+import os from 'node:os';
+
+export interface Series {
+  name: string;
+  /** One value per round. */
+  rps: number[];
+  p99Ms: number[];
+  p50Ms: number[];
+}
+
+export interface BenchReport {
+  scenario: string;
+  startedAt: string;
+  machine: { cpus: number; model: string; node: string };
+  method: string;
+  series: Series[];
+  /** Named ratios (target median / baseline median) and other figures. */
+  figures: Record<string, number | string>;
+}
+
+export const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
+export function machine(): BenchReport['machine'] {
+  return { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', node: process.version };
+}
+
+export function renderMarkdown(report: BenchReport): string {
+  const lines = [
+    `# Benchmark: ${report.scenario} (${report.startedAt})`,
+    '',
+    `Machine: ${report.machine.cpus} × ${report.machine.model}, Node ${report.machine.node}.`,
+    '',
+    report.method,
+    '',
+    '| series | median rps | median p50 ms | median p99 ms | rounds (rps) |',
+    '|---|---|---|---|---|',
+    ...report.series.map(
+      (s) =>
+        `| ${s.name} | ${median(s.rps).toFixed(0)} | ${median(s.p50Ms).toFixed(2)} | ${median(s.p99Ms).toFixed(2)} | ${s.rps.map((r) => r.toFixed(0)).join(', ')} |`,
+    ),
+    '',
+    '| figure | value |',
+    '|---|---|',
+    ...Object.entries(report.figures).map(([k, v]) => `| ${k} | ${typeof v === 'number' ? v.toFixed(3) : v} |`),
+    '',
+  ];
+  return lines.join('\n');
+}

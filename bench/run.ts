@@ -1,0 +1,28 @@
+// `npm run bench -- <scenario>`: runs one scenario and writes its report to bench/results/.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchReport } from './lib/report.js';
+import { renderMarkdown } from './lib/report.js';
+
+const scenarios: Record<string, () => Promise<BenchReport>> = {
+  auth: async () => (await import('./scenarios/auth.js')).runAuthBench(),
+  social: async () => (await import('./scenarios/social.js')).runSocialBench(),
+  events: async () => (await import('./scenarios/events.js')).runEventsBench(),
+};
+
+const name = process.argv[2];
+const run = name ? scenarios[name] : undefined;
+if (!run) {
+  process.stderr.write(`usage: npm run bench -- <${Object.keys(scenarios).join('|')}>\n`);
+  process.exit(2);
+}
+const report = await run();
+const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
+mkdirSync(dir, { recursive: true });
+const stamp = report.startedAt.replace(/[:.]/g, '-');
+writeFileSync(path.join(dir, `${name}-${stamp}.json`), `${JSON.stringify(report, null, 2)}\n`);
+const markdown = renderMarkdown(report);
+writeFileSync(path.join(dir, `${name}-latest.md`), markdown);
+process.stdout.write(markdown);
+process.exit(0);
