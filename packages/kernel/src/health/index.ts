@@ -1,1 +1,2 @@
 export type * from './health-registry.js';
+export * from './registry.js';

@@ -20,6 +20,12 @@ export interface KeyValueStore {
    * hit; returns the count and the window's remaining ms.
    */
   increment(key: string, ttlMs: number): Promise<{ count: number; ttlMs: number }>;
+  /**
+   * Reads a fixed-window counter without incrementing it: count 0 and ttlMs 0
+   * when absent. Optional so other implementations stay valid; the kernel's
+   * memory and Redis stores implement it (the rate limiter's peek uses it).
+   */
+  counter?(key: string): Promise<{ count: number; ttlMs: number }>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

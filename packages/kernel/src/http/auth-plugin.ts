@@ -1,0 +1,51 @@
+import type { FastifyRequest } from 'fastify';
+import { NovaError, UnauthenticatedError, UnavailableError } from '../errors/errors.js';
+import type { Principal, TokenVerifier } from '../principal.js';
+import type { NovaApp } from './app.js';
+
+const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
+
+/**
+ * Authentication happens once, here: every route is "required" unless it
+ * opts out with `config.auth`. Handlers read `request.principal`.
+ */
+export function registerAuth(app: NovaApp, getTokenVerifier: () => TokenVerifier | undefined): void {
+  app.decorateRequest('principal', undefined);
+  app.addHook('onRequest', async (request) => {
+    if (request.is404) return; // unknown routes answer 404, never 401
+    const auth = request.routeOptions.config.auth ?? 'required';
+    if (auth === 'public') return;
+    const header = request.headers.authorization;
+    if (header === undefined) {
+      if (auth === 'optional') return;
+      throw new UnauthenticatedError('unauthenticated', 'Authentication is required.');
+    }
+    const match = BEARER.exec(header);
+    if (!match)
+      throw new UnauthenticatedError('invalid_token', 'The Authorization header must be "Bearer <token>".');
+    const verify = getTokenVerifier();
+    if (!verify) throw new UnavailableError('unavailable', 'Authentication is not available yet.');
+    request.principal = await verifyToken(verify, match[1]!);
+  });
+}
+
+async function verifyToken(verify: TokenVerifier, token: string): Promise<Principal> {
+  try {
+    return await verify(token);
+  } catch (error) {
+    // The verifier's own 401 codes (e.g. token_revoked) are kept; a plain
+    // "unauthenticated" or any non-Nova failure of the token itself is invalid_token.
+    if (error instanceof UnauthenticatedError) {
+      if (error.code !== 'unauthenticated') throw error;
+      throw new UnauthenticatedError('invalid_token', 'The access token is invalid or expired.');
+    }
+    if (error instanceof NovaError) throw error;
+    throw new UnauthenticatedError('invalid_token', 'The access token is invalid or expired.');
+  }
+}
+
+/** The caller of an authenticated route; throws 401 when there is none. */
+export function requirePrincipal(request: FastifyRequest): Principal {
+  if (!request.principal) throw new UnauthenticatedError();
+  return request.principal;
+}

@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { LogController } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { Config } from '../config/config.js';
+import type { HealthRegistry } from '../health/health-registry.js';
+import type { Logger } from '../logging/logger.js';
+import { histogram } from '../metrics/metrics.js';
+import type { TokenVerifier } from '../principal.js';
+import type { NovaApp } from './app.js';
+import { registerAuth } from './auth-plugin.js';
+import { installErrorHandling } from './error-handler.js';
+import { registerOpsRoutes } from './ops-routes.js';
+import { ProblemSchema } from './schemas.js';
+
+export interface HttpServerOptions {
+  config: Config;
+  logger: Logger;
+  metrics: Registry;
+  health: HealthRegistry;
+  /** Read per request: the auth service may come up after the server is built. */
+  getTokenVerifier: () => TokenVerifier | undefined;
+  title?: string;
+  version?: string;
+}
+
+export const DOCS_PREFIX = '/docs';
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+// Probes and scrapes would drown the request log.
+const QUIET_PATHS = new Set(['/health/live', '/health/ready', '/metrics']);
+
+function requestId(req: IncomingMessage): string {
+  const incoming = req.headers['x-request-id'];
+  return typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+/**
+ * Builds the HTTP server with errors, auth, OpenAPI, health and metrics in
+ * place. Callers register service plugins (`app.register(p, { prefix: API_PREFIX })`)
+ * and then call `app.ready()` / `app.listen()`.
+ */
+export async function createHttpServer(options: HttpServerOptions): Promise<NovaApp> {
+  const { config } = options;
+  const app = Fastify({
+    loggerInstance: options.logger,
+    bodyLimit: config.http.bodyLimit,
+    genReqId: requestId,
+    requestIdHeader: false,
+    logController: new LogController({ disableRequestLogging: (req) => QUIET_PATHS.has(req.url) }),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { allErrors: true, removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as NovaApp;
+
+  app.addSchema(ProblemSchema);
+
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith(DOCS_PREFIX)) route.config = { ...route.config, auth: 'public' };
+    const auth = route.config?.auth ?? 'required';
+    if (auth === 'public') return;
+    // An empty requirement object makes the token optional in OpenAPI terms.
+    const security = auth === 'optional' ? [{ bearerAuth: [] }, {}] : [{ bearerAuth: [] }];
+    route.schema = { ...route.schema, security } as typeof route.schema;
+  });
+
+  const duration = histogram(options.metrics, {
+    name: 'nova_http_request_duration_seconds',
+    help: 'HTTP request duration by method, route pattern and status',
+    labelNames: ['method', 'route', 'status_code'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    done();
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.is404 ? 'unmatched' : (request.routeOptions.url ?? 'unmatched');
+    duration.observe(
+      { method: request.method, route, status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    done();
+  });
+
+  installErrorHandling(app);
+  registerAuth(app, options.getTokenVerifier);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: options.title ?? 'Nova API', version: options.version ?? '1.0.0' },
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+    },
+    refResolver: {
+      // Shared schemas keep their $id as their component name (e.g. "Problem").
+      buildLocalReference: (json, _baseUri, _fragment, i) =>
+        typeof json.$id === 'string' ? json.$id : `def-${i}`,
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: DOCS_PREFIX });
+
+  app.get('/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, () => app.swagger());
+  registerOpsRoutes(app, { health: options.health, metrics: options.metrics });
+  return app;
+}

@@ -1,0 +1,108 @@
+import { Redis } from 'ioredis';
+import type { Config, RedisRole } from '../config/config.js';
+import type { HealthCheck } from '../health/health-registry.js';
+import type { Logger } from '../logging/logger.js';
+import type { KeyValueStore } from './key-value-store.js';
+import { createMemoryStore } from './memory-store.js';
+import { createRedisStore } from './redis-store.js';
+
+export const REDIS_ROLES: readonly RedisRole[] = ['security', 'cache', 'realtime'];
+
+export interface Stores {
+  stores: Record<RedisRole, KeyValueStore>;
+  /** One required check per Redis-backed role, named `redis-<role>`. */
+  healthChecks: HealthCheck[];
+  /** Redis connections by URL, for roles that need more than key-value (e.g. pub/sub). */
+  connections: ReadonlyMap<string, Redis>;
+  close(): Promise<void>;
+}
+
+const QUIT_TIMEOUT_MS = 2000;
+
+/** The URL with its password hidden, for logs. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable url)';
+  }
+}
+
+function connect(url: string, logger: Logger): Redis {
+  const log = logger.child({ redis: redactUrl(url) });
+  const redis = new Redis(url, {
+    // Fail commands fast while disconnected instead of queueing them forever:
+    // a request should get a 503, not hang.
+    maxRetriesPerRequest: 2,
+    connectTimeout: 5000,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 5000),
+  });
+  let failing = false;
+  redis.on('error', (error: Error & { code?: string }) => {
+    // ioredis repeats the error on every reconnect attempt; log the transition only.
+    if (failing) return;
+    failing = true;
+    log.error({ err: error, code: error.code }, 'redis connection failed; retrying');
+  });
+  redis.on('ready', () => {
+    if (failing) log.info('redis connection restored');
+    failing = false;
+  });
+  return redis;
+}
+
+/**
+ * One store per role: a memory store for roles without a URL, otherwise a
+ * Redis store under `${keyPrefix}${role}:`, sharing one connection per URL.
+ */
+export function createStores(config: Config, logger: Logger): Stores {
+  const connections = new Map<string, Redis>();
+  const memoryStores: KeyValueStore[] = [];
+  const healthChecks: HealthCheck[] = [];
+  const stores = {} as Record<RedisRole, KeyValueStore>;
+  for (const role of REDIS_ROLES) {
+    const url = config.redis.urls[role];
+    if (!url) {
+      const store = createMemoryStore();
+      memoryStores.push(store);
+      stores[role] = store;
+      continue;
+    }
+    let redis = connections.get(url);
+    if (!redis) {
+      redis = connect(url, logger);
+      connections.set(url, redis);
+    }
+    const store = createRedisStore(redis, `${config.redis.keyPrefix}${role}:`);
+    stores[role] = store;
+    healthChecks.push({ name: `redis-${role}`, required: true, check: () => store.ping() });
+  }
+  return {
+    stores,
+    healthChecks,
+    connections,
+    async close() {
+      await Promise.all(memoryStores.map((s) => s.close()));
+      await Promise.all(
+        [...connections.values()].map(async (redis) => {
+          let timer: NodeJS.Timeout | undefined;
+          try {
+            await Promise.race([
+              redis.quit(),
+              new Promise((_, reject) => {
+                timer = setTimeout(() => reject(new Error('quit timed out')), QUIT_TIMEOUT_MS);
+              }),
+            ]);
+          } catch {
+            // Unreachable server or slow quit: drop the socket rather than hang shutdown.
+            redis.disconnect();
+          } finally {
+            clearTimeout(timer);
+          }
+        }),
+      );
+    },
+  };
+}

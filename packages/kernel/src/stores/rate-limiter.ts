@@ -1,0 +1,38 @@
+import type { KeyValueStore, RateLimitDecision } from './key-value-store.js';
+
+export interface RateLimiter {
+  /** Counts one hit; allowed while the window's count stays within the limit. */
+  hit(key: string, limit: number, windowSeconds: number): Promise<RateLimitDecision>;
+  /** The decision the next request would get, without counting it. */
+  peek(key: string, limit: number): Promise<RateLimitDecision>;
+  reset(key: string): Promise<void>;
+}
+
+const KEY_PREFIX = 'rl:';
+
+/** Fixed-window rate limiting over a KeyValueStore (memory or Redis). */
+export function createRateLimiter(store: KeyValueStore): RateLimiter {
+  const decide = (count: number, _limit: number, ttlMs: number, allowed: boolean): RateLimitDecision => ({
+    allowed,
+    count,
+    retryAfterSeconds: ttlMs > 0 ? Math.ceil(ttlMs / 1000) : 0,
+  });
+  return {
+    async hit(key, limit, windowSeconds) {
+      const { count, ttlMs } = await store.increment(KEY_PREFIX + key, windowSeconds * 1000);
+      return decide(count, limit, ttlMs, count <= limit);
+    },
+    async peek(key, limit) {
+      if (store.counter) {
+        const { count, ttlMs } = await store.counter(KEY_PREFIX + key);
+        return decide(count, limit, ttlMs, count < limit);
+      }
+      const value = await store.get(KEY_PREFIX + key);
+      const count = value === null ? 0 : Number.parseInt(value, 10) || 0;
+      return decide(count, limit, 0, count < limit);
+    },
+    async reset(key) {
+      await store.del(KEY_PREFIX + key);
+    },
+  };
+}
