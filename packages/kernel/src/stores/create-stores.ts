@@ -53,6 +53,25 @@ function connect(url: string, logger: Logger): Redis {
   return redis;
 }
 
+/** QUIT, then wait until the socket is really gone; an unreachable server is dropped. */
+async function closeConnection(redis: Redis): Promise<void> {
+  if (redis.status === 'end') return;
+  const ended = new Promise<void>((resolve) => redis.once('end', () => resolve()));
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), QUIT_TIMEOUT_MS);
+  });
+  try {
+    const outcome = await Promise.race([redis.quit().then(() => ended), timeout]);
+    if (outcome === 'timeout') redis.disconnect();
+  } catch {
+    // Not connected (or the connection broke mid-quit): just drop the socket.
+    redis.disconnect();
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * One store per role: a memory store for roles without a URL, otherwise a
  * Redis store under `${keyPrefix}${role}:`, sharing one connection per URL.
@@ -85,24 +104,7 @@ export function createStores(config: Config, logger: Logger): Stores {
     connections,
     async close() {
       await Promise.all(memoryStores.map((s) => s.close()));
-      await Promise.all(
-        [...connections.values()].map(async (redis) => {
-          let timer: NodeJS.Timeout | undefined;
-          try {
-            await Promise.race([
-              redis.quit(),
-              new Promise((_, reject) => {
-                timer = setTimeout(() => reject(new Error('quit timed out')), QUIT_TIMEOUT_MS);
-              }),
-            ]);
-          } catch {
-            // Unreachable server or slow quit: drop the socket rather than hang shutdown.
-            redis.disconnect();
-          } finally {
-            clearTimeout(timer);
-          }
-        }),
-      );
+      await Promise.all([...connections.values()].map(closeConnection));
     },
   };
 }
