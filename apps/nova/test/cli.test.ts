@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { parseCommandLine } from '../src/cli.js';
+import { resolveTarget, TargetError } from '../src/modules.js';
+
+describe('command line', () => {
+  it('parses start with a target', () => {
+    expect(parseCommandLine(['start', '--target=auth'])).toEqual({ command: 'start', options: { target: 'auth' } });
+  });
+  it('parses seed sizes as integers and refuses non-integers', () => {
+    expect(parseCommandLine(['seed', '--users=10', '--follows=20', '--seed=7'])).toEqual({
+      command: 'seed',
+      options: { users: 10, follows: 20, seed: 7 },
+    });
+    expect(parseCommandLine(['seed', '--users=ten'])).toEqual({ error: '--users must be a non-negative integer' });
+  });
+  it('refuses unknown commands and flags', () => {
+    expect(parseCommandLine(['launch'])).toHaveProperty('error');
+    expect(parseCommandLine(['start', '--turbo'])).toHaveProperty('error');
+    expect(parseCommandLine(['start', 'extra'])).toHaveProperty('error');
+  });
+  it('defaults to help', () => {
+    expect(parseCommandLine([])).toEqual({ command: 'help', options: {} });
+  });
+});
+
+describe('module registry', () => {
+  it('resolves the all group to every service, dependencies first', () => {
+    expect(resolveTarget('all').map((m) => m.name)).toEqual(['auth', 'social']);
+  });
+  it('resolves a comma-separated list without duplicates', () => {
+    expect(resolveTarget('social, auth ,social').map((m) => m.name)).toEqual(['social', 'auth']);
+  });
+  it('refuses unknown or empty targets', () => {
+    expect(() => resolveTarget('feed')).toThrow(TargetError);
+    expect(() => resolveTarget('gatewayz')).toThrow(/unknown target "gatewayz"/);
+    expect(() => resolveTarget(' , ')).toThrow(TargetError);
+  });
+});
