@@ -1,4 +1,5 @@
 import { API_PREFIX, type Config, createHttpServer, type Logger, type NovaApp, type ServiceInstance, runMigrations, type TokenVerifier, type Worker } from '@nova/kernel';
+import { createRemoteTokenVerifier } from '@nova/gateway';
 import { createKernel, type OwnedKernel } from './kernel.js';
 import { resolveTarget } from './modules.js';
 
@@ -38,6 +39,10 @@ export async function bootNova(config: Config, logger: Logger, options: BootOpti
       services[module.name] = await module.init(kernel, deps as never);
       const api = services[module.name]?.api as { verifyToken?: TokenVerifier } | undefined;
       if (!verifier && typeof api?.verifyToken === 'function') verifier = api.verifyToken.bind(api);
+    }
+    // Auth in another process: verify its tokens locally with its published keys.
+    if (!verifier && config.serviceUrls.auth) {
+      verifier = createRemoteTokenVerifier({ authUrl: config.serviceUrls.auth, securityStore: kernel.stores.security });
     }
   } catch (error) {
     await kernel.close().catch(() => undefined);

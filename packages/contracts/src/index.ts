@@ -1,6 +1,7 @@
 export * from './events/auth-events.js';
 export * from './events/social-events.js';
 export * from './events/registry.js';
+export * from './revocation.js';
 export type * from './apis/auth-api.js';
 export type * from './apis/social-api.js';
 

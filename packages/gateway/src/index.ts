@@ -1,0 +1,1 @@
+export * from './remote-token-verifier.js';
