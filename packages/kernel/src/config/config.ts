@@ -18,7 +18,11 @@ export interface Config {
   serviceUrls: Partial<Record<ServiceName, string>>;
   database: { urls: Partial<Record<ServiceName, string>>; defaultUrl?: string; poolSize: number };
   redis: { urls: Partial<Record<RedisRole, string>>; keyPrefix: string };
-  kafka?: { brokers: string[]; clientId: string };
+  /**
+   * Set when KAFKA_BROKERS is. `outboxRelay: 'external'` means a CDC tool
+   * (Debezium) publishes the outbox and Nova only prunes it after retention.
+   */
+  kafka?: { brokers: string[]; clientId: string; outboxRelay: 'builtin' | 'external' };
   mail: { smtpUrl?: string; from: string };
   auth: {
     signingKeys?: string;
@@ -103,7 +107,8 @@ function derive(env: Env): Config {
   for (const s of SERVICE_NAMES) {
     const url = serviceUrl(env, s);
     if (url) serviceUrls[s] = url;
-    const dbUrl = (env[`${s.toUpperCase()}_DATABASE_URL` as keyof Env] as string | undefined) ?? env.DATABASE_URL;
+    const dbUrl =
+      (env[`${s.toUpperCase()}_DATABASE_URL` as keyof Env] as string | undefined) ?? env.DATABASE_URL;
     if (dbUrl) dbUrls[s] = dbUrl;
   }
   const redisUrls: Config['redis']['urls'] = {};
@@ -127,7 +132,13 @@ function derive(env: Env): Config {
     database: { urls: dbUrls, defaultUrl: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE },
     redis: { urls: redisUrls, keyPrefix: env.REDIS_KEY_PREFIX },
     kafka: env.KAFKA_BROKERS
-      ? { brokers: env.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean), clientId: env.KAFKA_CLIENT_ID }
+      ? {
+          brokers: env.KAFKA_BROKERS.split(',')
+            .map((b) => b.trim())
+            .filter(Boolean),
+          clientId: env.KAFKA_CLIENT_ID,
+          outboxRelay: env.NOVA_OUTBOX_RELAY,
+        }
       : undefined,
     mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM },
     auth: {

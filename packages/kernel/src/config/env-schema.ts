@@ -41,17 +41,30 @@ export const EnvSchema = Type.Object({
   REDIS_REALTIME_URL: Url('Redis for pub/sub and presence'),
   REDIS_KEY_PREFIX: Type.String({ default: 'nova:', description: 'prefix of every Redis key' }),
 
-  KAFKA_BROKERS: Type.Optional(Type.String({ minLength: 1, description: 'comma-separated bootstrap servers' })),
+  KAFKA_BROKERS: Type.Optional(
+    Type.String({ minLength: 1, description: 'comma-separated bootstrap servers' }),
+  ),
   KAFKA_CLIENT_ID: Type.String({ default: 'nova', minLength: 1 }),
+  NOVA_OUTBOX_RELAY: Type.Union([Type.Literal('builtin'), Type.Literal('external')], {
+    default: 'builtin',
+    description:
+      'with Kafka: builtin publishes the outbox; external leaves it to Debezium (rows pruned after retention)',
+  }),
 
   SMTP_URL: Url('outgoing mail (unset: .eml files under NOVA_DATA_DIR/mail)'),
   MAIL_FROM: Type.String({ default: 'Nova <no-reply@nova.local>', minLength: 3 }),
 
   AUTH_SIGNING_KEYS: Type.Optional(
-    Type.String({ minLength: 2, description: 'JSON array of Ed25519 private JWKs (first signs); required in production' }),
+    Type.String({
+      minLength: 2,
+      description: 'JSON array of Ed25519 private JWKs (first signs); required in production',
+    }),
   ),
   AUTH_ENCRYPTION_KEY: Type.Optional(
-    Type.String({ minLength: 44, description: 'base64 32-byte key for secrets at rest; required in production' }),
+    Type.String({
+      minLength: 44,
+      description: 'base64 32-byte key for secrets at rest; required in production',
+    }),
   ),
   ACCESS_TOKEN_TTL_SECONDS: Int(60, 86_400, 900, 'access token lifetime'),
   REFRESH_TOKEN_TTL_SECONDS: Int(3600, 31_536_000, 2_592_000, 'refresh token family lifetime'),
