@@ -1,1 +1,2 @@
-export {};
+export * from './close-http-server.js';
+export * from './lifecycle.js';
