@@ -1,0 +1,84 @@
+import type { Profile, UserRegisteredEvent } from '@nova/contracts';
+import { NotFoundError } from '@nova/kernel';
+import type { Transaction } from 'kysely';
+import type { SocialContext } from '../context.js';
+import { applyProfilePatch, approvesPendingRequests, type ProfilePatch } from '../domain/profile-rules.js';
+import { followRepository } from '../store/follow-repository.js';
+import { followRequestRepository } from '../store/follow-request-repository.js';
+import { type ProfileRow, toProfile } from '../store/profile-mapper.js';
+import { edgeDeltas, profileRepository } from '../store/profile-repository.js';
+import type { SocialTables } from '../store/tables.js';
+import { inTransaction } from '../store/transaction.js';
+import { purgeUser } from '../store/user-purge.js';
+import { socialEvent } from './events.js';
+
+export const profileNotFound = (): NotFoundError =>
+  new NotFoundError(
+    'profile_not_found',
+    'Your profile does not exist (yet): it is created shortly after sign-up.',
+  );
+
+const editable = (row: ProfileRow) => ({
+  displayName: row.display_name,
+  bio: row.bio,
+  avatarMediaId: row.avatar_media_id,
+  isPrivate: row.is_private,
+});
+
+export function createProfileCommands(ctx: SocialContext) {
+  const { database, outbox } = ctx;
+  return {
+    /**
+     * Applies PATCH /users/me. Turning an account public approves every
+     * pending request in the same transaction (follow.created for each).
+     */
+    async update(userId: string, patch: ProfilePatch): Promise<Profile> {
+      return inTransaction(database, async (tx) => {
+        // Lock the requesters with the owner (id order) when requests may be approved.
+        const requesters =
+          patch.isPrivate === false ? await followRequestRepository.pendingRequesterIds(tx, userId) : [];
+        await profileRepository.lock(tx, [userId, ...requesters]);
+        const current = await profileRepository.findById(tx, userId);
+        if (!current) throw profileNotFound();
+        const before = editable(current);
+        const after = applyProfilePatch(before, patch);
+        const events = [];
+        if (approvesPendingRequests(before, after)) {
+          const approved = await followRequestRepository.removeAllTo(tx, userId);
+          const created = await followRepository.insert(
+            tx,
+            approved.map((followerId) => ({ followerId, followeeId: userId })),
+          );
+          await profileRepository.adjustCounts(tx, edgeDeltas(created, 1));
+          events.push(...created.map((edge) => socialEvent.follow('follow.created', edge)));
+        }
+        const row = await profileRepository.update(tx, userId, after);
+        const changed = (Object.keys(after) as (keyof typeof after)[]).some((k) => after[k] !== before[k]);
+        if (changed) {
+          events.push(socialEvent.profileUpdated({ userId, username: row.username, ...after }));
+        }
+        if (events.length > 0) await outbox.write(tx, events);
+        return toProfile(row);
+      });
+    },
+  };
+}
+
+/** Creates the profile of a newly registered user (idempotent), inside the consumer's transaction. */
+export async function createProfileFromRegistration(
+  tx: Transaction<SocialTables>,
+  event: UserRegisteredEvent,
+): Promise<boolean> {
+  return profileRepository.createIfAbsent(tx, {
+    id: event.userId,
+    username: event.username,
+    createdAt: event.createdAt,
+  });
+}
+
+/** Removes every trace of a deleted user (idempotent), inside the consumer's transaction. */
+export async function purgeDeletedUser(tx: Transaction<SocialTables>, userId: string): Promise<boolean> {
+  return purgeUser(tx, userId);
+}
+
+export type ProfileCommands = ReturnType<typeof createProfileCommands>;

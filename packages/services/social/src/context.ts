@@ -1,0 +1,22 @@
+import type { Database, EventLog, Kernel, Logger, OutboxWriter } from '@nova/kernel';
+import type { SocialTables } from './store/tables.js';
+
+/** Exactly what the social service needs from the process, nothing more. */
+export interface SocialContext {
+  database: Database<SocialTables>;
+  outbox: OutboxWriter;
+  eventLog: EventLog;
+  logger: Logger;
+}
+
+export async function createSocialContext(
+  kernel: Kernel,
+  overrides: Partial<SocialContext> = {},
+): Promise<SocialContext> {
+  return {
+    database: overrides.database ?? (await kernel.databases.open<SocialTables>('social')),
+    outbox: overrides.outbox ?? kernel.outbox,
+    eventLog: overrides.eventLog ?? kernel.eventLog,
+    logger: overrides.logger ?? kernel.logger.child({ service: 'social' }),
+  };
+}

@@ -1,0 +1,53 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { SocialApi } from '@nova/contracts';
+import type { ServiceModule } from '@nova/kernel';
+import { registerSocialRoutes } from './api/routes.js';
+import type { SocialHandlers } from './api/social-handlers.js';
+import { createBlockCommands } from './commands/block-commands.js';
+import { createFollowCommands } from './commands/follow-commands.js';
+import { createProfileCommands } from './commands/profile-commands.js';
+import { createSocialContext, type SocialContext } from './context.js';
+import { createGraphQueries } from './queries/graph-queries.js';
+import { createUserEventsConsumer } from './workers/user-events-consumer.js';
+
+export const SOCIAL_MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
+
+export function createSocialHandlers(ctx: SocialContext): SocialHandlers {
+  return {
+    profiles: createProfileCommands(ctx),
+    follows: createFollowCommands(ctx),
+    blocks: createBlockCommands(ctx),
+    queries: createGraphQueries(ctx),
+  };
+}
+
+export const socialModule: ServiceModule<SocialApi> = {
+  name: 'social',
+  dependsOn: [],
+  migrationsDir: path.resolve(SOCIAL_MIGRATIONS_DIR),
+  async init(kernel) {
+    const ctx = await createSocialContext(kernel);
+    const social = createSocialHandlers(ctx);
+    const { queries } = social;
+    return {
+      api: {
+        getProfiles: (ids) => queries.getProfiles(ids),
+        relationships: (viewerId, ids) => queries.relationships(viewerId, ids),
+        followersPage: (userId, cursor, limit) => queries.followersPage(userId, cursor, limit),
+      },
+      routes: { api: (app) => registerSocialRoutes(app, social) },
+      workers: [createUserEventsConsumer(ctx)],
+    };
+  },
+};
+
+export type { SocialContext } from './context.js';
+export { type LoadGraphOptions, type LoadGraphResult, loadSocialGraph } from './seed/load-graph.js';
+export {
+  generatePopulation,
+  type Population,
+  type PopulationOptions,
+  type SeedUser,
+} from './seed/population.js';
+export type { SocialTables } from './store/tables.js';

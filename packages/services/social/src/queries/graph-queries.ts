@@ -1,0 +1,138 @@
+import type { Profile, ProfilePage, Relationship } from '@nova/contracts';
+import { decodeCursor, encodeCursor } from '@nova/kernel';
+import { profileNotFound } from '../commands/profile-commands.js';
+import type { SocialContext } from '../context.js';
+import { SeqCursor, SuggestionCursor } from '../domain/cursors.js';
+import { assertMayListConnections, userNotFound } from '../domain/visibility.js';
+import { type Direction, followRepository } from '../store/follow-repository.js';
+import { followRequestRepository } from '../store/follow-request-repository.js';
+import { toProfile } from '../store/profile-mapper.js';
+import { profileRepository } from '../store/profile-repository.js';
+import { queryRelationships, queryTargetView } from '../store/relationship-query.js';
+import { querySuggestions } from '../store/suggestion-query.js';
+
+export interface ProfileWithRelationship extends Profile {
+  relationship?: Relationship;
+}
+export interface FollowRequestItem {
+  user: Profile;
+  requestedAt: string;
+}
+export interface Suggestion extends Profile {
+  mutualCount: number;
+}
+export interface ListPage<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+const afterSeq = (cursor: string | null | undefined): string | null =>
+  cursor ? decodeCursor<SeqCursor>(cursor, SeqCursor).s : null;
+
+/** Reads limit + 1 rows so the last page knows it is the last. */
+function paginate<R, T>(
+  rows: R[],
+  limit: number,
+  map: (row: R) => T,
+  position: (row: R) => object,
+): ListPage<T> {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return {
+    items: items.map(map),
+    nextCursor: rows.length > limit && last !== undefined ? encodeCursor(position(last)) : null,
+  };
+}
+
+export function createGraphQueries(ctx: SocialContext) {
+  const db = ctx.database.db;
+
+  const edgePage = async (
+    userId: string,
+    direction: Direction,
+    cursor: string | null | undefined,
+    limit: number,
+  ) => {
+    const rows = await followRepository.page(db, userId, direction, afterSeq(cursor), limit + 1);
+    return paginate(rows, limit, toProfile, (r) => ({ s: r.seq }));
+  };
+
+  return {
+    async me(userId: string): Promise<Profile> {
+      const row = await profileRepository.findById(db, userId);
+      if (!row) throw profileNotFound();
+      return toProfile(row);
+    },
+
+    /** A profile by username; with a viewer, its relationship, and 404 when blocked either way. */
+    async byUsername(viewerId: string | undefined, username: string): Promise<ProfileWithRelationship> {
+      const row = await profileRepository.findByUsername(db, username);
+      if (!row) throw userNotFound();
+      const profile = toProfile(row);
+      if (viewerId === undefined || viewerId === row.id) return profile;
+      const [relationship] = await queryRelationships(db, viewerId, [row.id]);
+      if (!relationship || relationship.blocking || relationship.blockedBy) throw userNotFound();
+      return { ...profile, relationship };
+    },
+
+    /** Followers or followees as the viewer may see them (see domain/visibility.ts). */
+    async connections(
+      viewerId: string | undefined,
+      userId: string,
+      direction: Direction,
+      cursor: string | undefined,
+      limit: number,
+    ): Promise<ListPage<Profile>> {
+      assertMayListConnections(viewerId, userId, await queryTargetView(db, viewerId, userId));
+      return edgePage(userId, direction, cursor, limit);
+    },
+
+    /** Sync API: no viewer rules, the calling service applies its own. */
+    async followersPage(userId: string, cursor: string | null, limit: number): Promise<ProfilePage> {
+      return edgePage(userId, 'followers', cursor, Math.min(Math.max(1, limit), 1000));
+    },
+
+    async incomingRequests(
+      userId: string,
+      cursor: string | undefined,
+      limit: number,
+    ): Promise<ListPage<FollowRequestItem>> {
+      const rows = await followRequestRepository.page(db, userId, afterSeq(cursor), limit + 1);
+      return paginate(
+        rows,
+        limit,
+        (r) => ({ user: toProfile(r), requestedAt: new Date(r.requested_at).toISOString() }),
+        (r) => ({ s: r.seq }),
+      );
+    },
+
+    async suggestions(
+      userId: string,
+      cursor: string | undefined,
+      limit: number,
+    ): Promise<ListPage<Suggestion>> {
+      const after = cursor ? decodeCursor<SuggestionCursor>(cursor, SuggestionCursor) : null;
+      const rows = await querySuggestions(db, userId, after, limit + 1);
+      return paginate(
+        rows,
+        limit,
+        (r) => ({ ...toProfile(r), mutualCount: Number(r.mutual_count) }),
+        (r) => ({ m: Number(r.mutual_count), f: Number(r.follower_count), id: r.id }),
+      );
+    },
+
+    /** Sync API: one query; unknown ids are omitted, the others come in the order asked. */
+    async getProfiles(ids: readonly string[]): Promise<Profile[]> {
+      const rows = await profileRepository.findByIds(db, ids);
+      const byId = new Map(rows.map((r) => [r.id, toProfile(r)]));
+      return [...new Set(ids)].flatMap((id) => byId.get(id) ?? []);
+    },
+
+    /** Sync API: one query; one entry per distinct id, in the order asked. */
+    async relationships(viewerId: string, ids: readonly string[]): Promise<Relationship[]> {
+      return queryRelationships(db, viewerId, ids);
+    },
+  };
+}
+
+export type GraphQueries = ReturnType<typeof createGraphQueries>;

@@ -1,0 +1,180 @@
+import { ConflictError, type Database } from '@nova/kernel';
+import { sql } from 'kysely';
+import type { SocialTables } from '../store/tables.js';
+import { connectRaw, copyFollows, copyProfiles, dropStructure, restoreStructure } from './copy-loader.js';
+import type { Population } from './population.js';
+
+export interface LoadGraphOptions {
+  /** PostgreSQL only: a URL for a raw connection, enabling COPY. Without it, batched INSERTs. */
+  postgresUrl?: string;
+  onProgress?(done: number, total: number): void;
+}
+
+export interface LoadGraphResult {
+  users: number;
+  follows: number;
+  method: 'copy' | 'insert';
+  /** Milliseconds per phase. */
+  timings: { profiles: number; follows: number; indexes: number; counts: number; total: number };
+}
+
+// Counters for the loaded edges only (seq > $1), in one statement over both directions.
+const COUNTS_SQL = `
+  UPDATE profiles AS p
+     SET follower_count = p.follower_count + c.followers,
+         following_count = p.following_count + c.following
+    FROM (SELECT id, sum(followers)::int AS followers, sum(following)::int AS following
+            FROM (SELECT followee_id AS id, count(*) AS followers, 0 AS following
+                    FROM follows WHERE seq > $1 GROUP BY followee_id
+                  UNION ALL
+                  SELECT follower_id, 0, count(*) FROM follows WHERE seq > $1 GROUP BY follower_id) AS d
+           GROUP BY id) AS c
+   WHERE p.id = c.id`;
+
+const INSERT_BATCH = 5_000;
+
+/**
+ * Bulk-loads a generated population's profiles and follow graph. Meant for an
+ * offline `nova seed` into a database where these users do not exist yet:
+ * no events are published (consumers would otherwise replay millions of
+ * follows). On PostgreSQL with `postgresUrl` it uses COPY in one transaction,
+ * rebuilding the follow indexes afterwards when the load dwarfs the table.
+ */
+export async function loadSocialGraph(
+  database: Database<SocialTables>,
+  population: Population,
+  options: LoadGraphOptions = {},
+): Promise<LoadGraphResult> {
+  const existing = await database.db
+    .selectFrom('profiles')
+    .select('id')
+    .where('id', '=', population.userId(0))
+    .executeTakeFirst();
+  if (existing) throw new ConflictError('already_seeded', 'This population is already loaded.');
+  const users = population.options.users;
+  const total = users + population.followCount;
+  let done = 0;
+  const progress = (rows: number) => {
+    done += rows;
+    options.onProgress?.(done, total);
+  };
+  if (database.dialect === 'postgres' && options.postgresUrl) {
+    return loadWithCopy(database.schema, options.postgresUrl, population, progress);
+  }
+  return loadWithInserts(database, population, progress);
+}
+
+async function loadWithCopy(
+  schema: string,
+  postgresUrl: string,
+  population: Population,
+  progress: (rows: number) => void,
+): Promise<LoadGraphResult> {
+  const started = performance.now();
+  const timings = { profiles: 0, follows: 0, indexes: 0, counts: 0, total: 0 };
+  const ids = Array.from({ length: population.options.users }, (_, i) => population.userId(i));
+  const client = await connectRaw(postgresUrl, schema);
+  try {
+    await client.query('BEGIN');
+    let mark = performance.now();
+    await copyProfiles(client, population, progress);
+    timings.profiles = performance.now() - mark;
+
+    mark = performance.now();
+    const { rows } = await client.query<{ base: string; present: string }>(
+      `SELECT nextval(pg_get_serial_sequence('follows', 'seq'))::text AS base,
+              (SELECT count(*) FROM (SELECT 1 FROM follows LIMIT $1) AS s)::text AS present`,
+      [population.followCount],
+    );
+    const base = BigInt(rows[0]?.base ?? '0');
+    const rebuild = Number(rows[0]?.present ?? 0) < population.followCount;
+    const dropped = rebuild ? await dropStructure(client, 'follows') : null;
+    await copyFollows(client, population, ids, base + 1n, progress);
+    await client.query(`SELECT setval(pg_get_serial_sequence('follows', 'seq'), $1)`, [
+      (base + BigInt(population.followCount)).toString(),
+    ]);
+    timings.follows = performance.now() - mark;
+
+    mark = performance.now();
+    if (dropped) await restoreStructure(client, 'follows', dropped);
+    timings.indexes = performance.now() - mark;
+
+    mark = performance.now();
+    await client.query(COUNTS_SQL, [base.toString()]);
+    timings.counts = performance.now() - mark;
+    await client.query('COMMIT');
+    await client.query('ANALYZE profiles');
+    await client.query('ANALYZE follows');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    await client.end();
+  }
+  timings.total = performance.now() - started;
+  return {
+    users: population.options.users,
+    follows: population.followCount,
+    method: 'copy',
+    timings: round(timings),
+  };
+}
+
+async function loadWithInserts(
+  database: Database<SocialTables>,
+  population: Population,
+  progress: (rows: number) => void,
+): Promise<LoadGraphResult> {
+  const started = performance.now();
+  const timings = { profiles: 0, follows: 0, indexes: 0, counts: 0, total: 0 };
+  const ids = Array.from({ length: population.options.users }, (_, i) => population.userId(i));
+  await database.transaction(async (tx) => {
+    let mark = performance.now();
+    for (const chunk of population.userChunks(INSERT_BATCH)) {
+      await sql`
+        INSERT INTO profiles (id, username, created_at)
+        SELECT * FROM unnest(${chunk.map((u) => u.id)}::text[], ${chunk.map((u) => u.username)}::text[],
+                             ${chunk.map((u) => u.createdAt)}::timestamptz[])`.execute(tx);
+      progress(chunk.length);
+    }
+    timings.profiles = performance.now() - mark;
+
+    mark = performance.now();
+    const { rows } = await sql<{ base: string }>`
+      SELECT nextval(pg_get_serial_sequence('follows', 'seq'))::text AS base`.execute(tx);
+    const base = BigInt(rows[0]?.base ?? '0');
+    let seq = base;
+    for (const chunk of population.followChunks(INSERT_BATCH)) {
+      const followers: string[] = [];
+      const followees: string[] = [];
+      const seqs: string[] = [];
+      for (let i = 0; i < chunk.length; i++) {
+        followers.push(ids[chunk.followers[i] as number] as string);
+        followees.push(ids[chunk.followees[i] as number] as string);
+        seq += 1n;
+        seqs.push(seq.toString());
+      }
+      await sql`
+        INSERT INTO follows (follower_id, followee_id, seq)
+        SELECT * FROM unnest(${followers}::text[], ${followees}::text[], ${seqs}::bigint[])`.execute(tx);
+      progress(chunk.length);
+    }
+    await sql`SELECT setval(pg_get_serial_sequence('follows', 'seq'), ${seq.toString()}::bigint)`.execute(tx);
+    timings.follows = performance.now() - mark;
+
+    mark = performance.now();
+    await sql`${sql.raw(COUNTS_SQL.replaceAll('$1', `${base.toString()}::bigint`))}`.execute(tx);
+    timings.counts = performance.now() - mark;
+  });
+  timings.total = performance.now() - started;
+  return {
+    users: population.options.users,
+    follows: population.followCount,
+    method: 'insert',
+    timings: round(timings),
+  };
+}
+
+function round<T extends Record<string, number>>(timings: T): T {
+  return Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])) as T;
+}

@@ -1,0 +1,85 @@
+import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
+import { PROFILE_COLUMNS, type ProfileRow } from './profile-mapper.js';
+import type { SocialTables } from './tables.js';
+
+type Db = Kysely<SocialTables>;
+
+export interface FollowEdge {
+  followerId: string;
+  followeeId: string;
+}
+
+export interface EdgePageRow extends ProfileRow {
+  seq: string;
+}
+
+/** One direction of the follow graph: "followers of" or "followed by" an account. */
+export type Direction = 'followers' | 'following';
+
+export const followRepository = {
+  async exists(db: Db, edge: FollowEdge): Promise<boolean> {
+    const row = await db
+      .selectFrom('follows')
+      .select('follower_id')
+      .where('follower_id', '=', edge.followerId)
+      .where('followee_id', '=', edge.followeeId)
+      .executeTakeFirst();
+    return row !== undefined;
+  },
+
+  /** Inserts the edges that do not exist yet; returns the ones actually created. */
+  async insert(db: Db, edges: readonly FollowEdge[]): Promise<FollowEdge[]> {
+    if (edges.length === 0) return [];
+    const rows = await db
+      .insertInto('follows')
+      .values(edges.map((e) => ({ follower_id: e.followerId, followee_id: e.followeeId })))
+      .onConflict((oc) => oc.columns(['follower_id', 'followee_id']).doNothing())
+      .returning(['follower_id', 'followee_id'])
+      .execute();
+    return rows.map((r) => ({ followerId: r.follower_id, followeeId: r.followee_id }));
+  },
+
+  /** Removes the follow edges between two accounts in the given directions; returns those removed. */
+  async removeBetween(db: Db, a: string, b: string, bothWays: boolean): Promise<FollowEdge[]> {
+    const rows = await db
+      .deleteFrom('follows')
+      .where((eb) =>
+        bothWays
+          ? eb.or([
+              eb.and([eb('follower_id', '=', a), eb('followee_id', '=', b)]),
+              eb.and([eb('follower_id', '=', b), eb('followee_id', '=', a)]),
+            ])
+          : eb.and([eb('follower_id', '=', a), eb('followee_id', '=', b)]),
+      )
+      .returning(['follower_id', 'followee_id'])
+      .execute();
+    return rows.map((r) => ({ followerId: r.follower_id, followeeId: r.followee_id }));
+  },
+
+  /**
+   * One page of an account's followers or followees, newest edge first.
+   * Keyset on the edge's sequence number: edges added or removed while a
+   * client pages never shift the remaining pages (no duplicates, no gaps).
+   */
+  async page(
+    db: Db,
+    userId: string,
+    direction: Direction,
+    afterSeq: string | null,
+    limit: number,
+  ): Promise<EdgePageRow[]> {
+    const [own, other] =
+      direction === 'followers'
+        ? (['followee_id', 'follower_id'] as const)
+        : (['follower_id', 'followee_id'] as const);
+    let query = db
+      .selectFrom('follows as f')
+      .innerJoin('profiles as p', 'p.id', `f.${other}`)
+      .select(PROFILE_COLUMNS.map((c) => `p.${c}` as const))
+      .select(sql<string>`f.seq::text`.as('seq'))
+      .where(`f.${own}`, '=', userId);
+    if (afterSeq !== null) query = query.where('f.seq', '<', afterSeq);
+    return query.orderBy('f.seq', 'desc').limit(limit).execute();
+  },
+};

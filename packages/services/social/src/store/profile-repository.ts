@@ -1,0 +1,133 @@
+import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
+import { PROFILE_COLUMNS, type ProfileRow } from './profile-mapper.js';
+import type { SocialTables } from './tables.js';
+
+type Db = Kysely<SocialTables>;
+
+export interface LockedProfile {
+  id: string;
+  isPrivate: boolean;
+}
+
+/** Net change to one account's counters. */
+export interface CountDelta {
+  id: string;
+  followers: number;
+  following: number;
+}
+
+export const profileRepository = {
+  async findByIds(db: Db, ids: readonly string[]): Promise<ProfileRow[]> {
+    if (ids.length === 0) return [];
+    return db
+      .selectFrom('profiles')
+      .select(PROFILE_COLUMNS)
+      .where('id', '=', sql<string>`any(${[...ids]}::text[])`)
+      .execute();
+  },
+
+  async findById(db: Db, id: string): Promise<ProfileRow | undefined> {
+    return db.selectFrom('profiles').select(PROFILE_COLUMNS).where('id', '=', id).executeTakeFirst();
+  },
+
+  async findByUsername(db: Db, username: string): Promise<ProfileRow | undefined> {
+    return db
+      .selectFrom('profiles')
+      .select(PROFILE_COLUMNS)
+      .where(sql`lower(username)`, '=', username.toLowerCase())
+      .executeTakeFirst();
+  },
+
+  /** Idempotent: a redelivered registration leaves the existing profile alone. */
+  async createIfAbsent(
+    db: Db,
+    profile: { id: string; username: string; createdAt: string },
+  ): Promise<boolean> {
+    const inserted = await db
+      .insertInto('profiles')
+      .values({ id: profile.id, username: profile.username, created_at: profile.createdAt })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    return inserted !== undefined;
+  },
+
+  async update(
+    db: Db,
+    id: string,
+    values: {
+      displayName: string | null;
+      bio: string | null;
+      avatarMediaId: string | null;
+      isPrivate: boolean;
+    },
+  ): Promise<ProfileRow> {
+    return db
+      .updateTable('profiles')
+      .set({
+        display_name: values.displayName,
+        bio: values.bio,
+        avatar_media_id: values.avatarMediaId,
+        is_private: values.isPrivate,
+      })
+      .where('id', '=', id)
+      .returning(PROFILE_COLUMNS)
+      .executeTakeFirstOrThrow();
+  },
+
+  /**
+   * Row-locks the given profiles in id order. Every transaction that changes
+   * counters locks first, in the same order, so two users following each other
+   * at once queue instead of deadlocking. Missing ids are simply absent.
+   */
+  async lock(db: Db, ids: readonly string[]): Promise<LockedProfile[]> {
+    const unique = [...new Set(ids)].sort();
+    if (unique.length === 0) return [];
+    const rows = await db
+      .selectFrom('profiles')
+      .select(['id', 'is_private'])
+      .where('id', '=', sql<string>`any(${unique}::text[])`)
+      .orderBy('id')
+      .forNoKeyUpdate()
+      .execute();
+    return rows.map((r) => ({ id: r.id, isPrivate: r.is_private }));
+  },
+
+  /** Applies counter changes in one statement. */
+  async adjustCounts(db: Db, deltas: readonly CountDelta[]): Promise<void> {
+    const changed = deltas.filter((d) => d.followers !== 0 || d.following !== 0);
+    if (changed.length === 0) return;
+    const values = sql.join(
+      changed.map((d) => sql`(${d.id}::text, ${d.followers}::int, ${d.following}::int)`),
+      sql`, `,
+    );
+    await sql`
+      UPDATE profiles AS p
+         SET follower_count = p.follower_count + d.followers,
+             following_count = p.following_count + d.following
+        FROM (VALUES ${values}) AS d (id, followers, following)
+       WHERE p.id = d.id`.execute(db);
+  },
+};
+
+/** Counter deltas for follow edges appearing (+1) or disappearing (-1). */
+export function edgeDeltas(
+  edges: readonly { followerId: string; followeeId: string }[],
+  sign: 1 | -1,
+): CountDelta[] {
+  const byId = new Map<string, CountDelta>();
+  const entry = (id: string): CountDelta => {
+    let d = byId.get(id);
+    if (!d) {
+      d = { id, followers: 0, following: 0 };
+      byId.set(id, d);
+    }
+    return d;
+  };
+  for (const edge of edges) {
+    entry(edge.followerId).following += sign;
+    entry(edge.followeeId).followers += sign;
+  }
+  return [...byId.values()];
+}
