@@ -1,0 +1,59 @@
+import {
+  type Config,
+  createRateLimiter,
+  type Database,
+  type Kernel,
+  type KeyValueStore,
+  type Logger,
+  type OutboxWriter,
+  type RateLimiter,
+} from '@nova/kernel';
+import { loadSecretBox, type SecretBox } from './keys/secret-box.js';
+import { loadSigningKeys, type SigningKeys } from './keys/signing-keys.js';
+import { createMailTransport, type MailTransport } from './mail/mail-transport.js';
+import { type AccessTokens, createAccessTokens } from './security/access-tokens.js';
+import { createPasswordHasher, type PasswordHasher } from './security/password-hasher.js';
+import { createRevocations, type Revocations } from './security/revocations.js';
+import type { AuthDb } from './store/schema.js';
+
+/** Exactly what the auth service uses; nothing else of the kernel reaches its code. */
+export interface AuthContext {
+  config: Config;
+  logger: Logger;
+  database: Database<AuthDb>;
+  /** Revocations, 2FA challenges and login throttles. */
+  security: KeyValueStore;
+  rateLimiter: RateLimiter;
+  keys: SigningKeys;
+  secretBox: SecretBox;
+  accessTokens: AccessTokens;
+  revocations: Revocations;
+  passwords: PasswordHasher;
+  mail: MailTransport;
+  outbox: OutboxWriter;
+}
+
+/** Builds the context from the kernel; tests pass overrides (e.g. another mail transport). */
+export async function createAuthContext(
+  kernel: Kernel,
+  overrides: Partial<AuthContext> = {},
+): Promise<AuthContext> {
+  const { config } = kernel;
+  const security = overrides.security ?? kernel.stores.security;
+  const keys = overrides.keys ?? (await loadSigningKeys(config));
+  const ttl = config.auth.accessTokenTtlSeconds;
+  return {
+    config,
+    logger: overrides.logger ?? kernel.logger.child({ module: 'auth' }),
+    database: overrides.database ?? (await kernel.databases.open<AuthDb>('auth')),
+    security,
+    rateLimiter: overrides.rateLimiter ?? createRateLimiter(security),
+    keys,
+    secretBox: overrides.secretBox ?? (await loadSecretBox(config)),
+    accessTokens: overrides.accessTokens ?? createAccessTokens(keys, security, ttl),
+    revocations: overrides.revocations ?? createRevocations(security, ttl),
+    passwords: overrides.passwords ?? (await createPasswordHasher(config)),
+    mail: overrides.mail ?? createMailTransport(config),
+    outbox: overrides.outbox ?? kernel.outbox,
+  };
+}

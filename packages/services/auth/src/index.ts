@@ -1,0 +1,37 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AuthApi } from '@nova/contracts';
+import type { ServiceModule } from '@nova/kernel';
+import { authRoutes } from './api/routes.js';
+import { createAuthContext } from './context.js';
+import { getAccounts } from './use-cases/accounts.js';
+import { createMailer } from './workers/mailer.js';
+
+export type { AuthContext } from './context.js';
+export { createAuthContext } from './context.js';
+export { generateSigningJwk } from './keys/signing-keys.js';
+export { hashPassword } from './security/password-hasher.js';
+export { loadAccounts, type SeedAccount } from './store/account-loader.js';
+
+const migrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../migrations');
+
+/** Credentials, sessions, tokens and 2FA. Its sync API backs the edge's token check. */
+export const authModule: ServiceModule<AuthApi> = {
+  name: 'auth',
+  dependsOn: [],
+  migrationsDir,
+  async init(kernel) {
+    const ctx = await createAuthContext(kernel);
+    return {
+      api: {
+        verifyToken: (token) => ctx.accessTokens.verify(token),
+        getAccounts: (ids) => getAccounts(ctx, ids),
+      },
+      routes: authRoutes(ctx),
+      workers: [createMailer(ctx, kernel.eventLog)],
+      async close() {
+        ctx.mail.close();
+      },
+    };
+  },
+};

@@ -1,0 +1,52 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { Config } from '@nova/kernel';
+import { readOrCreateSecretFile } from './key-files.js';
+
+const VERSION = 'v1';
+const KEY_FILE = 'encryption.key';
+
+/** AES-256-GCM for small secrets at rest (TOTP seeds). */
+export interface SecretBox {
+  seal(plaintext: string, context: string): string;
+  /** Throws when the ciphertext was tampered with or sealed under another context or key. */
+  open(sealed: string, context: string): string;
+}
+
+/** `config.auth.encryptionKey`, or (development) a key generated once under `<dataDir>/keys/`. */
+export async function loadSecretBox(config: Config): Promise<SecretBox> {
+  const encoded =
+    config.auth.encryptionKey ??
+    (await readOrCreateSecretFile(path.join(config.dataDir, 'keys'), KEY_FILE, async () =>
+      randomBytes(32).toString('base64'),
+    ));
+  return createSecretBox(Buffer.from(encoded.trim(), 'base64'));
+}
+
+export function createSecretBox(key: Buffer): SecretBox {
+  if (key.length !== 32) throw new Error('the encryption key must be 32 bytes');
+  return {
+    seal(plaintext, context) {
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', key, iv);
+      // The context (e.g. the user id) is authenticated: a sealed value copied to another row will not open.
+      cipher.setAAD(Buffer.from(context, 'utf8'));
+      const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+      return [VERSION, iv, cipher.getAuthTag(), body]
+        .map((p) => (typeof p === 'string' ? p : p.toString('base64url')))
+        .join('.');
+    },
+    open(sealed, context) {
+      const [version, iv, tag, body] = sealed.split('.');
+      if (version !== VERSION || iv === undefined || tag === undefined || body === undefined) {
+        throw new Error('unrecognised sealed value');
+      }
+      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+      decipher.setAAD(Buffer.from(context, 'utf8'));
+      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+      return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString(
+        'utf8',
+      );
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import type { KeyValueStore } from '@nova/kernel';
+
+/**
+ * Revocation marks in the security store. They only need to outlive the
+ * access tokens they stop: after that the token's own expiry rejects it.
+ */
+export const revokedJtiKey = (jti: string) => `revoked:jti:${jti}`;
+export const revokedSessionKey = (sessionId: string) => `revoked:sid:${sessionId}`;
+export const revokedUserKey = (userId: string) => `revoked:user:${userId}`;
+
+export interface Revocations {
+  revokeToken(jti: string, expiresAtEpochSeconds: number): Promise<void>;
+  revokeSessions(sessionIds: readonly string[]): Promise<void>;
+  revokeUser(userId: string): Promise<void>;
+}
+
+export function createRevocations(store: KeyValueStore, accessTtlSeconds: number): Revocations {
+  const ttlMs = accessTtlSeconds * 1000;
+  return {
+    async revokeToken(jti, expiresAt) {
+      const remainingMs = expiresAt * 1000 - Date.now();
+      if (remainingMs > 0) await store.set(revokedJtiKey(jti), '1', remainingMs + 1000);
+    },
+    async revokeSessions(sessionIds) {
+      await Promise.all(sessionIds.map((sid) => store.set(revokedSessionKey(sid), '1', ttlMs)));
+    },
+    async revokeUser(userId) {
+      await store.set(revokedUserKey(userId), '1', ttlMs);
+    },
+  };
+}

@@ -1,0 +1,33 @@
+import { sql } from 'kysely';
+import type { Executor } from './executor.js';
+
+/** Single-use, expiring secrets mailed to the user. */
+export type OneTimeTokenKind = 'email_verifications' | 'password_resets';
+
+export async function insertOneTimeToken(
+  db: Executor,
+  kind: OneTimeTokenKind,
+  token: { hash: string; userId: string; expiresAt: Date },
+): Promise<void> {
+  await db
+    .insertInto(kind)
+    .values({ token_hash: token.hash, user_id: token.userId, expires_at: token.expiresAt })
+    .execute();
+}
+
+/** Uses the token in one statement (so it works once); the user id, or null when unknown, used or expired. */
+export async function claimOneTimeToken(
+  db: Executor,
+  kind: OneTimeTokenKind,
+  hash: string,
+): Promise<string | null> {
+  const row = await db
+    .updateTable(kind)
+    .set({ used_at: sql`now()` })
+    .where('token_hash', '=', hash)
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', sql<Date>`now()`)
+    .returning('user_id')
+    .executeTakeFirst();
+  return row?.user_id ?? null;
+}

@@ -1,0 +1,13 @@
+import type { Account } from '@nova/contracts';
+import type { UserRecord } from '../store/users-repository.js';
+
+/** The public shape of an account (never the password hash). */
+export function accountView(user: UserRecord): Account {
+  return {
+    id: user.id,
+    email: user.email,
+    username: user.username,
+    emailVerified: user.emailVerifiedAt !== null,
+    createdAt: user.createdAt,
+  };
+}

@@ -1,0 +1,118 @@
+import { AUTH_USER_AGGREGATE } from '@nova/contracts';
+import { type Principal, UnauthenticatedError, ValidationError } from '@nova/kernel';
+import type { Transaction } from 'kysely';
+import type { AuthContext } from '../context.js';
+import { emailKey, emailProblem } from '../domain/email.js';
+import { normalizePassword, passwordProblem } from '../domain/password-rules.js';
+import { hashToken, TOKEN_PATTERN } from '../domain/tokens.js';
+import { claimOneTimeToken } from '../store/one-time-tokens-repository.js';
+import type { AuthDb } from '../store/schema.js';
+import { revokeUserSessions } from '../store/sessions-repository.js';
+import { findUserById, findUserByLogin, updatePasswordHash } from '../store/users-repository.js';
+import { invalidMailToken } from './accounts.js';
+import { loginThrottle } from './throttles.js';
+
+const weakPassword = (message: string) =>
+  new ValidationError('The new password is not acceptable.', [
+    { field: '/newPassword', message: `password ${message}` },
+  ]);
+
+async function passwordChanged(ctx: AuthContext, tx: Transaction<AuthDb>, userId: string): Promise<void> {
+  await ctx.outbox.write(tx, [
+    {
+      aggregateType: AUTH_USER_AGGREGATE,
+      aggregateId: userId,
+      type: 'user.password_changed',
+      payload: { userId },
+    },
+  ]);
+}
+
+/** Needs the current password; every other session of the user is revoked. */
+export async function changePassword(
+  ctx: AuthContext,
+  principal: Principal,
+  input: { currentPassword: string; newPassword: string },
+): Promise<void> {
+  const user = await findUserById(ctx.database.db, principal.userId);
+  if (!user) throw new UnauthenticatedError('invalid_token', 'The account no longer exists.');
+  // Guessing the current password with a stolen access token is throttled like logins.
+  const throttle = loginThrottle(ctx, user.id, null);
+  await throttle.check();
+  if (!(await ctx.passwords.verify(user.passwordHash, normalizePassword(input.currentPassword)))) {
+    await throttle.recordFailure();
+    throw new ValidationError(
+      'The current password is wrong.',
+      [{ field: '/currentPassword', message: 'does not match' }],
+      'invalid_current_password',
+    );
+  }
+  const next = normalizePassword(input.newPassword);
+  const problem = passwordProblem(next, user);
+  if (problem) throw weakPassword(problem);
+  const passwordHash = await ctx.passwords.hash(next);
+  const revoked = await ctx.database.transaction(async (tx) => {
+    await updatePasswordHash(tx, user.id, passwordHash);
+    const ids = await revokeUserSessions(tx, user.id, principal.sessionId);
+    await passwordChanged(ctx, tx, user.id);
+    return ids;
+  });
+  await ctx.revocations.revokeSessions(revoked);
+}
+
+const FORGOT_LIMIT = 5;
+const FORGOT_WINDOW_SECONDS = 60 * 60;
+
+/**
+ * Always accepted (202) so the answer never tells whether an account exists;
+ * when one does, the mailer sends a reset link. Mails per address are capped.
+ */
+export async function forgotPassword(ctx: AuthContext, rawEmail: string): Promise<void> {
+  const key = emailKey(rawEmail);
+  const problem = emailProblem(key);
+  if (problem)
+    throw new ValidationError('The email is invalid.', [{ field: '/email', message: `email ${problem}` }]);
+  const user = await findUserByLogin(ctx.database.db, key);
+  if (!user) return;
+  const decision = await ctx.rateLimiter.hit(
+    `password-forgot:${user.id}`,
+    FORGOT_LIMIT,
+    FORGOT_WINDOW_SECONDS,
+  );
+  if (!decision.allowed) return;
+  await ctx.database.transaction(async (tx) => {
+    await ctx.outbox.write(tx, [
+      {
+        aggregateType: AUTH_USER_AGGREGATE,
+        aggregateId: user.id,
+        type: 'user.password_reset_requested',
+        payload: { userId: user.id, email: user.email },
+      },
+    ]);
+  });
+}
+
+/** Single-use token from the mail; every session of the user is revoked. */
+export async function resetPassword(
+  ctx: AuthContext,
+  input: { token: string; newPassword: string },
+): Promise<void> {
+  if (!TOKEN_PATTERN.test(input.token)) throw invalidMailToken();
+  const next = normalizePassword(input.newPassword);
+  // Rules that need no account first, so a weak password does not cost the token.
+  const basic = passwordProblem(next);
+  if (basic) throw weakPassword(basic);
+  const passwordHash = await ctx.passwords.hash(next);
+  const revoked = await ctx.database.transaction(async (tx) => {
+    const userId = await claimOneTimeToken(tx, 'password_resets', hashToken(input.token));
+    const user = userId ? await findUserById(tx, userId) : null;
+    if (!user) throw invalidMailToken();
+    const problem = passwordProblem(next, user);
+    if (problem) throw weakPassword(problem); // rolls the claim back: the link still works
+    await updatePasswordHash(tx, user.id, passwordHash);
+    const ids = await revokeUserSessions(tx, user.id);
+    await passwordChanged(ctx, tx, user.id);
+    return ids;
+  });
+  await ctx.revocations.revokeSessions(revoked);
+}

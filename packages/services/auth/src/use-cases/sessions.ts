@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import {
+  decodeCursor,
+  encodeCursor,
+  NotFoundError,
+  type Principal,
+  UnauthenticatedError,
+  ValidationError,
+} from '@nova/kernel';
+import { Type } from '@sinclair/typebox';
+import type { AuthContext } from '../context.js';
+import { generateToken, hashToken, TOKEN_PATTERN } from '../domain/tokens.js';
+import { isUuid } from '../store/executor.js';
+import {
+  claimRefreshToken,
+  findRefreshTokenFamily,
+  insertRefreshToken,
+  insertSession,
+  listActiveSessions,
+  revokeSession,
+  type SessionPosition,
+  touchSession,
+} from '../store/sessions-repository.js';
+import type { ClientInfo } from './client-info.js';
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  tokenType: 'Bearer';
+}
+
+/** Starts a refresh-token family and issues its first pair. */
+export async function openSession(ctx: AuthContext, userId: string, client: ClientInfo): Promise<TokenPair> {
+  const sessionId = randomUUID();
+  const refreshToken = generateToken();
+  const expiresAt = new Date(Date.now() + ctx.config.auth.refreshTokenTtlSeconds * 1000);
+  await ctx.database.transaction(async (tx) => {
+    await insertSession(tx, { id: sessionId, userId, expiresAt, ...client });
+    await insertRefreshToken(tx, hashToken(refreshToken), sessionId);
+  });
+  return pair(ctx, userId, sessionId, refreshToken);
+}
+
+async function pair(
+  ctx: AuthContext,
+  userId: string,
+  sessionId: string,
+  refreshToken: string,
+): Promise<TokenPair> {
+  const access = await ctx.accessTokens.issue(userId, sessionId);
+  return { accessToken: access.token, refreshToken, expiresIn: access.expiresIn, tokenType: 'Bearer' };
+}
+
+const invalidRefresh = () =>
+  new UnauthenticatedError('invalid_refresh_token', 'The refresh token is invalid or expired.');
+
+/**
+ * Rotation: the presented token is claimed in one statement and replaced.
+ * A token that exists but was already used means it leaked (or two clients
+ * share it): the whole family is revoked, access tokens included.
+ */
+export async function refreshSession(ctx: AuthContext, refreshToken: string): Promise<TokenPair> {
+  if (!TOKEN_PATTERN.test(refreshToken)) throw invalidRefresh();
+  const hash = hashToken(refreshToken);
+  const next = generateToken();
+  const outcome = await ctx.database.transaction(async (tx) => {
+    const claimed = await claimRefreshToken(tx, hash);
+    if (!claimed?.sessionActive) return claimed;
+    await insertRefreshToken(tx, hashToken(next), claimed.sessionId);
+    await touchSession(tx, claimed.sessionId);
+    return claimed;
+  });
+  if (outcome?.sessionActive) return pair(ctx, outcome.userId, outcome.sessionId, next);
+  if (outcome) throw invalidRefresh();
+  const family = await findRefreshTokenFamily(ctx.database.db, hash);
+  if (!family) throw invalidRefresh();
+  await revokeSession(ctx.database.db, family.sessionId);
+  await ctx.revocations.revokeSessions([family.sessionId]);
+  ctx.logger.warn(
+    { userId: family.userId, sessionId: family.sessionId },
+    'refresh token reused; session revoked',
+  );
+  throw new UnauthenticatedError(
+    'refresh_token_reused',
+    'The refresh token was already used; the session is revoked.',
+  );
+}
+
+/** Ends the caller's session: its access token and refresh family stop at once. */
+export async function logout(ctx: AuthContext, principal: Principal): Promise<void> {
+  await revokeSession(ctx.database.db, principal.sessionId, principal.userId);
+  await Promise.all([
+    ctx.revocations.revokeToken(principal.tokenId, principal.expiresAt),
+    ctx.revocations.revokeSessions([principal.sessionId]),
+  ]);
+}
+
+export interface SessionView {
+  id: string;
+  createdAt: string;
+  lastUsedAt: string;
+  expiresAt: string;
+  userAgent: string | null;
+  ip: string | null;
+  current: boolean;
+}
+
+const CursorSchema = Type.Object({ c: Type.String({ maxLength: 40 }), i: Type.String({ maxLength: 40 }) });
+
+export async function listSessions(
+  ctx: AuthContext,
+  principal: Principal,
+  limit: number,
+  cursor: string | undefined,
+): Promise<{ items: SessionView[]; nextCursor: string | null }> {
+  let after: SessionPosition | undefined;
+  if (cursor !== undefined) {
+    const decoded = decodeCursor<{ c: string; i: string }>(cursor, CursorSchema);
+    if (Number.isNaN(Date.parse(decoded.c)) || !isUuid(decoded.i)) {
+      throw new ValidationError(
+        'The cursor is invalid.',
+        [{ field: 'query/cursor', message: 'invalid cursor' }],
+        'invalid_cursor',
+      );
+    }
+    after = { createdAt: decoded.c, id: decoded.i };
+  }
+  const rows = await listActiveSessions(ctx.database.db, principal.userId, limit + 1, after);
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    items: page.map(({ userId: _owner, ...session }) => ({
+      ...session,
+      current: session.id === principal.sessionId,
+    })),
+    nextCursor: rows.length > limit && last ? encodeCursor({ c: last.createdAt, i: last.id }) : null,
+  };
+}
+
+/** Revokes one of the caller's sessions; 404 for anyone else's (or an unknown one). */
+export async function revokeOwnSession(
+  ctx: AuthContext,
+  principal: Principal,
+  sessionId: string,
+): Promise<void> {
+  const revoked = await revokeSession(ctx.database.db, sessionId, principal.userId);
+  if (!revoked) throw new NotFoundError('session_not_found', 'No such active session.');
+  await ctx.revocations.revokeSessions([sessionId]);
+}

@@ -1,0 +1,72 @@
+import { ConflictError, type Principal, UnauthenticatedError, ValidationError } from '@nova/kernel';
+import type { AuthContext } from '../context.js';
+import { generateBackupCodes, hashBackupCode } from '../domain/backup-codes.js';
+import { newTotpSecret, totpUri, verifyTotp } from '../security/totp.js';
+import {
+  deleteTwoFactor,
+  enableTotp,
+  findTotp,
+  replaceBackupCodes,
+  savePendingTotp,
+} from '../store/two-factor-repository.js';
+import { findUserById } from '../store/users-repository.js';
+import { consumeSecondFactor } from './second-factor.js';
+import { countCodeAttempt } from './throttles.js';
+
+const alreadyEnabled = () =>
+  new ConflictError('two_factor_enabled', 'Two-factor authentication is already enabled.');
+const invalidCode = () =>
+  new ValidationError(
+    'The code is wrong or was already used.',
+    [{ field: '/code', message: 'invalid code' }],
+    'invalid_code',
+  );
+
+/** A new pending secret (encrypted at rest); it takes effect once confirmed by /2fa/enable. */
+export async function setupTwoFactor(
+  ctx: AuthContext,
+  principal: Principal,
+): Promise<{ secret: string; otpauthUrl: string }> {
+  const user = await findUserById(ctx.database.db, principal.userId);
+  if (!user) throw new UnauthenticatedError('invalid_token', 'The account no longer exists.');
+  const secret = newTotpSecret();
+  // Sealed with the user id as context: a secret copied to another user's row does not open.
+  const saved = await savePendingTotp(ctx.database.db, user.id, ctx.secretBox.seal(secret, user.id));
+  if (!saved) throw alreadyEnabled();
+  return { secret, otpauthUrl: totpUri(secret, user.username) };
+}
+
+/** Confirms the pending secret with a current code; answers the ten backup codes, shown once. */
+export async function enableTwoFactor(
+  ctx: AuthContext,
+  principal: Principal,
+  code: string,
+): Promise<string[]> {
+  const userId = principal.userId;
+  const totp = await findTotp(ctx.database.db, userId);
+  if (!totp) throw new ConflictError('two_factor_not_set_up', 'Call /2fa/setup first.');
+  if (totp.enabled) throw alreadyEnabled();
+  await countCodeAttempt(ctx, userId);
+  const step = await verifyTotp(ctx.secretBox.open(totp.secretEncrypted, userId), code, null);
+  if (step === null) throw invalidCode();
+  const codes = generateBackupCodes();
+  const hashes = codes.map((c) => hashBackupCode(c)).filter((h): h is string => h !== null);
+  await ctx.database.transaction(async (tx) => {
+    if (!(await enableTotp(tx, userId, step))) throw alreadyEnabled();
+    await replaceBackupCodes(tx, userId, hashes);
+  });
+  return codes;
+}
+
+/** Needs a TOTP or backup code; removes the secret and every backup code. */
+export async function disableTwoFactor(ctx: AuthContext, principal: Principal, code: string): Promise<void> {
+  const userId = principal.userId;
+  const totp = await findTotp(ctx.database.db, userId);
+  if (!totp?.enabled)
+    throw new ConflictError('two_factor_not_enabled', 'Two-factor authentication is not enabled.');
+  await countCodeAttempt(ctx, userId);
+  await ctx.database.transaction(async (tx) => {
+    if (!(await consumeSecondFactor(ctx, userId, code, tx))) throw invalidCode();
+    await deleteTwoFactor(tx, userId);
+  });
+}
