@@ -41,6 +41,8 @@ export interface Population {
   user(index: number): SeedUser;
   userChunks(chunkSize?: number): Iterable<SeedUser[]>;
   followChunks(chunkSize?: number): Iterable<FollowChunk>;
+  /** Per-user follower and following counts of the generated graph (one pass, memoised). */
+  counts(): { followers: Uint32Array; following: Uint32Array };
 }
 
 const EPOCH_MS = Date.UTC(2024, 0, 1);
@@ -171,5 +173,20 @@ export function generatePopulation(input: PopulationOptions): Population {
       yield { followers: followers.subarray(0, length), followees: followees.subarray(0, length), length };
   }
 
-  return { options, followCount, userId, user, userChunks, followChunks };
+  let memo: { followers: Uint32Array; following: Uint32Array } | undefined;
+  const counts = () => {
+    if (!memo) {
+      const followers = new Uint32Array(users);
+      for (const chunk of followChunks()) {
+        for (let i = 0; i < chunk.length; i++) {
+          const v = chunk.followees[i] as number;
+          followers[v] = (followers[v] as number) + 1;
+        }
+      }
+      memo = { followers, following: degrees };
+    }
+    return memo;
+  };
+
+  return { options, followCount, userId, user, userChunks, followChunks, counts };
 }
