@@ -30,6 +30,12 @@ export type RouteAuth = 'required' | 'optional' | 'public';
 declare module 'fastify' {
   interface FastifyContextConfig {
     auth?: RouteAuth;
+    /**
+     * Also accept the access token as `?accessToken=` when no Authorization
+     * header is sent: for WebSocket upgrades from browsers, which cannot set
+     * headers. The query value never reaches the logs.
+     */
+    acceptQueryToken?: boolean;
   }
   interface FastifyRequest {
     principal?: Principal;

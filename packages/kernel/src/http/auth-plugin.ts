@@ -15,21 +15,38 @@ export function registerAuth(app: NovaApp, getTokenVerifier: () => TokenVerifier
     if (request.is404) return; // unknown routes answer 404, never 401
     const auth = request.routeOptions.config.auth ?? 'required';
     if (auth === 'public') return;
-    const header = request.headers.authorization;
-    if (header === undefined) {
+    const token = presentedToken(request);
+    if (token === undefined) {
       if (auth === 'optional') return;
       throw new UnauthenticatedError('unauthenticated', 'Authentication is required.');
     }
-    const match = BEARER.exec(header);
-    if (!match)
-      throw new UnauthenticatedError('invalid_token', 'The Authorization header must be "Bearer <token>".');
     const verify = getTokenVerifier();
     if (!verify) throw new UnavailableError('unavailable', 'Authentication is not available yet.');
-    request.principal = await verifyToken(verify, match[1]!);
+    request.principal = await verifyToken(request, verify, token);
   });
 }
 
-async function verifyToken(verify: TokenVerifier, token: string): Promise<Principal> {
+/** The token the caller sent, undefined when none; a malformed header is a 401. */
+function presentedToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (header !== undefined) {
+    const match = BEARER.exec(header);
+    if (!match)
+      throw new UnauthenticatedError('invalid_token', 'The Authorization header must be "Bearer <token>".');
+    return match[1];
+  }
+  if (request.routeOptions.config.acceptQueryToken) {
+    const value = (request.query as Record<string, unknown> | undefined)?.accessToken;
+    if (typeof value === 'string' && value.length > 0) return value;
+  }
+  return undefined;
+}
+
+async function verifyToken(
+  request: FastifyRequest,
+  verify: TokenVerifier,
+  token: string,
+): Promise<Principal> {
   try {
     return await verify(token);
   } catch (error) {
@@ -40,6 +57,9 @@ async function verifyToken(verify: TokenVerifier, token: string): Promise<Princi
       throw new UnauthenticatedError('invalid_token', 'The access token is invalid or expired.');
     }
     if (error instanceof NovaError) throw error;
+    // Verifiers should throw UnauthenticatedError (or UnavailableError when a
+    // dependency is down); anything else is logged so an outage stays visible.
+    request.log.warn({ err: error }, 'token verifier failed with an unclassified error');
     throw new UnauthenticatedError('invalid_token', 'The access token is invalid or expired.');
   }
 }

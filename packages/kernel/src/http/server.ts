@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController } from 'fastify';
+import Fastify, { type FastifyRequest, LogController } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
 import type { HealthRegistry } from '../health/health-registry.js';
@@ -32,6 +32,40 @@ const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 // Probes and scrapes would drown the request log.
 const QUIET_PATHS = new Set(['/health/live', '/health/ready', '/metrics']);
 
+// Query values that may carry credentials (e.g. ?accessToken= on WebSocket upgrades).
+const SECRET_QUERY_KEY = /token|secret|password|code|key|signature/i;
+
+/** The request as logged: the URL's credential-bearing query values masked. */
+export function serializeRequest(request: FastifyRequest): Record<string, unknown> {
+  return {
+    method: request.method,
+    url: redactUrlQuery(request.url),
+    remoteAddress: request.ip,
+  };
+}
+
+export function redactUrlQuery(url: string): string {
+  const q = url.indexOf('?');
+  if (q === -1) return url;
+  const params = url
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const key = eq === -1 ? pair : pair.slice(0, eq);
+      return eq !== -1 && SECRET_QUERY_KEY.test(decodeURIComponentSafe(key)) ? `${key}=[redacted]` : pair;
+    });
+  return `${url.slice(0, q)}?${params.join('&')}`;
+}
+
+function decodeURIComponentSafe(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
 function requestId(req: IncomingMessage): string {
   const incoming = req.headers['x-request-id'];
   return typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -45,7 +79,7 @@ function requestId(req: IncomingMessage): string {
 export async function createHttpServer(options: HttpServerOptions): Promise<NovaApp> {
   const { config } = options;
   const app = Fastify({
-    loggerInstance: options.logger,
+    loggerInstance: options.logger.child({}, { serializers: { req: serializeRequest } }),
     bodyLimit: config.http.bodyLimit,
     genReqId: requestId,
     requestIdHeader: false,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createHealthRegistry } from '../../src/index.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 describe('createHealthRegistry', () => {
   it('reports ok with every check and its latency', async () => {
