@@ -130,9 +130,10 @@ export function installErrorHandling(app: NovaApp): void {
     const problem = renderError(error, problemContext(request));
     if (problem.unexpected) {
       request.log.error({ err: error }, 'request failed unexpectedly');
+    } else if (problem.status >= 500) {
+      request.log.warn({ status: problem.status, code: problem.body.code, err: error }, 'request failed');
     } else {
-      const code = problem.body.code;
-      request.log.info({ status: problem.status, code }, 'request rejected');
+      request.log.info({ status: problem.status, code: problem.body.code }, 'request rejected');
     }
     return sendProblem(reply, problem);
   });

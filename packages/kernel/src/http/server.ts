@@ -106,16 +106,21 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Nova
     labelNames: ['method', 'route', 'status_code'],
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   });
+  const durationByKey = new Map<string, ReturnType<typeof duration.labels>>();
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     done();
   });
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.is404 ? 'unmatched' : (request.routeOptions.url ?? 'unmatched');
-    duration.observe(
-      { method: request.method, route, status_code: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
+    const key = `${request.method} ${reply.statusCode} ${route}`;
+    let child = durationByKey.get(key);
+    if (child === undefined) {
+      // Label sets are few (routes × methods × statuses); resolving each once skips per-request hashing.
+      child = duration.labels({ method: request.method, route, status_code: String(reply.statusCode) });
+      durationByKey.set(key, child);
+    }
+    child.observe(reply.elapsedTime / 1000);
     done();
   });
 
