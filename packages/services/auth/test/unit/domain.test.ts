@@ -62,7 +62,9 @@ describe('emails', () => {
 
 describe('passwords', () => {
   it('accepts a reasonable password', () => {
-    expect(passwordProblem('correct horse battery', { username: 'bob', email: 'bob@example.com' })).toBeNull();
+    expect(
+      passwordProblem('correct horse battery', { username: 'bob', email: 'bob@example.com' }),
+    ).toBeNull();
   });
   it.each([
     ['short', /at least 10/],
@@ -74,7 +76,9 @@ describe('passwords', () => {
     ['with\u0000nul-char', /not allowed/],
     ['lone\ud800surrogate', /not allowed/],
   ])('rejects %j', (password, expected) => {
-    expect(passwordProblem(password, { username: 'alicesmith', email: 'mailbox-name@example.com' })).toMatch(expected);
+    expect(passwordProblem(password, { username: 'alicesmith', email: 'mailbox-name@example.com' })).toMatch(
+      expected,
+    );
   });
   it('counts code points, not UTF-16 units, and normalizes to NFC', () => {
     expect(passwordProblem('🙂🙂🙂🙂🙂🙂🙂🙂🙂x')).toBeNull();
@@ -92,7 +96,11 @@ describe('registration', () => {
     if (!result.ok) expect(result.issues.map((i) => i.field)).toEqual(['/email', '/username', '/password']);
   });
   it('answers the normalized input', () => {
-    const result = checkRegistration({ email: ' Bob@Example.com ', username: 'bob_1', password: 'e\u0301-long-secret' });
+    const result = checkRegistration({
+      email: ' Bob@Example.com ',
+      username: 'bob_1',
+      password: 'e\u0301-long-secret',
+    });
     expect(result).toEqual({
       ok: true,
       value: { email: 'Bob@Example.com', username: 'bob_1', password: '\u00e9-long-secret' },

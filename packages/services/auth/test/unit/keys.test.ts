@@ -47,7 +47,10 @@ describe('signing keys', () => {
     const before = await importSigningKeys([oldKey]);
     const issued = await createAccessTokens(before, store, 900).issue('u1', 's1');
 
-    const rotated = loadConfig({ NOVA_DATA_DIR: dataDir, AUTH_SIGNING_KEYS: JSON.stringify([newKey, oldKey]) });
+    const rotated = loadConfig({
+      NOVA_DATA_DIR: dataDir,
+      AUTH_SIGNING_KEYS: JSON.stringify([newKey, oldKey]),
+    });
     const after = await loadSigningKeys(rotated);
     expect(after.currentKid).toBe(newKey.kid);
     expect(after.jwks.keys.map((k) => k.kid)).toEqual([newKey.kid, oldKey.kid]);
@@ -99,7 +102,9 @@ describe('access tokens', () => {
     const store = createMemoryStore();
     const foreign = createAccessTokens(await importSigningKeys([await generateSigningJwk()]), store, 600);
     const ours = createAccessTokens(await loadSigningKeys(config), store, 600);
-    await expect(ours.verify((await foreign.issue('u', 's')).token)).rejects.toMatchObject({ code: 'invalid_token' });
+    await expect(ours.verify((await foreign.issue('u', 's')).token)).rejects.toMatchObject({
+      code: 'invalid_token',
+    });
     await store.close();
   });
 });
@@ -132,7 +137,11 @@ describe('file mail transport', () => {
   it('writes one RFC 5322 .eml per mail, in time order, without temp files left', async () => {
     const dir = path.join(dataDir, 'mail');
     const transport = createFileTransport(dir, 'Nova <no-reply@nova.local>');
-    await transport.send({ to: 'a@example.com', subject: 'First', text: 'one https://x/verify-email?token=abc' });
+    await transport.send({
+      to: 'a@example.com',
+      subject: 'First',
+      text: 'one https://x/verify-email?token=abc',
+    });
     await transport.send({ to: 'b@example.com', subject: 'Second', text: 'two' });
     const files = (await readdir(dir)).sort();
     expect(files).toHaveLength(2);
