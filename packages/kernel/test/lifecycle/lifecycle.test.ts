@@ -120,14 +120,17 @@ describe('closeHttpServer', () => {
       health: createHealthRegistry(),
       getTokenVerifier: () => undefined,
     });
+    let started: () => void = () => {};
+    const handlerStarted = new Promise<void>((resolve) => (started = resolve));
     app.get('/slow', { config: { auth: 'public' } }, async () => {
+      started();
       await sleep(300);
       return { done: true };
     });
     await app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = app.server.address() as AddressInfo;
     const inFlight = fetch(`http://127.0.0.1:${port}/slow`).then(async (r) => [r.status, await r.json()]);
-    await sleep(50);
+    await handlerStarted;
     const closing = closeHttpServer(app, Date.now() + 5000);
     await sleep(20);
     await expect(fetch(`http://127.0.0.1:${port}/health/live`)).rejects.toThrow();
@@ -146,12 +149,17 @@ describe('closeHttpServer', () => {
       health: createHealthRegistry(),
       getTokenVerifier: () => undefined,
     });
-    app.get('/hang', { config: { auth: 'public' } }, () => new Promise(() => {}));
+    let arrived: () => void = () => {};
+    const hanging = new Promise<void>((resolve) => (arrived = resolve));
+    app.get('/hang', { config: { auth: 'public' } }, () => {
+      arrived();
+      return new Promise(() => {});
+    });
     await app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = app.server.address() as AddressInfo;
     const request = http.get(`http://127.0.0.1:${port}/hang`);
     const failed = once(request, 'error');
-    await sleep(50);
+    await hanging;
     const started = Date.now();
     await closeHttpServer(app, Date.now() + 200);
     const took = Date.now() - started;
