@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 
 const run = promisify(execFile);

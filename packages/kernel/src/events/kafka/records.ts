@@ -1,0 +1,120 @@
+import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
+import { FatalError } from '../../errors/errors.js';
+import { type EventRecord, topicFor } from '../event-log.js';
+
+/**
+ * Header names of a Nova event on Kafka. They are the outbox column names, so
+ * Debezium's Outbox Event Router produces the same record with
+ * `table.fields.additional.placement=type:header:type,aggregatetype:header:aggregatetype,timestamp:header:timestamp`
+ * (it adds the `id` header itself). See docs/debezium.md.
+ */
+export const EVENT_HEADERS = {
+  id: 'id',
+  type: 'type',
+  aggregateType: 'aggregatetype',
+  timestamp: 'timestamp',
+} as const;
+
+/** Extra headers on a dead-lettered record (nova.dlq.<group>). */
+export const DEAD_LETTER_HEADERS = {
+  reason: 'nova.dlq.reason',
+  error: 'nova.dlq.error',
+  attempts: 'nova.dlq.attempts',
+  group: 'nova.dlq.group',
+  topic: 'nova.dlq.original.topic',
+  partition: 'nova.dlq.original.partition',
+  offset: 'nova.dlq.original.offset',
+} as const;
+
+/** An outbox row as the relay reads it (Debezium's outbox columns + seq). */
+export interface OutboxRow {
+  seq: number;
+  id: string;
+  aggregatetype: string;
+  aggregateid: string;
+  type: string;
+  payload: unknown;
+  /** When the producing transaction wrote the row. */
+  timestamp: Date;
+  /**
+   * The same instant rendered the way Debezium renders a timestamptz
+   * (io.debezium.time.ZonedTimestamp: ISO 8601 UTC, microseconds, trailing
+   * zeros of the fraction dropped), read from the database so no precision is lost.
+   */
+  timestampIso: string;
+}
+
+export interface ProducedRecord {
+  topic: string;
+  message: Message & { key: string; value: string; headers: Record<string, string>; timestamp: string };
+}
+
+/** The Kafka record the relay publishes for one outbox row. */
+export function recordForOutboxRow(row: OutboxRow): ProducedRecord {
+  return {
+    topic: topicFor(row.aggregatetype),
+    message: {
+      key: row.aggregateid,
+      value: JSON.stringify(row.payload),
+      // Record timestamp = when the event was written (Debezium: table.field.event.timestamp).
+      timestamp: String(row.timestamp.getTime()),
+      headers: {
+        [EVENT_HEADERS.id]: row.id,
+        [EVENT_HEADERS.type]: row.type,
+        [EVENT_HEADERS.aggregateType]: row.aggregatetype,
+        [EVENT_HEADERS.timestamp]: row.timestampIso,
+      },
+    },
+  };
+}
+
+/**
+ * Turns a pg `to_char(ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')`
+ * into Debezium's ZonedTimestamp text (java ISO_OFFSET_DATE_TIME: the
+ * fraction without trailing zeros, none at all on a whole second).
+ */
+export function debeziumTimestamp(utcMicros: string): string {
+  const [whole, fraction = ''] = utcMicros.split('.');
+  const trimmed = fraction.replace(/0+$/, '');
+  return `${whole}${trimmed ? `.${trimmed}` : ''}Z`;
+}
+
+/** A record that cannot become an event (missing headers, bad JSON): never retried. */
+export class MalformedRecordError extends FatalError {
+  constructor(
+    message: string,
+    readonly topic: string,
+    readonly offset: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'MalformedRecordError';
+  }
+}
+
+export function headerText(headers: IHeaders | undefined, name: string): string | undefined {
+  const value = headers?.[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  if (first === undefined) return undefined;
+  return typeof first === 'string' ? first : first.toString('utf8');
+}
+
+/** The event a consumed record carries; throws MalformedRecordError when it carries none. */
+export function eventFromRecord(topic: string, message: KafkaMessage): EventRecord {
+  const id = headerText(message.headers, EVENT_HEADERS.id);
+  const type = headerText(message.headers, EVENT_HEADERS.type);
+  const key = message.key?.toString('utf8');
+  if (!id || !type || key === undefined) {
+    throw new MalformedRecordError(`record lacks the id/type headers or the key`, topic, message.offset);
+  }
+  let payload: unknown;
+  try {
+    payload = message.value === null ? null : JSON.parse(message.value.toString('utf8'));
+  } catch (error) {
+    throw new MalformedRecordError(`record value is not JSON`, topic, message.offset, { cause: error });
+  }
+  const stamp = headerText(message.headers, EVENT_HEADERS.timestamp);
+  const millis = stamp ? Date.parse(stamp) : Number(message.timestamp);
+  const timestamp = new Date(Number.isFinite(millis) ? millis : Number(message.timestamp)).toISOString();
+  return { id, topic, key, type, payload, timestamp };
+}

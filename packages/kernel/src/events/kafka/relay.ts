@@ -1,0 +1,333 @@
+import type { Producer } from 'kafkajs';
+import { type Kysely, sql } from 'kysely';
+import type { Registry } from 'prom-client';
+import type { Database } from '../../db/database.js';
+import type { Logger } from '../../logging/logger.js';
+import { counter, gauge, histogram } from '../../metrics/metrics.js';
+import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../workers/retry.js';
+import type { Worker, WorkerHealth } from '../../workers/worker.js';
+import { OUTBOX_CHANNEL } from '../outbox.js';
+import { debeziumTimestamp, type OutboxRow, type ProducedRecord, recordForOutboxRow } from './records.js';
+import { Signal, sleep } from './signal.js';
+import type { TopicManager } from './topics.js';
+
+/** The outbox columns the relay reads (the kernel migration creates the table). */
+interface OutboxTable {
+  seq: number;
+  id: string;
+  aggregatetype: string;
+  aggregateid: string;
+  type: string;
+  payload: unknown;
+  timestamp: Date;
+}
+export interface OutboxTables {
+  outbox: OutboxTable;
+}
+
+/**
+ * First key of the relay's session-level advisory lock (second key:
+ * hashtext(schema)). The two-key lock space is separate from the outbox
+ * writer's transaction lock, so leading a relay never blocks writers.
+ */
+const RELAY_LOCK_NAMESPACE = 0x6e6f7672; // "novr"
+
+export interface RelayOptions {
+  /** Rows per publish (default 500). */
+  batchSize?: number;
+  /** Largest sum of payload bytes per publish, below the broker's 1 MiB batch limit (default 512 KiB). */
+  maxBatchBytes?: number;
+  /** Poll when no NOTIFY arrives (default 1000 ms). */
+  pollIntervalMs?: number;
+  /** How often a standby relay tries to become the active one (default 2000 ms). */
+  standbyPollMs?: number;
+  retry?: Partial<RetryPolicy>;
+  /**
+   * Runs after the broker acknowledged a batch and before its rows are pruned.
+   * Fault tests make it throw to simulate a crash in exactly that window.
+   */
+  beforePrune?: (seqs: readonly number[]) => void | Promise<void>;
+}
+
+export interface RelayDeps {
+  producer(): Promise<Producer>;
+  /** Drops a producer that keeps failing, so the next attempt starts a fresh idempotent session. */
+  resetProducer(): Promise<void>;
+  topics: TopicManager;
+  logger: Logger;
+  metrics: Registry;
+}
+
+/**
+ * Exactly one active relay per outbox. PostgreSQL: a session advisory lock
+ * held on a dedicated pooled connection for as long as the relay leads (a
+ * dead process's session ends and frees the lock). PGlite is one process's
+ * private database, so a guard in this process is enough.
+ */
+const pgliteLeaders = new WeakMap<object, OutboxRelay>();
+
+/**
+ * The built-in CDC step for one service's outbox: reads committed rows in
+ * `seq` order, publishes them with the idempotent producer and deletes them
+ * only after the broker acknowledged them. A crash between the ack and the
+ * delete republishes the batch; consumers' processed-event records absorb it.
+ */
+export class OutboxRelay implements Worker {
+  readonly name: string;
+  readonly #database: Database<OutboxTables>;
+  readonly #deps: RelayDeps;
+  readonly #log: Logger;
+  readonly #wake = new Signal();
+  readonly #batchSize: number;
+  readonly #maxBatchBytes: number;
+  readonly #pollIntervalMs: number;
+  readonly #standbyPollMs: number;
+  readonly #retry: RetryPolicy;
+  readonly #beforePrune: RelayOptions['beforePrune'];
+  readonly #metrics: {
+    backlog: ReturnType<typeof gauge>;
+    published: ReturnType<typeof counter>;
+    latency: ReturnType<typeof histogram>;
+    errors: ReturnType<typeof counter>;
+  };
+  #running: Promise<void> | undefined;
+  #stopping = false;
+  #deadline = Number.POSITIVE_INFINITY;
+  #active = false;
+  #failures = 0;
+  #lastError: string | undefined;
+  #lastBacklogAt = 0;
+  #unlisten: (() => Promise<void>) | undefined;
+
+  /** `database` is any service's database: every service schema has the kernel's outbox table. */
+  constructor(database: Database<OutboxTables>, deps: RelayDeps, options: RelayOptions = {}) {
+    this.#database = database;
+    this.name = `outbox-relay:${database.schema}`;
+    this.#deps = deps;
+    this.#log = deps.logger.child({ worker: this.name });
+    this.#batchSize = options.batchSize ?? 500;
+    this.#maxBatchBytes = options.maxBatchBytes ?? 512 * 1024;
+    this.#pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.#standbyPollMs = options.standbyPollMs ?? 2000;
+    this.#retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.#beforePrune = options.beforePrune;
+    this.#metrics = {
+      backlog: gauge(deps.metrics, {
+        name: 'nova_outbox_backlog',
+        help: 'Outbox rows waiting to be published (reported by the active relay)',
+        labelNames: ['service'],
+      }),
+      published: counter(deps.metrics, {
+        name: 'nova_outbox_published_total',
+        help: 'Outbox events published to Kafka and acknowledged',
+        labelNames: ['service'],
+      }),
+      latency: histogram(deps.metrics, {
+        name: 'nova_outbox_publish_latency_seconds',
+        help: 'From the outbox write to the broker acknowledgement',
+        labelNames: ['service'],
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      }),
+      errors: counter(deps.metrics, {
+        name: 'nova_outbox_relay_errors_total',
+        help: 'Failed relay rounds (retried with backoff)',
+        labelNames: ['service'],
+      }),
+    };
+  }
+
+  /** True while this instance is the outbox's active relay. */
+  get active(): boolean {
+    return this.#active;
+  }
+
+  async start(): Promise<void> {
+    if (this.#running) return;
+    this.#stopping = false;
+    this.#deadline = Number.POSITIVE_INFINITY;
+    // Fail start when the broker is unreachable, like any other required dependency.
+    await this.#deps.producer();
+    if (this.#database.listen) {
+      // The writer notifies with the topic, which need not name this schema: any commit wakes the relay (one cheap read).
+      this.#unlisten = await this.#database.listen(OUTBOX_CHANNEL, () => this.#wake.notify());
+    }
+    this.#running = this.#loop();
+  }
+
+  async stop(deadline: number): Promise<void> {
+    this.#stopping = true;
+    this.#deadline = deadline;
+    this.#wake.notify();
+    const running = this.#running;
+    if (running) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+      });
+      await Promise.race([running, late]);
+      clearTimeout(timer);
+    }
+    await this.#unlisten?.().catch(() => undefined);
+    this.#unlisten = undefined;
+    this.#running = undefined;
+  }
+
+  health(): WorkerHealth {
+    const detail = { active: this.#active, failures: this.#failures, lastError: this.#lastError };
+    return { status: this.#failures >= 3 ? 'degraded' : 'ok', detail };
+  }
+
+  async #loop(): Promise<void> {
+    while (!this.#stopping) {
+      try {
+        const led = await this.#leadWhilePossible();
+        if (!led && !this.#stopping) await this.#wake.wait(this.#standbyPollMs);
+      } catch (error) {
+        this.#failures += 1;
+        this.#lastError = error instanceof Error ? error.message : String(error);
+        this.#metrics.errors.inc({ service: this.#database.schema });
+        this.#log.warn({ err: error, failures: this.#failures }, 'outbox relay round failed; retrying');
+        if (!this.#stopping) await sleep(backoffDelay(this.#retry, Math.min(this.#failures, 10)));
+      }
+    }
+  }
+
+  /** Becomes the active relay if no one else is, then relays until stopped or failing. Returns false on standby. */
+  async #leadWhilePossible(): Promise<boolean> {
+    const database = this.#database;
+    if (database.dialect === 'pglite') {
+      const leader = pgliteLeaders.get(database);
+      if (leader !== undefined && leader !== this) return false;
+      pgliteLeaders.set(database, this);
+      try {
+        this.#active = true;
+        await this.#relayUntilStopped(database.db);
+      } finally {
+        this.#active = false;
+        pgliteLeaders.delete(database);
+      }
+      return true;
+    }
+    // A dedicated session for as long as this relay leads: the lock lives and dies with it.
+    return database.db.connection().execute(async (session) => {
+      const { rows } = await sql<{ locked: boolean }>`
+        select pg_try_advisory_lock(${RELAY_LOCK_NAMESPACE}, hashtext(${database.schema})) as locked`.execute(
+        session,
+      );
+      if (!rows[0]?.locked) return false;
+      this.#active = true;
+      this.#log.info('active outbox relay');
+      try {
+        await this.#relayUntilStopped(session);
+      } finally {
+        this.#active = false;
+        await sql`select pg_advisory_unlock(${RELAY_LOCK_NAMESPACE}, hashtext(${database.schema}))`
+          .execute(session)
+          .catch(() => undefined); // a broken session has released it already
+      }
+      return true;
+    });
+  }
+
+  async #relayUntilStopped(db: Kysely<OutboxTables>): Promise<void> {
+    // On stop keep draining what is committed ("flush the relay") until empty or the deadline.
+    while (!this.#stopping || Date.now() < this.#deadline) {
+      const published = await this.#relayBatch(db);
+      if (published > 0) {
+        this.#failures = 0;
+        this.#lastError = undefined;
+        continue;
+      }
+      if (this.#stopping) return;
+      await this.#wake.wait(this.#pollIntervalMs);
+    }
+  }
+
+  /** One batch: read, publish, wait for the ack, prune. Returns the number of rows relayed. */
+  async #relayBatch(db: Kysely<OutboxTables>): Promise<number> {
+    const service = this.#database.schema;
+    const selected = await db
+      .selectFrom('outbox')
+      .select([
+        'seq',
+        'id',
+        'aggregatetype',
+        'aggregateid',
+        'type',
+        'payload',
+        'timestamp',
+        sql<string>`to_char(${sql.ref('timestamp')} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')`.as(
+          'utc',
+        ),
+      ])
+      .orderBy('seq')
+      .limit(this.#batchSize)
+      .execute();
+    if (selected.length === 0) {
+      this.#metrics.backlog.set({ service }, 0);
+      return 0;
+    }
+    const rows: OutboxRow[] = [];
+    let bytes = 0;
+    for (const row of selected) {
+      const { utc, ...columns } = row;
+      const outboxRow: OutboxRow = {
+        ...columns,
+        timestamp: new Date(columns.timestamp),
+        timestampIso: debeziumTimestamp(utc),
+      };
+      bytes += JSON.stringify(outboxRow.payload).length;
+      if (rows.length > 0 && bytes > this.#maxBatchBytes) break;
+      rows.push(outboxRow);
+    }
+    const records = rows.map(recordForOutboxRow);
+    await this.#deps.topics.ensure(records.map((r) => r.topic));
+    const producer = await this.#deps.producer();
+    try {
+      await producer.sendBatch({ acks: -1, topicMessages: groupByTopic(records) });
+    } catch (error) {
+      // After a failed send the idempotent session's sequence numbers are in
+      // doubt; a fresh producer (new producer id) republishes cleanly.
+      await this.#deps.resetProducer().catch(() => undefined);
+      throw error;
+    }
+    const ackedAt = Date.now();
+    this.#metrics.published.inc({ service }, rows.length);
+    for (const row of rows)
+      this.#metrics.latency.observe({ service }, (ackedAt - row.timestamp.getTime()) / 1000);
+    const seqs = rows.map((r) => r.seq);
+    await this.#beforePrune?.(seqs);
+    await db.deleteFrom('outbox').where('seq', 'in', seqs).execute();
+    if (ackedAt - this.#lastBacklogAt >= 1000 || rows.length < this.#batchSize) {
+      this.#lastBacklogAt = ackedAt;
+      const count = await db
+        .selectFrom('outbox')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirst();
+      this.#metrics.backlog.set({ service }, Number(count?.n ?? 0));
+    }
+    return rows.length;
+  }
+}
+
+function groupByTopic(records: ProducedRecord[]): { topic: string; messages: ProducedRecord['message'][] }[] {
+  const byTopic = new Map<string, ProducedRecord['message'][]>();
+  for (const { topic, message } of records) {
+    let list = byTopic.get(topic);
+    if (!list) {
+      list = [];
+      byTopic.set(topic, list);
+    }
+    list.push(message);
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}
+
+/** The relay for any service database (its schema holds the kernel's outbox table). */
+export function createOutboxRelay<DB>(
+  database: Database<DB>,
+  deps: RelayDeps,
+  options?: RelayOptions,
+): OutboxRelay {
+  return new OutboxRelay(database as unknown as Database<OutboxTables>, deps, options);
+}
