@@ -15,6 +15,12 @@ export interface Database<DB> {
   transaction<T>(fn: (tx: Transaction<DB>) => Promise<T>): Promise<T>;
   /** Round trip to the server; throws when unreachable. */
   ping(): Promise<void>;
+  /**
+   * Subscribes to NOTIFY on `channel` (delivered after the notifying
+   * transaction commits). Resolves with an unsubscribe function. Optional so
+   * other Database implementations stay valid; the kernel's provider has it.
+   */
+  listen?(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
 }
 
 /** Opens schema-scoped databases; owns the pools / the PGlite instance. */

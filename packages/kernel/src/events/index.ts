@@ -1,1 +1,2 @@
 export * from './event-log.js';
+export * from './outbox.js';

@@ -1,0 +1,64 @@
+/**
+ * Tables every service schema gets from the kernel, applied (and versioned)
+ * before the service's own migrations. Unqualified names: they run with
+ * search_path set to the service's schema. Forward-only like service files.
+ */
+export interface KernelMigration {
+  version: string;
+  name: string;
+  sql: string;
+}
+
+export const KERNEL_MIGRATIONS: readonly KernelMigration[] = [
+  {
+    version: 'kernel-001',
+    name: 'outbox',
+    // Debezium outbox columns, plus seq: the embedded log's offset. Writers
+    // take an advisory lock before inserting, so seq order is commit order.
+    sql: `
+      CREATE TABLE outbox (
+        id uuid PRIMARY KEY,
+        aggregatetype text NOT NULL,
+        aggregateid text NOT NULL,
+        type text NOT NULL,
+        payload jsonb NOT NULL,
+        timestamp timestamptz NOT NULL DEFAULT now(),
+        seq bigserial NOT NULL UNIQUE
+      );
+      CREATE INDEX outbox_aggregatetype_seq_idx ON outbox (aggregatetype, seq);
+    `,
+  },
+  {
+    version: 'kernel-002',
+    name: 'consumer-state',
+    sql: `
+      CREATE TABLE processed_events (
+        group_id text NOT NULL,
+        event_id uuid NOT NULL,
+        processed_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (group_id, event_id)
+      );
+      CREATE TABLE consumer_offsets (
+        group_id text NOT NULL,
+        topic text NOT NULL,
+        partition int NOT NULL,
+        position bigint NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (group_id, topic, partition)
+      );
+      CREATE TABLE dead_letters (
+        id uuid PRIMARY KEY,
+        group_id text NOT NULL,
+        topic text NOT NULL,
+        event_id uuid NOT NULL,
+        key text NOT NULL,
+        type text NOT NULL,
+        payload jsonb,
+        reason text NOT NULL,
+        attempts int NOT NULL,
+        failed_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX dead_letters_group_failed_idx ON dead_letters (group_id, failed_at);
+    `,
+  },
+];

@@ -1,0 +1,161 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { type Dialect, Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { Config } from '../config/config.js';
+import type { Logger } from '../logging/logger.js';
+import type { Database, DatabaseProvider } from './database.js';
+import { Mutex } from './mutex.js';
+import { PgListener } from './pg-listener.js';
+import { PgliteDialect, type PgliteHandle } from './pglite-dialect.js';
+
+export interface DatabaseProviderOptions {
+  config: Config;
+  logger: Logger;
+  /** Embedded database tuning; tests use `dataDir: 'memory://'`. */
+  pglite?: {
+    /** Default `<config.dataDir>/pglite`; `memory://` keeps everything in memory. */
+    dataDir?: string;
+    /** A tarball from `dumpDataDir()` to start from (skips initdb, ~6 s → <1 s). */
+    loadDataDir?: Blob;
+  };
+}
+
+const INT8_OID = 20;
+const INT8_ARRAY_OID = 1016;
+const TEXT_ARRAY_OID = 1009;
+
+/**
+ * int8 (bigint, count(*), bigserial) comes back as a JS number on BOTH
+ * databases: PGlite does so natively and node-postgres is configured to
+ * match. Nova keeps int8 for counters and offsets that stay far below 2^53;
+ * ids are uuids, and exact decimals use numeric (returned as a string).
+ */
+const pgTypes: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === INT8_OID) return (value: string) => Number(value);
+    if (oid === INT8_ARRAY_OID) {
+      const parseTextArray = pg.types.getTypeParser(
+        TEXT_ARRAY_OID as Parameters<typeof pg.types.getTypeParser>[0],
+        'text',
+      ) as (value: string) => (string | null)[];
+      return (value: string) => parseTextArray(value).map((v) => (v === null ? null : Number(v)));
+    }
+    return pg.types.getTypeParser(oid, format ?? 'text');
+  }) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+/**
+ * One shared PGlite for every service without a database URL (a schema per
+ * service), and one pg Pool per distinct URL shared by the services on it.
+ */
+export function createDatabaseProvider(options: DatabaseProviderOptions): DatabaseProvider {
+  const { config, logger } = options;
+  const opened = new Map<string, Promise<Database<unknown>>>();
+  const pools = new Map<string, { pool: pg.Pool; listener: PgListener }>();
+  let pglite: Promise<PgliteHandle> | undefined;
+  let closed = false;
+
+  const openPglite = (): Promise<PgliteHandle> => {
+    pglite ??= (async () => {
+      const dataDir = options.pglite?.dataDir ?? path.join(config.dataDir, 'pglite');
+      const inMemory = dataDir.startsWith('memory://');
+      if (!inMemory) await mkdir(dataDir, { recursive: true });
+      const started = Date.now();
+      const instance = await PGlite.create(inMemory ? undefined : dataDir, {
+        loadDataDir: options.pglite?.loadDataDir,
+      });
+      logger.debug({ dataDir, ms: Date.now() - started }, 'embedded database opened');
+      return { pglite: instance, mutex: new Mutex() };
+    })();
+    return pglite;
+  };
+
+  const poolFor = (url: string) => {
+    let entry = pools.get(url);
+    if (!entry) {
+      const pool = new pg.Pool({ connectionString: url, max: config.database.poolSize, types: pgTypes });
+      // An idle client dying (server restart) must not crash the process.
+      pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection failed'));
+      entry = { pool, listener: new PgListener(url, logger) };
+      pools.set(url, entry);
+    }
+    return entry;
+  };
+
+  const openDatabase = async (service: string): Promise<Database<unknown>> => {
+    const url =
+      (config.database.urls as Record<string, string | undefined>)[service] ?? config.database.defaultUrl;
+    if (url === undefined) {
+      const handle = await openPglite();
+      return scopedDatabase(service, 'pglite', new PgliteDialect(handle), (channel, onNotify) =>
+        handle.mutex.runExclusive(async () => {
+          const unlisten = await handle.pglite.listen(channel, onNotify);
+          return () => handle.mutex.runExclusive(() => unlisten());
+        }),
+      );
+    }
+    const { pool, listener } = poolFor(url);
+    // Kysely must not end the shared pool: the provider does, once.
+    const shared = { connect: () => pool.connect(), end: async () => undefined };
+    return scopedDatabase(service, 'postgres', new PostgresDialect({ pool: shared }), (channel, onNotify) =>
+      listener.listen(channel, onNotify),
+    );
+  };
+
+  return {
+    open<DB>(service: string): Promise<Database<DB>> {
+      if (closed) return Promise.reject(new Error('database provider is closed'));
+      if (!/^[a-z_][a-z0-9_]*$/.test(service))
+        return Promise.reject(new Error(`invalid schema name "${service}"`));
+      let database = opened.get(service);
+      if (!database) {
+        database = openDatabase(service);
+        opened.set(service, database);
+      }
+      return database as Promise<Database<DB>>;
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      for (const entry of pools.values()) {
+        await entry.listener.close();
+        await entry.pool.end();
+      }
+      pools.clear();
+      if (pglite) {
+        const handle = await pglite;
+        // Wait for the statement or transaction in progress before closing.
+        await handle.mutex.runExclusive(() => handle.pglite.close());
+      }
+    },
+  };
+}
+
+function scopedDatabase(
+  schema: string,
+  kind: Database<unknown>['dialect'],
+  dialect: Dialect,
+  listen: NonNullable<Database<unknown>['listen']>,
+): Database<unknown> {
+  const stats = { queries: 0 };
+  const root = new Kysely<unknown>({
+    dialect,
+    log: () => {
+      stats.queries += 1;
+    },
+  });
+  const db = root.withSchema(schema);
+  return {
+    db,
+    schema,
+    dialect: kind,
+    stats,
+    transaction: (fn) => db.transaction().execute(fn),
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    listen,
+  };
+}
