@@ -1,4 +1,16 @@
-import { API_PREFIX, type Config, createHttpServer, type Logger, type NovaApp, type ServiceInstance, runMigrations, type TokenVerifier, type Worker } from '@nova/kernel';
+import {
+  API_PREFIX,
+  type Config,
+  closeHttpServer,
+  createHttpServer,
+  Lifecycle,
+  type Logger,
+  type NovaApp,
+  runMigrations,
+  type ServiceInstance,
+  type TokenVerifier,
+  type Worker,
+} from '@nova/kernel';
 import { createRemoteTokenVerifier } from '@nova/gateway';
 import { createKernel, type OwnedKernel } from './kernel.js';
 import { resolveTarget } from './modules.js';
@@ -10,8 +22,9 @@ export interface BootedNova {
   workers: Worker[];
   /** Starts workers, then listens; resolves to the bound address. */
   start(): Promise<string>;
-  /** Ordered stop: HTTP (drain), workers (checkpoint), kernel (pools) — within the deadline. */
-  stop(deadline?: number): Promise<void>;
+  /** Ordered, deadline-bounded stop: HTTP (drain), workers (checkpoint), services, kernel (pools). */
+  stop(): Promise<void>;
+  lifecycle: Lifecycle;
 }
 
 export interface BootOptions {
@@ -64,37 +77,31 @@ export async function bootNova(config: Config, logger: Logger, options: BootOpti
   }
   await app.ready();
   const workers = Object.values(services).flatMap((s) => s.workers ?? []);
-  let started = false;
+  // Steps stop in reverse registration order: HTTP, workers, services, kernel.
+  const lifecycle = new Lifecycle({ logger, timeoutMs: config.shutdownTimeoutMs });
+  lifecycle.onStop('kernel', () => kernel.close());
+  lifecycle.onStop('services', async () => {
+    for (const instance of Object.values(services)) await instance.close?.();
+  });
 
   return {
     app,
     kernel,
     services,
     workers,
+    lifecycle,
     async start() {
-      for (const worker of workers) await worker.start();
-      started = true;
-      return app.listen({ port: config.http.port, host: config.http.host });
+      for (const worker of workers) {
+        await worker.start();
+        lifecycle.onStop(`worker ${worker.name}`, (deadline) => worker.stop(deadline));
+      }
+      const address = await app.listen({ port: config.http.port, host: config.http.host });
+      lifecycle.onStop('http', (deadline) => closeHttpServer(app, deadline));
+      return address;
     },
-    async stop(deadline = Date.now() + config.shutdownTimeoutMs) {
-      await closeApp(app, deadline, logger);
-      if (started) await Promise.allSettled(workers.map((w) => w.stop(deadline)));
-      for (const instance of Object.values(services)) await instance.close?.();
-      await kernel.close();
+    async stop() {
+      const code = await lifecycle.shutdown('stop');
+      if (code !== 0) throw new Error('shutdown did not complete cleanly (see the log)');
     },
   };
-}
-
-async function closeApp(app: NovaApp, deadline: number, logger: Logger): Promise<void> {
-  const timeout = Math.max(0, deadline - Date.now());
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<void>((resolve) => {
-    timer = setTimeout(() => {
-      logger.warn('HTTP drain deadline reached; closing remaining connections');
-      app.server.closeAllConnections();
-      resolve();
-    }, timeout);
-  });
-  await Promise.race([app.close(), expired]);
-  clearTimeout(timer);
 }

@@ -20,36 +20,17 @@ export async function runStart(options: CommandOptions): Promise<number> {
     logger.fatal({ err: error }, 'start-up failed');
     return 1;
   }
-  const address = await nova.start();
-  logger.info({ address, target: config.target, dataDir: config.dataDir }, 'nova is listening');
-
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        logger.warn({ signal }, 'second signal: exiting now');
-        process.exit(1);
-      }
-      stopping = true;
-      logger.info({ signal }, 'shutting down');
-      const deadline = Date.now() + config.shutdownTimeoutMs;
-      const guard = setTimeout(() => {
-        logger.error('shutdown deadline passed; exiting');
-        process.exit(1);
-      }, config.shutdownTimeoutMs + 1000);
-      guard.unref();
-      nova.stop(deadline).then(
-        () => {
-          logger.info('stopped cleanly');
-          resolve(0);
-        },
-        (error: unknown) => {
-          logger.error({ err: error }, 'shutdown failed');
-          resolve(1);
-        },
-      );
-    };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
-  });
+  // Exit explicitly once stopped: nothing left should keep the process alive.
+  const stopSignals = nova.lifecycle.installSignalHandlers((code) => process.exit(code));
+  try {
+    const address = await nova.start();
+    logger.info({ address, target: config.target, dataDir: config.dataDir }, 'nova is listening');
+  } catch (error) {
+    logger.fatal({ err: error }, 'could not start');
+    stopSignals();
+    await nova.lifecycle.shutdown('start-up failed');
+    return 1;
+  }
+  // The process now lives until a signal; the lifecycle sets the exit code.
+  return new Promise<number>(() => undefined);
 }

@@ -1,4 +1,7 @@
-import { type Static, Type } from '@sinclair/typebox';
+import { FormatRegistry, type Static, Type } from '@sinclair/typebox';
+
+// TypeBox validates only formats that are registered; URLs are what config needs.
+if (!FormatRegistry.Has('uri')) FormatRegistry.Set('uri', (value) => URL.canParse(value));
 
 /**
  * Every environment variable Nova reads, with its default. README's
