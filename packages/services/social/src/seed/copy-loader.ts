@@ -15,7 +15,7 @@ export async function connectRaw(postgresUrl: string, schema: string): Promise<p
   await client.query(`SET search_path TO ${quoteIdent(schema)}`);
   // A bulk load of generated data: losing it in a crash only means seeding again.
   await client.query('SET synchronous_commit TO off');
-  await client.query("SET maintenance_work_mem TO '512MB'");
+  await client.query("SET maintenance_work_mem TO '1GB'");
   await client.query('SET max_parallel_maintenance_workers TO 2');
   return client;
 }

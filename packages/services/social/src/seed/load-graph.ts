@@ -1,6 +1,7 @@
 import { ConflictError, type Database } from '@nova/kernel';
 import { sql } from 'kysely';
 import type { SocialTables } from '../store/tables.js';
+import { tablesOf } from '../store/tables-of.js';
 import { connectRaw, copyFollows, copyProfiles, dropStructure, restoreStructure } from './copy-loader.js';
 import type { Population } from './population.js';
 
@@ -121,10 +122,12 @@ async function loadWithInserts(
   const { followers: followerCounts, following: followingCounts } = population.counts();
   timings.counts = performance.now() - mark;
   await database.transaction(async (tx) => {
+    const t = tablesOf(tx);
+    const followsTable = `${t.schemaPrefix}follows`;
     mark = performance.now();
     for (const chunk of population.userChunks(INSERT_BATCH)) {
       await sql`
-        INSERT INTO profiles (id, username, created_at, follower_count, following_count)
+        INSERT INTO ${t.profiles} (id, username, created_at, follower_count, following_count)
         SELECT * FROM unnest(${chunk.map((u) => u.id)}::text[], ${chunk.map((u) => u.username)}::text[],
                              ${chunk.map((u) => u.createdAt)}::timestamptz[],
                              ${chunk.map((u) => followerCounts[u.index] ?? 0)}::int[],
@@ -135,7 +138,7 @@ async function loadWithInserts(
 
     mark = performance.now();
     const { rows } = await sql<{ base: string }>`
-      SELECT nextval(pg_get_serial_sequence('follows', 'seq'))::text AS base`.execute(tx);
+      SELECT nextval(pg_get_serial_sequence(${followsTable}, 'seq'))::text AS base`.execute(tx);
     const base = BigInt(rows[0]?.base ?? '0');
     let seq = base;
     for (const chunk of population.followChunks(INSERT_BATCH)) {
@@ -149,11 +152,13 @@ async function loadWithInserts(
         seqs.push(seq.toString());
       }
       await sql`
-        INSERT INTO follows (follower_id, followee_id, seq)
+        INSERT INTO ${t.follows} (follower_id, followee_id, seq)
         SELECT * FROM unnest(${followers}::text[], ${followees}::text[], ${seqs}::bigint[])`.execute(tx);
       progress(chunk.length);
     }
-    await sql`SELECT setval(pg_get_serial_sequence('follows', 'seq'), ${seq.toString()}::bigint)`.execute(tx);
+    await sql`SELECT setval(pg_get_serial_sequence(${followsTable}, 'seq'), ${seq.toString()}::bigint)`.execute(
+      tx,
+    );
     timings.follows = performance.now() - mark;
   });
   timings.total = performance.now() - started;

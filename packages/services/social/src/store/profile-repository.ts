@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import { PROFILE_COLUMNS, type ProfileRow } from './profile-mapper.js';
 import type { SocialTables } from './tables.js';
+import { tablesOf } from './tables-of.js';
 
 type Db = Kysely<SocialTables>;
 
@@ -102,8 +103,9 @@ export const profileRepository = {
       changed.map((d) => sql`(${d.id}::text, ${d.followers}::int, ${d.following}::int)`),
       sql`, `,
     );
+    const t = tablesOf(db);
     await sql`
-      UPDATE profiles AS p
+      UPDATE ${t.profiles} AS p
          SET follower_count = p.follower_count + d.followers,
              following_count = p.following_count + d.following
         FROM (VALUES ${values}) AS d (id, followers, following)

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { TargetView } from '../domain/visibility.js';
 import type { SocialTables } from './tables.js';
+import { tablesOf } from './tables-of.js';
 
 type Db = Kysely<SocialTables>;
 
@@ -24,14 +25,15 @@ export async function queryRelationships(
 ): Promise<Relationship[]> {
   const unique = [...new Set(ids)];
   if (unique.length === 0) return [];
+  const t = tablesOf(db);
   const { rows } = await sql<RelationshipRow>`
     SELECT t.id,
-           EXISTS (SELECT 1 FROM follows WHERE follower_id = ${viewerId} AND followee_id = t.id) AS following,
-           EXISTS (SELECT 1 FROM follow_requests WHERE requester_id = ${viewerId} AND target_id = t.id) AS follow_requested,
-           EXISTS (SELECT 1 FROM follows WHERE follower_id = t.id AND followee_id = ${viewerId}) AS followed_by,
-           EXISTS (SELECT 1 FROM blocks WHERE blocker_id = ${viewerId} AND blocked_id = t.id) AS blocking,
-           EXISTS (SELECT 1 FROM blocks WHERE blocker_id = t.id AND blocked_id = ${viewerId}) AS blocked_by,
-           EXISTS (SELECT 1 FROM mutes WHERE muter_id = ${viewerId} AND muted_id = t.id) AS muting
+           EXISTS (SELECT 1 FROM ${t.follows} WHERE follower_id = ${viewerId} AND followee_id = t.id) AS following,
+           EXISTS (SELECT 1 FROM ${t.follow_requests} WHERE requester_id = ${viewerId} AND target_id = t.id) AS follow_requested,
+           EXISTS (SELECT 1 FROM ${t.follows} WHERE follower_id = t.id AND followee_id = ${viewerId}) AS followed_by,
+           EXISTS (SELECT 1 FROM ${t.blocks} WHERE blocker_id = ${viewerId} AND blocked_id = t.id) AS blocking,
+           EXISTS (SELECT 1 FROM ${t.blocks} WHERE blocker_id = t.id AND blocked_id = ${viewerId}) AS blocked_by,
+           EXISTS (SELECT 1 FROM ${t.mutes} WHERE muter_id = ${viewerId} AND muted_id = t.id) AS muting
       FROM unnest(${unique}::text[]) WITH ORDINALITY AS t (id, n)
      ORDER BY t.n`.execute(db);
   return rows.map((r) => ({
@@ -52,13 +54,14 @@ export async function queryTargetView(
   targetId: string,
 ): Promise<TargetView> {
   const viewer = viewerId ?? null;
+  const t = tablesOf(db);
   const { rows } = await sql<{ is_private: boolean; blocked: boolean; viewer_follows: boolean }>`
     SELECT p.is_private,
-           EXISTS (SELECT 1 FROM blocks
+           EXISTS (SELECT 1 FROM ${t.blocks}
                     WHERE (blocker_id = ${viewer} AND blocked_id = p.id)
                        OR (blocker_id = p.id AND blocked_id = ${viewer})) AS blocked,
-           EXISTS (SELECT 1 FROM follows WHERE follower_id = ${viewer} AND followee_id = p.id) AS viewer_follows
-      FROM profiles p
+           EXISTS (SELECT 1 FROM ${t.follows} WHERE follower_id = ${viewer} AND followee_id = p.id) AS viewer_follows
+      FROM ${t.profiles} p
      WHERE p.id = ${targetId}`.execute(db);
   const row = rows[0];
   if (!row) return { exists: false, isPrivate: false, blocked: false, viewerFollows: false };

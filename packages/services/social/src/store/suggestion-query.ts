@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { SuggestionCursor } from '../domain/cursors.js';
 import type { ProfileRow } from './profile-mapper.js';
 import type { SocialTables } from './tables.js';
+import { tablesOf } from './tables-of.js';
 
 type Db = Kysely<SocialTables>;
 
@@ -26,11 +27,12 @@ export async function querySuggestions(
               OR (c.mutual_count = ${after.m} AND p.follower_count < ${after.f})
               OR (c.mutual_count = ${after.m} AND p.follower_count = ${after.f} AND p.id > ${after.id}))`
     : sql``;
+  const t = tablesOf(db);
   const { rows } = await sql<SuggestionRow>`
     WITH candidates AS (
       SELECT f2.followee_id AS id, count(*)::int AS mutual_count
-        FROM follows f1
-        JOIN follows f2 ON f2.follower_id = f1.followee_id
+        FROM ${t.follows} f1
+        JOIN ${t.follows} f2 ON f2.follower_id = f1.followee_id
        WHERE f1.follower_id = ${userId}
          AND f2.followee_id <> ${userId}
        GROUP BY f2.followee_id
@@ -38,13 +40,13 @@ export async function querySuggestions(
     SELECT p.id, p.username, p.display_name, p.bio, p.avatar_media_id, p.is_private,
            p.follower_count, p.following_count, p.post_count, p.created_at, c.mutual_count
       FROM candidates c
-      JOIN profiles p ON p.id = c.id
-     WHERE NOT EXISTS (SELECT 1 FROM follows x WHERE x.follower_id = ${userId} AND x.followee_id = c.id)
-       AND NOT EXISTS (SELECT 1 FROM follow_requests r WHERE r.requester_id = ${userId} AND r.target_id = c.id)
-       AND NOT EXISTS (SELECT 1 FROM blocks b
+      JOIN ${t.profiles} p ON p.id = c.id
+     WHERE NOT EXISTS (SELECT 1 FROM ${t.follows} x WHERE x.follower_id = ${userId} AND x.followee_id = c.id)
+       AND NOT EXISTS (SELECT 1 FROM ${t.follow_requests} r WHERE r.requester_id = ${userId} AND r.target_id = c.id)
+       AND NOT EXISTS (SELECT 1 FROM ${t.blocks} b
                         WHERE (b.blocker_id = ${userId} AND b.blocked_id = c.id)
                            OR (b.blocker_id = c.id AND b.blocked_id = ${userId}))
-       AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.muter_id = ${userId} AND m.muted_id = c.id)
+       AND NOT EXISTS (SELECT 1 FROM ${t.mutes} m WHERE m.muter_id = ${userId} AND m.muted_id = c.id)
        ${position}
      ORDER BY c.mutual_count DESC, p.follower_count DESC, p.id ASC
      LIMIT ${limit}`.execute(db);

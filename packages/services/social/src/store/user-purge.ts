@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { SocialTables } from './tables.js';
+import { tablesOf } from './tables-of.js';
 
 type Db = Kysely<SocialTables>;
 
@@ -12,15 +13,16 @@ type Db = Kysely<SocialTables>;
  * profile existed.
  */
 export async function purgeUser(db: Db, userId: string): Promise<boolean> {
+  const t = tablesOf(db);
   await sql`
-    UPDATE profiles AS p
+    UPDATE ${t.profiles} AS p
        SET follower_count = p.follower_count - 1
-      FROM follows f
+      FROM ${t.follows} f
      WHERE f.follower_id = ${userId} AND p.id = f.followee_id`.execute(db);
   await sql`
-    UPDATE profiles AS p
+    UPDATE ${t.profiles} AS p
        SET following_count = p.following_count - 1
-      FROM follows f
+      FROM ${t.follows} f
      WHERE f.followee_id = ${userId} AND p.id = f.follower_id`.execute(db);
   const deleted = await db.deleteFrom('profiles').where('id', '=', userId).returning('id').executeTakeFirst();
   return deleted !== undefined;
