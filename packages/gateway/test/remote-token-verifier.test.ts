@@ -9,12 +9,12 @@ import { createRemoteTokenVerifier } from '../src/remote-token-verifier.js';
 describe('remote token verifier (auth in another process)', () => {
   let server: Server;
   let authUrl: string;
-  let privateKey: CryptoKey;
+  let privateKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
   let store: KeyValueStore;
 
   beforeAll(async () => {
     const pair = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
-    privateKey = pair.privateKey as CryptoKey;
+    privateKey = pair.privateKey;
     const jwk: JWK = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'EdDSA', use: 'sig' };
     server = createServer((req, res) => {
       if (req.url === '/.well-known/jwks.json') {
