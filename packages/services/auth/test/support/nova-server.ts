@@ -121,7 +121,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
     call,
     mailToken,
     async close() {
-      await booted.stop(Date.now() + 10_000);
+      await booted.stop();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
