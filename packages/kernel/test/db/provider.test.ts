@@ -1,10 +1,10 @@
-import { sql } from 'kysely';
+import { type Generated, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { DATABASE_KINDS, openTestDatabases, type TestDatabases } from '../../src/testing/databases.js';
 
 interface Tables {
-  items: { id: number; name: string; big: number };
+  items: { id: number; name: string; big: Generated<number> };
 }
 
 describe.each(DATABASE_KINDS)('database provider on %s', (kind) => {

@@ -1,0 +1,361 @@
+import type { Kysely } from 'kysely';
+import type { Registry } from 'prom-client';
+import type { Database, DatabaseProvider } from '../db/database.js';
+import type { Logger } from '../logging/logger.js';
+import { sleep } from '../workers/sleep.js';
+import type { Worker, WorkerHealth } from '../workers/worker.js';
+import { type ConsumerMetrics, consumerMetrics } from './consumer-metrics.js';
+import { ConsumerRuntime, DeliveryAbandonedError } from './consumer-runtime.js';
+import { tableDeadLetterSink } from './dead-letters.js';
+import type { ConsumerSpec, EventLog, EventRecord, EventValidator } from './event-log.js';
+import type { KernelTables } from './kernel-tables.js';
+import { KeyedLanes } from './keyed-lanes.js';
+import { OUTBOX_CHANNEL } from './outbox.js';
+
+export interface EmbeddedEventLogOptions {
+  provider: DatabaseProvider;
+  logger: Logger;
+  metrics: Registry;
+  validate: EventValidator;
+  /** Fallback poll when no NOTIFY arrives (default 1000 ms). */
+  pollIntervalMs?: number;
+  /** Rows fetched per query (default 100). */
+  batchSize?: number;
+  /** How long completed work may wait before its checkpoint is written (default 200 ms). */
+  checkpointIntervalMs?: number;
+}
+
+const TOPIC = /^nova\.([a-z_][a-z0-9_]*)\.([a-z0-9_.-]+)\.v1$/;
+/** The embedded log has one partition per topic: the outbox's seq order. */
+const PARTITION = 0;
+const LAG_INTERVAL_MS = 5000;
+
+/** Where a topic lives: `nova.auth.user.v1` → auth.outbox rows of aggregate type "auth.user". */
+export function parseEmbeddedTopic(topic: string): { schema: string; aggregateType: string } {
+  const match = TOPIC.exec(topic);
+  if (!match?.[1] || !match[2])
+    throw new Error(`"${topic}" is not a topic name (nova.<service>.<aggregate>.v1)`);
+  return { schema: match[1], aggregateType: `${match[1]}.${match[2]}` };
+}
+
+/**
+ * The all-in-one event log: the services' outbox tables ARE the log, read by
+ * seq. Works only when producers and consumers share one database (config
+ * validation demands Kafka otherwise), so there is nothing to relay.
+ */
+export function createEmbeddedEventLog(options: EmbeddedEventLogOptions): EventLog {
+  const metrics = consumerMetrics(options.metrics);
+  const consumers = new Set<EmbeddedConsumer<unknown>>();
+  return {
+    kind: 'embedded',
+    consumer<DB>(spec: ConsumerSpec<DB>): Worker {
+      for (const topic of spec.topics) parseEmbeddedTopic(topic);
+      const consumer = new EmbeddedConsumer(spec as ConsumerSpec<unknown>, options, metrics);
+      consumers.add(consumer);
+      return consumer;
+    },
+    relay: () => null,
+    async close() {
+      const deadline = Date.now() + 5000;
+      await Promise.all([...consumers].map((c) => c.stop(deadline)));
+    },
+  };
+}
+
+interface Pending {
+  seq: number;
+  done: boolean;
+}
+
+interface TopicCursor {
+  topic: string;
+  schema: string;
+  aggregateType: string;
+  /** Highest seq whose outcome and all earlier ones are durable. */
+  completed: number;
+  /** Last checkpoint written. */
+  committed: number;
+  /** Highest seq handed to the lanes. */
+  fetched: number;
+  pending: Pending[];
+  lag: number;
+}
+
+type State = 'created' | 'running' | 'stopping' | 'stopped';
+
+class EmbeddedConsumer<DB> implements Worker {
+  readonly name: string;
+  readonly #runtime: ConsumerRuntime<DB>;
+  readonly #lanes: KeyedLanes;
+  readonly #abort = new AbortController();
+  readonly #log: Logger;
+  readonly #pollMs: number;
+  readonly #batchSize: number;
+  readonly #checkpointMs: number;
+  #state: State = 'created';
+  #cursors: TopicCursor[] = [];
+  #loop: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+  #unlisten: (() => Promise<void>) | undefined;
+  #flushTimer: NodeJS.Timeout | undefined;
+  #flushing: Promise<void> = Promise.resolve();
+  #failure: unknown;
+  #lastError: string | undefined;
+  #lagCheckedAt = 0;
+  #paused = false;
+  #stopping!: () => void;
+  readonly #stopRequested = new Promise<void>((resolve) => {
+    this.#stopping = resolve;
+  });
+
+  constructor(
+    private readonly spec: ConsumerSpec<DB>,
+    private readonly options: EmbeddedEventLogOptions,
+    private readonly metrics: ConsumerMetrics,
+  ) {
+    this.name = `consumer:${spec.group}`;
+    this.#log = options.logger.child({ group: spec.group });
+    this.#runtime = new ConsumerRuntime({
+      spec,
+      validate: options.validate,
+      deadLetters: tableDeadLetterSink(spec.database),
+      metrics,
+      logger: this.#log,
+      signal: this.#abort.signal,
+    });
+    this.#lanes = new KeyedLanes(this.#runtime.concurrency);
+    this.#pollMs = options.pollIntervalMs ?? 1000;
+    this.#batchSize = options.batchSize ?? 100;
+    this.#checkpointMs = options.checkpointIntervalMs ?? 200;
+  }
+
+  async start(): Promise<void> {
+    if (this.#state !== 'created') throw new Error(`${this.name} cannot start twice`);
+    const offsets = await this.#kernel(this.spec.database)
+      .selectFrom('consumer_offsets')
+      .select(['topic', 'position'])
+      .where('group_id', '=', this.spec.group)
+      .where('partition', '=', PARTITION)
+      .execute();
+    const positions = new Map(offsets.map((o) => [o.topic, Number(o.position)]));
+    this.#cursors = this.spec.topics.map((topic) => {
+      const position = positions.get(topic) ?? 0;
+      return {
+        topic,
+        ...parseEmbeddedTopic(topic),
+        completed: position,
+        committed: position,
+        fetched: position,
+        pending: [],
+        lag: 0,
+      };
+    });
+    const topics = new Set(this.spec.topics);
+    this.#unlisten = await this.spec.database.listen?.(OUTBOX_CHANNEL, (topic) => {
+      if (topics.has(topic)) this.#wake?.();
+    });
+    this.#state = 'running';
+    this.#loop = this.#run();
+  }
+
+  async stop(deadline: number): Promise<void> {
+    if (this.#state === 'created') {
+      this.#state = 'stopped';
+      return;
+    }
+    if (this.#state !== 'running') {
+      await this.#loop;
+      return;
+    }
+    this.#state = 'stopping';
+    this.#stopping();
+    this.#wake?.();
+    await this.#loop;
+    const drained = await Promise.race([
+      this.#lanes.idle().then(() => true),
+      sleep(deadline - Date.now()).then(() => false),
+    ]);
+    if (!drained) {
+      // Abandoned events stay behind the checkpoint and are redelivered.
+      this.#abort.abort();
+      this.#log.warn({ inFlight: this.#lanes.inFlight }, 'consumer stopped before in-flight events finished');
+    }
+    clearTimeout(this.#flushTimer);
+    await this.#flush().catch((error: unknown) => this.#log.error({ err: error }, 'final checkpoint failed'));
+    await this.#unlisten?.().catch(() => undefined);
+    this.#state = 'stopped';
+  }
+
+  health(): WorkerHealth {
+    const lag = this.#cursors.reduce((sum, c) => sum + c.lag, 0);
+    const detail = {
+      state: this.#state,
+      inFlight: this.#lanes.inFlight,
+      paused: this.#paused,
+      lag,
+      ...(this.#lastError ? { lastError: this.#lastError } : {}),
+    };
+    if (this.#state !== 'running') return { status: this.#state === 'stopped' ? 'down' : 'degraded', detail };
+    return { status: this.#lastError ? 'degraded' : 'ok', detail };
+  }
+
+  async #run(): Promise<void> {
+    let failures = 0;
+    while (this.#state === 'running') {
+      try {
+        if (this.#failure !== undefined) await this.#recover();
+        const fetched = await this.#fetchRound();
+        await this.#measureLag();
+        this.#lastError = undefined;
+        failures = 0;
+        if (!fetched) await this.#idle(this.#pollMs);
+      } catch (error) {
+        failures += 1;
+        this.#lastError = error instanceof Error ? error.message : String(error);
+        this.#log.warn({ err: error }, 'event log fetch failed; retrying');
+        await this.#idle(Math.min(this.#pollMs * failures, 30_000));
+      }
+    }
+  }
+
+  /** One pass over the topics; true when any rows came back. */
+  async #fetchRound(): Promise<boolean> {
+    let any = false;
+    for (const cursor of this.#cursors) {
+      if (this.#state !== 'running' || this.#failure !== undefined) break;
+      const producer = await this.options.provider.open<KernelTables>(cursor.schema);
+      const rows = await producer.db
+        .selectFrom('outbox')
+        .select(['id', 'aggregateid', 'type', 'payload', 'timestamp', 'seq'])
+        .where('aggregatetype', '=', cursor.aggregateType)
+        .where('seq', '>', cursor.fetched)
+        .orderBy('seq')
+        .limit(this.#batchSize)
+        .execute();
+      for (const row of rows) {
+        if (this.#lanes.full) {
+          this.#paused = true;
+          await Promise.race([this.#lanes.waitForCapacity(), this.#stopRequested]);
+          this.#paused = false;
+        }
+        // Stopping or a failed delivery: leave the rest for the next fetch.
+        if (this.#state !== 'running' || this.#failure !== undefined) break;
+        any = true;
+        this.#dispatch(
+          cursor,
+          {
+            id: row.id,
+            topic: cursor.topic,
+            key: row.aggregateid,
+            type: row.type,
+            payload: row.payload,
+            timestamp: new Date(row.timestamp).toISOString(),
+          },
+          Number(row.seq),
+        );
+      }
+    }
+    return any;
+  }
+
+  #dispatch(cursor: TopicCursor, event: EventRecord, seq: number): void {
+    const pending: Pending = { seq, done: false };
+    cursor.pending.push(pending);
+    cursor.fetched = seq;
+    this.#lanes
+      .submit(event.key, () => this.#runtime.deliver(event).then(() => undefined))
+      .then(
+        () => {
+          pending.done = true;
+          while (cursor.pending[0]?.done) cursor.completed = cursor.pending.shift()?.seq ?? cursor.completed;
+          this.#scheduleFlush();
+        },
+        (error: unknown) => {
+          if (error instanceof DeliveryAbandonedError) return;
+          // The outcome is not durable: stop dispatching, then re-read from the
+          // last completed position (processed_events skips what already ran).
+          this.#log.error({ err: error, eventId: event.id }, 'event delivery failed; rewinding');
+          this.#failure ??= error;
+          this.#lastError = error instanceof Error ? error.message : String(error);
+          this.#wake?.();
+        },
+      );
+  }
+
+  async #recover(): Promise<void> {
+    await this.#lanes.idle();
+    for (const cursor of this.#cursors) {
+      while (cursor.pending[0]?.done) cursor.completed = cursor.pending.shift()?.seq ?? cursor.completed;
+      cursor.pending = [];
+      cursor.fetched = cursor.completed;
+    }
+    this.#failure = undefined;
+    await this.#flush();
+    await this.#idle(this.#pollMs);
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushTimer || this.#state === 'stopped') return;
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = undefined;
+      this.#flush().catch((error: unknown) => {
+        this.#log.warn({ err: error }, 'checkpoint write failed; will retry');
+        this.#scheduleFlush();
+      });
+    }, this.#checkpointMs);
+  }
+
+  /** Writes the completed prefix of every topic; serialized so positions never go back. */
+  #flush(): Promise<void> {
+    const next = this.#flushing.then(async () => {
+      for (const cursor of this.#cursors) {
+        const position = cursor.completed;
+        if (position <= cursor.committed) continue;
+        await this.#kernel(this.spec.database)
+          .insertInto('consumer_offsets')
+          .values({ group_id: this.spec.group, topic: cursor.topic, partition: PARTITION, position })
+          .onConflict((oc) =>
+            oc.columns(['group_id', 'topic', 'partition']).doUpdateSet({ position, updated_at: new Date() }),
+          )
+          .execute();
+        cursor.committed = position;
+      }
+    });
+    this.#flushing = next.catch(() => undefined);
+    return next;
+  }
+
+  async #measureLag(): Promise<void> {
+    if (Date.now() - this.#lagCheckedAt < LAG_INTERVAL_MS) return;
+    this.#lagCheckedAt = Date.now();
+    for (const cursor of this.#cursors) {
+      const producer = await this.options.provider.open<KernelTables>(cursor.schema);
+      const row = await producer.db
+        .selectFrom('outbox')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('aggregatetype', '=', cursor.aggregateType)
+        .where('seq', '>', cursor.completed)
+        .executeTakeFirst();
+      cursor.lag = Number(row?.n ?? 0);
+      this.metrics.lag.set({ group: this.spec.group, topic: cursor.topic }, cursor.lag);
+    }
+  }
+
+  /** Sleeps until woken (NOTIFY, stop, failure) or `ms` passed. */
+  async #idle(ms: number): Promise<void> {
+    if (this.#state !== 'running') return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = done;
+    });
+    this.#wake = undefined;
+  }
+
+  #kernel(database: Database<DB>): Kysely<KernelTables> {
+    return database.db as unknown as Kysely<KernelTables>;
+  }
+}

@@ -1,0 +1,34 @@
+import type { Generated } from 'kysely';
+
+/** The kernel's tables in every service schema (see db/kernel-migrations.ts). */
+export interface KernelTables {
+  outbox: {
+    id: string;
+    aggregatetype: string;
+    aggregateid: string;
+    type: string;
+    payload: unknown;
+    timestamp: Generated<Date>;
+    seq: Generated<number>;
+  };
+  processed_events: { group_id: string; event_id: string; processed_at: Generated<Date> };
+  consumer_offsets: {
+    group_id: string;
+    topic: string;
+    partition: number;
+    position: number;
+    updated_at: Generated<Date>;
+  };
+  dead_letters: {
+    id: string;
+    group_id: string;
+    topic: string;
+    event_id: string;
+    key: string;
+    type: string;
+    payload: string | null;
+    reason: string;
+    attempts: number;
+    failed_at: Generated<Date>;
+  };
+}

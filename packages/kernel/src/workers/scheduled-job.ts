@@ -1,0 +1,95 @@
+import { isTransient } from '../errors/errors.js';
+import type { Logger } from '../logging/logger.js';
+import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
+import { sleep } from './sleep.js';
+import type { Worker, WorkerHealth } from './worker.js';
+
+export interface ScheduledJobOptions {
+  name: string;
+  intervalMs: number;
+  /** One run; the signal aborts when stop's deadline passes. */
+  run: (signal: AbortSignal) => Promise<void>;
+  logger: Logger;
+  retry?: Partial<RetryPolicy>;
+  /** Run once right after start instead of waiting one interval (default false). */
+  runOnStart?: boolean;
+}
+
+/**
+ * A job run every `intervalMs`, never overlapping itself. A failed run is
+ * retried with the kernel back-off while transient and attempts remain;
+ * after that the job waits for its next interval and reports degraded.
+ */
+export function createScheduledJob(options: ScheduledJobOptions): Worker {
+  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+  const log = options.logger.child({ job: options.name });
+  const stopping = new AbortController();
+  const deadline = new AbortController();
+  let loop: Promise<void> | undefined;
+  let state: 'created' | 'running' | 'stopped' = 'created';
+  let lastError: string | undefined;
+  let lastSuccessAt: string | undefined;
+  let runs = 0;
+
+  const runWithRetry = async (): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await options.run(deadline.signal);
+        runs += 1;
+        lastError = undefined;
+        lastSuccessAt = new Date().toISOString();
+        return;
+      } catch (error) {
+        lastError = error instanceof Error ? error.message : String(error);
+        if (!isTransient(error) || attempt >= policy.maxAttempts) {
+          log.error({ err: error, attempt }, 'scheduled job failed');
+          return;
+        }
+        const delay = backoffDelay(policy, attempt);
+        log.warn({ err: error, attempt, delayMs: delay }, 'scheduled job failed; retrying');
+        if (!(await sleep(delay, stopping.signal))) return;
+      }
+    }
+  };
+
+  return {
+    name: options.name,
+    async start() {
+      if (state !== 'created') throw new Error(`${options.name} cannot start twice`);
+      state = 'running';
+      loop = (async () => {
+        if (!options.runOnStart && !(await sleep(options.intervalMs, stopping.signal))) return;
+        while (!stopping.signal.aborted) {
+          await runWithRetry();
+          if (!(await sleep(options.intervalMs, stopping.signal))) return;
+        }
+      })();
+    },
+    async stop(until: number) {
+      if (state !== 'running') {
+        state = 'stopped';
+        return;
+      }
+      stopping.abort();
+      const finished = await Promise.race([
+        loop?.then(() => true),
+        sleep(until - Date.now()).then(() => false),
+      ]);
+      if (!finished) {
+        deadline.abort();
+        log.warn('scheduled job still running at the stop deadline');
+      }
+      state = 'stopped';
+    },
+    health(): WorkerHealth {
+      const detail = {
+        state,
+        runs,
+        ...(lastSuccessAt ? { lastSuccessAt } : {}),
+        ...(lastError ? { lastError } : {}),
+      };
+      if (state !== 'running') return { status: 'down', detail };
+      return { status: lastError ? 'degraded' : 'ok', detail };
+    },
+  };
+}
