@@ -181,7 +181,13 @@ describe('social graph over HTTP', () => {
       (r) => r.status === 404,
     );
     expect(gone.status).toBe(404);
-    expect((await call('GET', '/users/me', dave.token)).status).toBe(401);
+    // Revoking the deleted account's tokens is the auth service's part of the deletion.
+    const revoked = await eventually(
+      () => call('GET', '/users/me', dave.token),
+      (r) => r.status === 401,
+      5_000,
+    );
+    expect(revoked.status).toBe(401);
     expect((await call('GET', `/users/${alice.username}`, bob.token)).body).toMatchObject({
       followerCount: 0,
     });
