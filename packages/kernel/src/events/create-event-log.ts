@@ -4,6 +4,7 @@ import type { DatabaseProvider } from '../db/database.js';
 import type { Logger } from '../logging/logger.js';
 import { createEmbeddedEventLog } from './embedded-log.js';
 import type { EventLog, EventValidator } from './event-log.js';
+import { createKafkaEventLog } from './kafka/kafka-event-log.js';
 
 export interface EventLogOptions {
   config: Config;
@@ -14,7 +15,8 @@ export interface EventLogOptions {
   pollIntervalMs?: number;
 }
 
-/** The process's event log, chosen by configuration. */
+/** The process's event log, chosen by configuration: Kafka when KAFKA_BROKERS is set. */
 export function createEventLog(options: EventLogOptions): EventLog {
+  if (options.config.kafka) return createKafkaEventLog(options);
   return createEmbeddedEventLog(options);
 }

@@ -1,10 +1,25 @@
 import type { Admin, Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../logging/logger.js';
-import { counter, gauge } from '../../metrics/metrics.js';
+import { counter } from '../../metrics/metrics.js';
 import type { Worker, WorkerHealth } from '../../workers/worker.js';
-import { deadLetterTopicFor, type EventRecord } from '../event-log.js';
-import { DEAD_LETTER_HEADERS, eventFromRecord, MalformedRecordError } from './records.js';
+import { type ConsumerMetrics, consumerMetrics } from '../consumer-metrics.js';
+import { ConsumerRuntime, DeliveryAbandonedError } from '../consumer-runtime.js';
+import { tableDeadLetterSink } from '../dead-letters.js';
+import {
+  type ConsumerSpec,
+  deadLetterTopicFor,
+  type EventRecord,
+  type EventValidator,
+} from '../event-log.js';
+import { KeyedLanes } from '../keyed-lanes.js';
+import {
+  DEAD_LETTER_HEADERS,
+  EVENT_HEADERS,
+  eventFromRecord,
+  headerText,
+  MalformedRecordError,
+} from './records.js';
 import { sleep } from './signal.js';
 import type { TopicManager } from './topics.js';
 
@@ -15,38 +30,11 @@ export interface RecordOrigin {
   offset: string;
 }
 
-/** A dead letter as the Kafka sink publishes it. */
-export interface DeadLetter {
-  event: EventRecord;
-  reason: string;
-  error: string;
-  attempts: number;
-  origin: RecordOrigin;
-}
-
-/**
- * Processes one event exactly once on the consumer's database (the kernel
- * consumer runtime: processed-event record + effects in one transaction,
- * retries, dead letters). Resolves once the outcome is committed; rejects
- * only when it could not be recorded at all (the record is then redelivered).
- */
-export type ProcessEvent = (event: EventRecord, origin: RecordOrigin) => Promise<void>;
-
-/** Records that are not events at all (no id header, bad JSON) have no runtime path: dead-letter them directly. */
-export type DeadLetterMalformed = (
-  message: KafkaMessage,
-  origin: RecordOrigin,
-  error: MalformedRecordError,
-) => Promise<void>;
-
-/** Runs tasks with per-key order and a bound on how many run at once (the kernel's keyed lanes). */
-export interface Lanes {
-  /** Queues `task` behind earlier tasks with the same key; resolves when it has run. */
-  run(key: string, task: () => Promise<void>): Promise<void>;
-}
-
 export interface KafkaConsumerOptions {
-  /** Most records submitted and not yet committed at once; fetching pauses at the bound (default 4 × concurrency). */
+  /**
+   * Most records fetched and unfinished at once (the runtime's keyed lanes'
+   * bound); fetching pauses at the bound. Default: the spec's concurrency.
+   */
   maxInFlight?: number;
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
@@ -64,75 +52,63 @@ export interface KafkaConsumerDeps {
   topics: TopicManager;
   logger: Logger;
   metrics: Registry;
-}
-
-export interface KafkaConsumerSpec {
-  group: string;
-  topics: string[];
-  concurrency: number;
-  process: ProcessEvent;
-  lanes: Lanes;
-  deadLetterMalformed: DeadLetterMalformed;
+  validate: EventValidator;
 }
 
 /**
  * A Kafka consumer-group member feeding the kernel consumer runtime.
  *
  * Offsets are committed only after the records' transactions committed
- * (autoCommit off, eachBatch without auto-resolve): a crash anywhere
- * redelivers, and the processed-event record turns the redelivery into a
- * no-op. Partitions are processed concurrently; inside one, distinct keys run
- * in parallel through the lanes while one key's events stay in order. The
- * consumer pauses fetching while `maxInFlight` records are unfinished.
+ * (autoCommit off, eachBatch without auto-resolve, an explicit commit of the
+ * contiguous finished prefix of each batch): a crash anywhere redelivers, and
+ * the processed-event record turns the redelivery into a no-op. Partitions
+ * are processed concurrently; the runtime's keyed lanes run distinct keys in
+ * parallel and one key's events in order, and bound the records in flight.
+ * While the bound is reached the consumer pause()s fetching; it resume()s at
+ * half the bound.
  */
-export class KafkaConsumerWorker implements Worker {
+export class KafkaConsumerWorker<DB = unknown> implements Worker {
   readonly name: string;
-  readonly #spec: KafkaConsumerSpec;
+  readonly #spec: ConsumerSpec<DB>;
   readonly #deps: KafkaConsumerDeps;
-  readonly #options: Required<KafkaConsumerOptions>;
+  readonly #options: Required<Omit<KafkaConsumerOptions, 'maxInFlight'>>;
   readonly #log: Logger;
+  readonly #lanes: KeyedLanes;
+  readonly #consumerMetrics: ConsumerMetrics;
   readonly #metrics: {
-    lag: ReturnType<typeof gauge>;
-    inFlight: ReturnType<typeof gauge>;
     pauses: ReturnType<typeof counter>;
     commits: ReturnType<typeof counter>;
   };
+  /** Origin of the record whose delivery is running, by event id (one id runs in one lane at a time). */
+  readonly #origins = new Map<string, RecordOrigin>();
+  #runtime: ConsumerRuntime<DB>;
+  #abort = new AbortController();
   #consumer: Consumer | undefined;
-  #inFlight = 0;
   #maxInFlightSeen = 0;
-  #capacityWaiters: (() => void)[] = [];
   #paused = false;
+  #pauses = 0;
   #stopping = false;
-  #abandon: (() => void) | undefined;
-  #abandoned: Promise<void> = new Promise(() => undefined);
   #crashed: string | undefined;
   #lagTimer: NodeJS.Timeout | undefined;
   #lagTotal = 0;
+  #assignment: Record<string, number[]> = {};
 
-  constructor(spec: KafkaConsumerSpec, deps: KafkaConsumerDeps, options: KafkaConsumerOptions = {}) {
+  constructor(spec: ConsumerSpec<DB>, deps: KafkaConsumerDeps, options: KafkaConsumerOptions = {}) {
     this.#spec = spec;
     this.#deps = deps;
     this.name = `kafka-consumer:${spec.group}`;
     this.#log = deps.logger.child({ worker: this.name });
     this.#options = {
-      maxInFlight: options.maxInFlight ?? spec.concurrency * 4,
       sessionTimeoutMs: options.sessionTimeoutMs ?? 30_000,
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 3_000,
       rebalanceTimeoutMs: options.rebalanceTimeoutMs ?? 60_000,
       maxWaitTimeMs: options.maxWaitTimeMs ?? 100,
       lagIntervalMs: options.lagIntervalMs ?? 10_000,
     };
+    this.#consumerMetrics = consumerMetrics(deps.metrics);
+    this.#runtime = this.#createRuntime();
+    this.#lanes = new KeyedLanes(options.maxInFlight ?? this.#runtime.concurrency);
     this.#metrics = {
-      lag: gauge(deps.metrics, {
-        name: 'nova_consumer_lag',
-        help: 'Events not yet processed by the group: log end offset minus committed offset',
-        labelNames: ['group', 'topic', 'partition'],
-      }),
-      inFlight: gauge(deps.metrics, {
-        name: 'nova_kafka_consumer_in_flight',
-        help: 'Records fetched and not yet committed',
-        labelNames: ['group'],
-      }),
       pauses: counter(deps.metrics, {
         name: 'nova_kafka_consumer_pauses_total',
         help: 'Times fetching paused because the in-flight bound was reached (backpressure)',
@@ -140,7 +116,7 @@ export class KafkaConsumerWorker implements Worker {
       }),
       commits: counter(deps.metrics, {
         name: 'nova_kafka_consumer_offset_commits_total',
-        help: 'Offset commits (each after the records’ transactions committed)',
+        help: 'Offset commits, each after the records’ transactions committed',
         labelNames: ['group'],
       }),
     };
@@ -152,15 +128,26 @@ export class KafkaConsumerWorker implements Worker {
   }
 
   get maxInFlight(): number {
-    return this.#options.maxInFlight;
+    return this.#lanes.concurrency;
+  }
+
+  /** The partitions this member was given at its last group join, by topic. */
+  get assignment(): Readonly<Record<string, readonly number[]>> {
+    return this.#assignment;
+  }
+
+  /** Times fetching was paused for backpressure. */
+  get pauses(): number {
+    return this.#pauses;
   }
 
   async start(): Promise<void> {
     if (this.#consumer) return;
     this.#stopping = false;
-    this.#abandoned = new Promise((resolve) => {
-      this.#abandon = resolve;
-    });
+    if (this.#abort.signal.aborted) {
+      this.#abort = new AbortController();
+      this.#runtime = this.#createRuntime();
+    }
     const { group, topics } = this.#spec;
     await this.#deps.topics.ensure([...topics, deadLetterTopicFor(group)]);
     const consumer = this.#deps.kafka.consumer({
@@ -170,8 +157,8 @@ export class KafkaConsumerWorker implements Worker {
       rebalanceTimeout: this.#options.rebalanceTimeoutMs,
       maxWaitTimeInMs: this.#options.maxWaitTimeMs,
       allowAutoTopicCreation: false,
-      // kafkajs restarts the member after a crash (broker gone for longer than
-      // its retries); offsets are committed, so it resumes where it stood.
+      // kafkajs restarts the member after a crash (e.g. the broker gone for
+      // longer than its retries); offsets are committed, so it resumes where it stood.
       retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000, restartOnFailure: async () => true },
     });
     consumer.on(consumer.events.CRASH, (event) => {
@@ -180,18 +167,25 @@ export class KafkaConsumerWorker implements Worker {
     });
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       this.#crashed = undefined;
+      this.#assignment = event.payload.memberAssignment;
       this.#log.debug({ assignment: event.payload.memberAssignment }, 'joined consumer group');
     });
     this.#consumer = consumer;
-    await consumer.connect();
-    // A new group reads from the beginning: events published before its first start still reach it.
-    await consumer.subscribe({ topics, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: Math.max(1, this.#spec.concurrency),
-      eachBatch: (payload) => this.#eachBatch(payload),
-    });
+    try {
+      await consumer.connect();
+      // A new group reads from the beginning: events published before its first start still reach it.
+      await consumer.subscribe({ topics, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: this.#runtime.concurrency,
+        eachBatch: (payload) => this.#eachBatch(payload),
+      });
+    } catch (error) {
+      this.#consumer = undefined;
+      await consumer.disconnect().catch(() => undefined);
+      throw error;
+    }
     this.#scheduleLag();
   }
 
@@ -201,22 +195,24 @@ export class KafkaConsumerWorker implements Worker {
     this.#stopping = true;
     if (this.#lagTimer) clearTimeout(this.#lagTimer);
     this.#lagTimer = undefined;
-    // In-flight records finish until the deadline; past it they are abandoned
-    // uncommitted (redelivered to whoever owns the partition next).
-    const abandonTimer = setTimeout(() => this.#abandon?.(), Math.max(0, deadline - Date.now() - 250));
+    // In-flight records finish until shortly before the deadline; then their
+    // retries are abandoned uncommitted (redelivered to the partition's next owner).
+    const abandon = setTimeout(() => this.#abort.abort(), Math.max(0, deadline - Date.now() - 500));
     this.#resume();
     try {
+      // kafkajs' disconnect stops fetching, waits for the running eachBatch
+      // calls (which commit what finished), leaves the group and closes.
       await withDeadline(consumer.disconnect(), deadline);
     } finally {
-      clearTimeout(abandonTimer);
+      clearTimeout(abandon);
+      this.#abort.abort();
       this.#consumer = undefined;
-      for (const wake of this.#capacityWaiters.splice(0)) wake();
     }
   }
 
   health(): WorkerHealth {
     const detail = {
-      inFlight: this.#inFlight,
+      inFlight: this.#lanes.inFlight,
       paused: this.#paused,
       lag: this.#lagTotal,
       ...(this.#crashed ? { lastCrash: this.#crashed } : {}),
@@ -225,7 +221,7 @@ export class KafkaConsumerWorker implements Worker {
     return { status: this.#crashed ? 'degraded' : 'ok', detail };
   }
 
-  /** Refreshes the lag gauge now (also done periodically). */
+  /** Refreshes the lag gauge (log end offset − committed offset, summed per topic); also runs periodically. */
   async refreshLag(): Promise<number> {
     const admin = await this.#deps.admin();
     const { group, topics } = this.#spec;
@@ -237,17 +233,47 @@ export class KafkaConsumerWorker implements Worker {
         committed.find((t) => t.topic === topic)?.partitions.map((p) => [p.partition, Number(p.offset)]) ??
           [],
       );
+      let topicLag = 0;
       for (const end of ends) {
-        const high = Number(end.high);
         const done = byPartition.get(end.partition) ?? -1;
-        // Nothing committed yet: the group starts from the earliest retained offset.
-        const lag = Math.max(0, high - (done >= 0 ? done : Number(end.low)));
-        total += lag;
-        this.#metrics.lag.set({ group, topic, partition: String(end.partition) }, lag);
+        // Nothing committed yet (-1): the group starts at the earliest retained offset.
+        topicLag += Math.max(0, Number(end.high) - (done >= 0 ? done : Number(end.low)));
       }
+      this.#consumerMetrics.lag.set({ group, topic }, topicLag);
+      total += topicLag;
     }
     this.#lagTotal = total;
     return total;
+  }
+
+  #createRuntime(): ConsumerRuntime<DB> {
+    const tableSink = tableDeadLetterSink(this.#spec.database);
+    const group = this.#spec.group;
+    return new ConsumerRuntime<DB>({
+      spec: this.#spec,
+      validate: this.#deps.validate,
+      metrics: consumerMetrics(this.#deps.metrics),
+      logger: this.#deps.logger,
+      signal: this.#abort.signal,
+      // The topic first, then the table record that marks the event done: a
+      // failure in between redelivers and may repeat the DLQ record, never lose it.
+      deadLetters: async (letter) => {
+        const origin = this.#origins.get(letter.event.id) ?? {
+          topic: letter.event.topic,
+          partition: -1,
+          offset: '-1',
+        };
+        await publishDeadLetter(await this.#deps.producer(), group, {
+          key: letter.event.key,
+          value: JSON.stringify(letter.event.payload),
+          headers: eventHeaders(letter.event),
+          reason: letter.reason,
+          attempts: letter.attempts,
+          origin,
+        });
+        await tableSink(letter);
+      },
+    });
   }
 
   #scheduleLag(): void {
@@ -257,74 +283,108 @@ export class KafkaConsumerWorker implements Worker {
       } catch (error) {
         this.#log.debug({ err: error }, 'lag refresh failed');
       }
-      if (!this.#stopping) this.#scheduleLag();
+      if (!this.#stopping && this.#consumer) this.#scheduleLag();
     }, this.#options.lagIntervalMs);
     this.#lagTimer.unref();
   }
 
   async #eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, heartbeat, isRunning, isStale } = payload;
-    const origin = (message: KafkaMessage): RecordOrigin => ({
-      topic: batch.topic,
-      partition: batch.partition,
-      offset: message.offset,
-    });
     const done: boolean[] = new Array(batch.messages.length).fill(false);
     const tasks: Promise<void>[] = [];
     let failure: unknown;
     const keepAlive = heartbeats(heartbeat, this.#options.heartbeatIntervalMs, this.#log);
+    const accepting = () => !this.#stopping && isRunning() && !isStale() && failure === undefined;
     try {
       for (const [index, message] of batch.messages.entries()) {
-        if (this.#stopping || !isRunning() || isStale() || failure !== undefined) break;
-        await this.#acquire();
-        if (this.#stopping || !isRunning() || isStale()) {
-          this.#release();
-          break;
-        }
-        const task = this.#runOne(message, origin(message))
-          .then(() => {
-            done[index] = true;
-          })
-          .catch((error: unknown) => {
-            failure ??= error;
-          })
-          .finally(() => this.#release());
-        tasks.push(task);
+        if (!accepting()) break;
+        const origin = { topic: batch.topic, partition: batch.partition, offset: message.offset };
+        // Wrapped: awaiting a bare promise here would wait for the record itself.
+        const admitted = await this.#admit(message, origin, accepting);
+        if (!admitted) break;
+        tasks.push(
+          admitted.task.then(
+            () => {
+              done[index] = true;
+            },
+            (error: unknown) => {
+              failure ??= error;
+            },
+          ),
+        );
       }
-      await Promise.race([Promise.all(tasks), this.#abandoned]);
+      await Promise.all(tasks);
     } finally {
       keepAlive.stop();
     }
-    // Commit the contiguous prefix of finished records: an offset is a promise
-    // that everything before it is done.
-    let next = -1;
-    for (const [index, finished] of done.entries()) {
-      if (!finished) break;
-      next = index;
+    // An offset promises that everything before it is done: commit the contiguous finished prefix.
+    let last = -1;
+    while (last + 1 < done.length && done[last + 1]) last += 1;
+    const lastDone = batch.messages[last];
+    if (lastDone && !isStale()) {
+      payload.resolveOffset(lastDone.offset);
+      await this.#commit(batch, lastDone.offset);
     }
-    if (next >= 0 && !isStale()) {
-      const last = batch.messages[next] as KafkaMessage;
-      payload.resolveOffset(last.offset);
-      await this.#commit(batch, last.offset);
-    }
-    if (failure !== undefined) {
-      // kafkajs restarts from the committed offset; processed records are skipped by their idempotency record.
+    if (failure !== undefined && !(failure instanceof DeliveryAbandonedError)) {
+      // kafkajs restarts from the committed offset; the processed-event records skip what already ran.
       throw failure;
     }
   }
 
-  async #runOne(message: KafkaMessage, origin: RecordOrigin): Promise<void> {
+  /**
+   * Waits for room in the lanes (pausing fetches meanwhile), then submits the
+   * record. The capacity check and the submit run in one synchronous step, so
+   * partitions waiting together cannot overshoot the bound.
+   */
+  async #admit(
+    message: KafkaMessage,
+    origin: RecordOrigin,
+    accepting: () => boolean,
+  ): Promise<{ task: Promise<void> } | undefined> {
+    while (this.#lanes.full) {
+      this.#pause();
+      await this.#lanes.waitForCapacity();
+      if (!accepting()) return undefined;
+    }
     let event: EventRecord;
     try {
       event = eventFromRecord(origin.topic, message);
     } catch (error) {
-      if (error instanceof MalformedRecordError) {
-        await this.#spec.deadLetterMalformed(message, origin, error);
-        return;
-      }
-      throw error;
+      if (!(error instanceof MalformedRecordError)) throw error;
+      // Not an event at all: no id to record as processed; the DLQ topic keeps it and the offset moves past it.
+      return { task: this.#deadLetterMalformed(message, origin, error) };
     }
-    await this.#spec.lanes.run(event.key, () => this.#spec.process(event, origin));
+    const task = this.#lanes.submit(event.key, async () => {
+      this.#origins.set(event.id, origin);
+      try {
+        await this.#runtime.deliver(event);
+      } finally {
+        this.#origins.delete(event.id);
+        if (this.#paused && this.#lanes.inFlight <= Math.ceil(this.#lanes.concurrency / 2)) this.#resume();
+      }
+    });
+    this.#maxInFlightSeen = Math.max(this.#maxInFlightSeen, this.#lanes.inFlight);
+    return { task };
+  }
+
+  async #deadLetterMalformed(
+    message: KafkaMessage,
+    origin: RecordOrigin,
+    error: MalformedRecordError,
+  ): Promise<void> {
+    this.#log.error({ err: error, ...origin }, 'malformed record dead-lettered');
+    const headers: Record<string, string> = {};
+    for (const name of Object.keys(message.headers ?? {}))
+      headers[name] = headerText(message.headers, name) ?? '';
+    await publishDeadLetter(await this.#deps.producer(), this.#spec.group, {
+      key: message.key?.toString('utf8') ?? null,
+      value: message.value,
+      headers,
+      reason: `${error.name}: ${error.message}`,
+      attempts: 1,
+      origin,
+    });
+    this.#consumerMetrics.deadLettered.inc({ group: this.#spec.group });
   }
 
   async #commit(batch: Batch, offset: string): Promise<void> {
@@ -335,28 +395,10 @@ export class KafkaConsumerWorker implements Worker {
     this.#metrics.commits.inc({ group: this.#spec.group });
   }
 
-  /** Waits for an in-flight slot; pauses fetching while none is free. */
-  async #acquire(): Promise<void> {
-    while (this.#inFlight >= this.#options.maxInFlight && !this.#stopping) {
-      this.#pause();
-      await new Promise<void>((resolve) => this.#capacityWaiters.push(resolve));
-    }
-    this.#inFlight += 1;
-    this.#maxInFlightSeen = Math.max(this.#maxInFlightSeen, this.#inFlight);
-    this.#metrics.inFlight.set({ group: this.#spec.group }, this.#inFlight);
-  }
-
-  #release(): void {
-    this.#inFlight -= 1;
-    this.#metrics.inFlight.set({ group: this.#spec.group }, this.#inFlight);
-    // Resume at half the bound, not at bound-1, so fetches come in useful sizes.
-    if (this.#paused && this.#inFlight <= this.#options.maxInFlight / 2) this.#resume();
-    this.#capacityWaiters.shift()?.();
-  }
-
   #pause(): void {
     if (this.#paused || !this.#consumer) return;
     this.#paused = true;
+    this.#pauses += 1;
     this.#metrics.pauses.inc({ group: this.#spec.group });
     this.#consumer.pause(this.#spec.topics.map((topic) => ({ topic })));
   }
@@ -368,6 +410,14 @@ export class KafkaConsumerWorker implements Worker {
   }
 }
 
+function eventHeaders(event: EventRecord): Record<string, string> {
+  return {
+    [EVENT_HEADERS.id]: event.id,
+    [EVENT_HEADERS.type]: event.type,
+    [EVENT_HEADERS.timestamp]: event.timestamp,
+  };
+}
+
 /** Publishes a dead letter to nova.dlq.<group>, keeping the original key, value and headers. */
 export async function publishDeadLetter(
   producer: Producer,
@@ -377,7 +427,6 @@ export async function publishDeadLetter(
     value: string | Buffer | null;
     headers: Record<string, string>;
     reason: string;
-    error: string;
     attempts: number;
     origin: RecordOrigin;
   },
@@ -391,8 +440,7 @@ export async function publishDeadLetter(
         value: letter.value,
         headers: {
           ...letter.headers,
-          [DEAD_LETTER_HEADERS.reason]: letter.reason,
-          [DEAD_LETTER_HEADERS.error]: letter.error.slice(0, 2000),
+          [DEAD_LETTER_HEADERS.reason]: letter.reason.slice(0, 4000),
           [DEAD_LETTER_HEADERS.attempts]: String(letter.attempts),
           [DEAD_LETTER_HEADERS.group]: group,
           [DEAD_LETTER_HEADERS.topic]: letter.origin.topic,

@@ -18,7 +18,6 @@ export const EVENT_HEADERS = {
 /** Extra headers on a dead-lettered record (nova.dlq.<group>). */
 export const DEAD_LETTER_HEADERS = {
   reason: 'nova.dlq.reason',
-  error: 'nova.dlq.error',
   attempts: 'nova.dlq.attempts',
   group: 'nova.dlq.group',
   topic: 'nova.dlq.original.topic',

@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Database } from '../../../src/db/database.js';
+import { createKafkaEventLog, type KafkaEventLog } from '../../../src/events/kafka/kafka-event-log.js';
+import { OutboxRelay, type OutboxTables } from '../../../src/events/kafka/relay.js';
+import { createOutboxWriter } from '../../../src/events/outbox.js';
+import { createLogger } from '../../../src/logging/logger.js';
+import { createMetricsRegistry } from '../../../src/metrics/metrics.js';
+import { DATABASE_KINDS, openTestDatabases, type TestDatabases } from '../../../src/testing/databases.js';
+import { countRows, openKernelSchema, readTopic, waitFor } from './helpers.js';
+import { kafkaBrokers, kafkaDisabled, uniqueSuffix } from './kafka-env.js';
+
+const logger = createLogger('silent');
+const writer = createOutboxWriter(() => undefined);
+
+async function writeEvents(
+  database: Database<unknown>,
+  aggregateType: string,
+  from: number,
+  count: number,
+  keys = 7,
+) {
+  for (let start = from; start < from + count; start += 50) {
+    const n = Math.min(50, from + count - start);
+    await database.transaction((tx) =>
+      writer.write(
+        tx,
+        Array.from({ length: n }, (_, i) => ({
+          aggregateType,
+          aggregateId: `k${(start + i) % keys}`,
+          type: 'item.made',
+          payload: { n: start + i },
+        })),
+      ),
+    );
+  }
+}
+
+describe.skipIf(kafkaDisabled()).each(DATABASE_KINDS)('outbox relay on %s', (kind) => {
+  let dbs: TestDatabases;
+  let database: Database<unknown>;
+  let log: KafkaEventLog;
+  let metrics: ReturnType<typeof createMetricsRegistry>;
+
+  beforeAll(async () => {
+    dbs = await openTestDatabases(kind);
+    database = await openKernelSchema(dbs.provider, `relay_${uniqueSuffix()}`, logger);
+    metrics = createMetricsRegistry();
+    log = createKafkaEventLog({
+      config: {
+        ...dbs.config,
+        kafka: { brokers: [kafkaBrokers()], clientId: 'nova-test', outboxRelay: 'builtin' },
+      },
+      logger,
+      metrics,
+      validate: () => undefined,
+      relay: { pollIntervalMs: 200, standbyPollMs: 200, batchSize: 100 },
+    });
+  });
+  afterAll(async () => {
+    await log?.close();
+    await dbs?.close();
+  });
+
+  test('exactly one relay is active; a standby takes over; per-key order survives the hand-over', async () => {
+    const aggregateType = `r${uniqueSuffix()}.item`;
+    const topic = `nova.${aggregateType}.v1`;
+    const a = log.relay(database) as OutboxRelay;
+    const b = log.relay(database) as OutboxRelay;
+    await a.start();
+    await b.start();
+    await waitFor('a leader', () => a.active || b.active);
+    await writeEvents(database, aggregateType, 0, 300);
+    await waitFor('outbox drained', async () => (await countRows(database, 'outbox')) === 0);
+    expect([a.active, b.active].filter(Boolean)).toHaveLength(1);
+    const [leader, standby] = a.active ? [a, b] : [b, a];
+    await leader.stop(Date.now() + 5000);
+    await waitFor('standby takes over', () => standby.active, 10_000);
+    await writeEvents(database, aggregateType, 300, 200);
+    await waitFor('outbox drained again', async () => (await countRows(database, 'outbox')) === 0);
+    await standby.stop(Date.now() + 5000);
+
+    const records = await readTopic(log, topic);
+    expect(records).toHaveLength(500); // nothing published twice by two relays
+    const byKey = new Map<string, number[]>();
+    for (const r of records.sort((x, y) => Number(x.offset) - Number(y.offset))) {
+      const list = byKey.get(r.key) ?? [];
+      list.push((r.value as { n: number }).n);
+      byKey.set(r.key, list);
+    }
+    for (const [, ns] of byKey) expect(ns).toEqual([...ns].sort((x, y) => x - y));
+    const metricsText = await metrics.metrics();
+    expect(metricsText).toMatch(
+      new RegExp(`nova_outbox_published_total\\{service="${database.schema}"\\} 500`),
+    );
+    expect(metricsText).toMatch(new RegExp(`nova_outbox_backlog\\{service="${database.schema}"\\} 0`));
+  });
+
+  test('a relay that dies between the ack and the prune leaves the rows; the next one republishes them', async () => {
+    const aggregateType = `r${uniqueSuffix()}.item`;
+    const topic = `nova.${aggregateType}.v1`;
+    await writeEvents(database, aggregateType, 0, 100);
+    class Crash extends Error {}
+    let crashes = 0;
+    const dying = new OutboxRelay(
+      database as unknown as Database<OutboxTables>,
+      {
+        producer: () => log.producer(),
+        resetProducer: async () => undefined,
+        topics: log.topics,
+        logger,
+        metrics,
+      },
+      {
+        batchSize: 100,
+        pollIntervalMs: 200,
+        beforePrune: () => {
+          crashes += 1;
+          throw new Crash('killed between publish and prune');
+        },
+      },
+    );
+    await dying.start();
+    await waitFor('publish then crash', () => crashes >= 1);
+    await dying.stop(Date.now() + 2000);
+    expect(await countRows(database, 'outbox')).toBe(100); // acknowledged but not pruned
+    const relay = log.relay(database) as OutboxRelay;
+    await relay.start();
+    await waitFor('outbox drained', async () => (await countRows(database, 'outbox')) === 0);
+    await relay.stop(Date.now() + 5000);
+    const records = await readTopic(log, topic);
+    const ids = new Set(records.map((r) => r.id));
+    expect(ids.size).toBe(100);
+    expect(records.length).toBeGreaterThanOrEqual(200); // each event at least twice: the duplicate consumers absorb
+  });
+});
