@@ -12,8 +12,7 @@ import type { FastifySchemaCompiler } from 'fastify';
 export const strictValidatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
   const check = TypeCompiler.Compile(schema);
   return (value: unknown) => {
-    const candidate =
-      httpPart === 'body' ? value : Value.Convert(schema, Value.Default(schema, Value.Clone(value)));
+    const candidate = httpPart === 'body' ? value : convertText(schema, value);
     if (check.Check(candidate)) return { value: candidate };
     const error = [...check.Errors(candidate)].map((e) => ({
       keyword: 'type',
@@ -25,3 +24,24 @@ export const strictValidatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema
     return { error };
   };
 };
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Defaults and text-to-type conversion for query strings and parameters,
+ * refusing lossy conversions ("1.5" or "1e3" for an integer): those values are
+ * left as text so the check fails.
+ */
+function convertText(schema: TSchema, value: unknown): unknown {
+  // A plain copy first: Fastify's query objects have no prototype, which Value.Clone passes through
+  // uncopied, and Default/Convert would then rewrite the original.
+  const copy = isRecord(value) ? { ...value } : value;
+  const converted = Value.Convert(schema, Value.Default(schema, copy));
+  if (!isRecord(value) || !isRecord(converted)) return converted;
+  for (const [key, raw] of Object.entries(value)) {
+    const out = converted[key];
+    if (typeof raw === 'string' && typeof out === 'number' && String(out) !== raw) converted[key] = raw;
+  }
+  return converted;
+}
