@@ -437,6 +437,45 @@ describe.each(SHAPES)('auth routes ($name)', (shape) => {
     expect((await login(user.username)).status).toBe(200);
   });
 
+  it('writes each user event to the outbox with its change, and no secret in any payload', async () => {
+    const who = identity();
+    const created = await call('POST', '/api/v1/auth/register', { body: who });
+    const userId: string = created.body.user.id;
+    const verifyToken = await server.mailToken(who.email, '/verify-email');
+    expect((await call('POST', '/api/v1/auth/verify-email', { body: { token: verifyToken } })).status).toBe(200);
+    const tokens = await loginTokens(who.username);
+    const newPassword = 'second long password';
+    await call('POST', '/api/v1/auth/password/change', { token: tokens.accessToken, body: { currentPassword: PASSWORD, newPassword } });
+    await call('POST', '/api/v1/auth/password/forgot', { body: { email: who.email } });
+    const resetToken = await server.mailToken(who.email, '/reset-password');
+    await call('POST', '/api/v1/auth/password/reset', { body: { token: resetToken, newPassword: 'third long password' } });
+    const fresh = await loginTokens(who.username, 'third long password');
+    expect((await call('DELETE', '/api/v1/users/me', { token: fresh.accessToken })).status).toBe(202);
+
+    const database = await server.booted.kernel.databases.open<{
+      outbox: { aggregateid: string; aggregatetype: string; type: string; payload: unknown; seq: number };
+    }>('auth');
+    const rows = await database.db
+      .selectFrom('outbox')
+      .select(['aggregatetype', 'type', 'payload'])
+      .where('aggregateid', '=', userId)
+      .orderBy('seq')
+      .execute();
+    expect(rows.map((r) => r.type)).toEqual([
+      'user.registered',
+      'user.email_verified',
+      'user.password_changed',
+      'user.password_reset_requested',
+      'user.password_changed',
+      'user.deleted',
+    ]);
+    expect(new Set(rows.map((r) => r.aggregatetype))).toEqual(new Set(['auth.user']));
+    const payloads = JSON.stringify(rows.map((r) => r.payload));
+    for (const secret of [verifyToken, resetToken, PASSWORD, newPassword, 'third long password', 'argon2']) {
+      expect(payloads).not.toContain(secret);
+    }
+  });
+
   it('deleting the account stops its tokens at once and frees nothing else', async () => {
     const user = await registerUser();
     const other = await registerUser();
