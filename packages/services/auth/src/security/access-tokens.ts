@@ -3,6 +3,7 @@ import { type KeyValueStore, type Principal, UnauthenticatedError } from '@nova/
 import { type CryptoKey, type JWTHeaderParameters, jwtVerify, SignJWT } from 'jose';
 import { SIGNING_ALGORITHM, type SigningKeys } from '../keys/signing-keys.js';
 import { revokedJtiKey, revokedSessionKey, revokedUserKey } from './revocations.js';
+import { createVerifiedTokenCache, type VerifiedClaims } from './verified-token-cache.js';
 
 export const TOKEN_ISSUER = 'nova';
 
@@ -14,7 +15,7 @@ export interface IssuedAccessToken {
 
 export interface AccessTokens {
   issue(userId: string, sessionId: string): Promise<IssuedAccessToken>;
-  /** Signature, issuer, expiry, then one multi-get for revocations. */
+  /** Signature and issuer (once per token), expiry, then one multi-get for revocations. */
   verify(token: string): Promise<Principal>;
 }
 
@@ -32,6 +33,30 @@ export function createAccessTokens(
     if (!key) throw invalidToken();
     return key;
   };
+  const cache = createVerifiedTokenCache();
+  const verifySignature = async (token: string): Promise<VerifiedClaims> => {
+    let payload: Record<string, unknown>;
+    try {
+      ({ payload } = await jwtVerify(token, resolveKey, {
+        algorithms: [SIGNING_ALGORITHM],
+        issuer: TOKEN_ISSUER,
+      }));
+    } catch {
+      throw invalidToken();
+    }
+    const { sub, sid, jti, exp } = payload;
+    if (
+      typeof sub !== 'string' ||
+      typeof sid !== 'string' ||
+      typeof jti !== 'string' ||
+      typeof exp !== 'number'
+    ) {
+      throw invalidToken();
+    }
+    const claims = { sub, sid, jti, exp };
+    cache.set(token, claims);
+    return claims;
+  };
   return {
     async issue(userId, sessionId) {
       const jti = randomUUID();
@@ -46,24 +71,7 @@ export function createAccessTokens(
       return { token, jti, expiresIn: ttlSeconds };
     },
     async verify(token) {
-      let payload: Record<string, unknown>;
-      try {
-        ({ payload } = await jwtVerify(token, resolveKey, {
-          algorithms: [SIGNING_ALGORITHM],
-          issuer: TOKEN_ISSUER,
-        }));
-      } catch {
-        throw invalidToken();
-      }
-      const { sub, sid, jti, exp } = payload;
-      if (
-        typeof sub !== 'string' ||
-        typeof sid !== 'string' ||
-        typeof jti !== 'string' ||
-        typeof exp !== 'number'
-      ) {
-        throw invalidToken();
-      }
+      const { sub, sid, jti, exp } = cache.get(token) ?? (await verifySignature(token));
       const marks = await security.mget([revokedJtiKey(jti), revokedSessionKey(sid), revokedUserKey(sub)]);
       if (marks.some((mark) => mark !== null)) throw invalidToken();
       return { userId: sub, sessionId: sid, tokenId: jti, expiresAt: exp };

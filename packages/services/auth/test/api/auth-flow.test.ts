@@ -442,13 +442,20 @@ describe.each(SHAPES)('auth routes ($name)', (shape) => {
     const created = await call('POST', '/api/v1/auth/register', { body: who });
     const userId: string = created.body.user.id;
     const verifyToken = await server.mailToken(who.email, '/verify-email');
-    expect((await call('POST', '/api/v1/auth/verify-email', { body: { token: verifyToken } })).status).toBe(200);
+    expect((await call('POST', '/api/v1/auth/verify-email', { body: { token: verifyToken } })).status).toBe(
+      200,
+    );
     const tokens = await loginTokens(who.username);
     const newPassword = 'second long password';
-    await call('POST', '/api/v1/auth/password/change', { token: tokens.accessToken, body: { currentPassword: PASSWORD, newPassword } });
+    await call('POST', '/api/v1/auth/password/change', {
+      token: tokens.accessToken,
+      body: { currentPassword: PASSWORD, newPassword },
+    });
     await call('POST', '/api/v1/auth/password/forgot', { body: { email: who.email } });
     const resetToken = await server.mailToken(who.email, '/reset-password');
-    await call('POST', '/api/v1/auth/password/reset', { body: { token: resetToken, newPassword: 'third long password' } });
+    await call('POST', '/api/v1/auth/password/reset', {
+      body: { token: resetToken, newPassword: 'third long password' },
+    });
     const fresh = await loginTokens(who.username, 'third long password');
     expect((await call('DELETE', '/api/v1/users/me', { token: fresh.accessToken })).status).toBe(202);
 

@@ -98,6 +98,22 @@ describe('access tokens', () => {
     await store.close();
   });
 
+  it('check the signature once per token, but expiry and revocation on every use', async () => {
+    const store = createMemoryStore();
+    const tokens = createAccessTokens(await loadSigningKeys(config), store, 1);
+    const issued = await tokens.issue('u', 's');
+    await expect(tokens.verify(issued.token)).resolves.toMatchObject({ userId: 'u' });
+    const [h, p, s] = issued.token.split('.');
+    // A forged signature on the same claims is a different string: never served from the cache.
+    await expect(tokens.verify(`${h}.${p}.${s!.slice(0, -4)}AAAA`)).rejects.toMatchObject({ code: 'invalid_token' });
+    await store.set('revoked:sid:s', '1', 60_000);
+    await expect(tokens.verify(issued.token)).rejects.toMatchObject({ code: 'invalid_token' });
+    await store.del('revoked:sid:s');
+    await new Promise((r) => setTimeout(r, (issued.expiresIn + 1) * 1000 - (Date.now() % 1000)));
+    await expect(tokens.verify(issued.token)).rejects.toMatchObject({ code: 'invalid_token' });
+    await store.close();
+  });
+
   it('are refused when signed by a key not in the set', async () => {
     const store = createMemoryStore();
     const foreign = createAccessTokens(await importSigningKeys([await generateSigningJwk()]), store, 600);
