@@ -23,6 +23,8 @@ export interface AuthContext {
   database: Database<AuthDb>;
   /** Revocations, 2FA challenges and login throttles. */
   security: KeyValueStore;
+  /** Read models that are not truth (the session list). */
+  cache: KeyValueStore;
   rateLimiter: RateLimiter;
   keys: SigningKeys;
   secretBox: SecretBox;
@@ -47,6 +49,7 @@ export async function createAuthContext(
     logger: overrides.logger ?? kernel.logger.child({ module: 'auth' }),
     database: overrides.database ?? (await kernel.databases.open<AuthDb>('auth')),
     security,
+    cache: overrides.cache ?? kernel.stores.cache,
     rateLimiter: overrides.rateLimiter ?? createRateLimiter(security),
     keys,
     secretBox: overrides.secretBox ?? (await loadSecretBox(config)),

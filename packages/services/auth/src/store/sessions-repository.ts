@@ -25,6 +25,8 @@ export async function insertSession(db: Executor, session: NewSession): Promise<
     .values({
       id: session.id,
       user_id: session.userId,
+      // Millisecond precision, as in the ISO strings of list cursors: keyset pages compare equal values.
+      created_at: new Date(),
       expires_at: session.expiresAt,
       user_agent: session.userAgent,
       ip: session.ip,

@@ -13,6 +13,7 @@ import {
   markEmailVerified,
 } from '../store/users-repository.js';
 import { accountView } from './account-view.js';
+import { forgetSessions } from './session-list-cache.js';
 
 /** Creates the account; the mailer sends the verification link on user.registered. */
 export async function register(ctx: AuthContext, input: RegistrationInput): Promise<Account> {
@@ -86,7 +87,7 @@ export async function deleteAccount(ctx: AuthContext, principal: Principal): Pro
     ]);
     return true;
   });
-  await ctx.revocations.revokeUser(principal.userId);
+  await Promise.all([ctx.revocations.revokeUser(principal.userId), forgetSessions(ctx, principal.userId)]);
   if (!deleted) throw new NotFoundError('account_not_found', 'The account no longer exists.');
 }
 

@@ -10,6 +10,7 @@ import type { AuthDb } from '../store/schema.js';
 import { revokeUserSessions } from '../store/sessions-repository.js';
 import { findUserById, findUserByLogin, updatePasswordHash } from '../store/users-repository.js';
 import { invalidMailToken } from './accounts.js';
+import { forgetSessions } from './session-list-cache.js';
 import { loginThrottle } from './throttles.js';
 
 const weakPassword = (message: string) =>
@@ -57,7 +58,7 @@ export async function changePassword(
     await passwordChanged(ctx, tx, user.id);
     return ids;
   });
-  await ctx.revocations.revokeSessions(revoked);
+  await Promise.all([ctx.revocations.revokeSessions(revoked), forgetSessions(ctx, user.id)]);
 }
 
 const FORGOT_LIMIT = 5;
@@ -112,7 +113,7 @@ export async function resetPassword(
     await updatePasswordHash(tx, user.id, passwordHash);
     const ids = await revokeUserSessions(tx, user.id);
     await passwordChanged(ctx, tx, user.id);
-    return ids;
+    return { ids, userId: user.id };
   });
-  await ctx.revocations.revokeSessions(revoked);
+  await Promise.all([ctx.revocations.revokeSessions(revoked.ids), forgetSessions(ctx, revoked.userId)]);
 }

@@ -19,9 +19,11 @@ import {
   listActiveSessions,
   revokeSession,
   type SessionPosition,
+  type SessionRecord,
   touchSession,
 } from '../store/sessions-repository.js';
 import type { ClientInfo } from './client-info.js';
+import { cachedActiveSessions, forgetSessions } from './session-list-cache.js';
 
 export interface TokenPair {
   accessToken: string;
@@ -39,6 +41,7 @@ export async function openSession(ctx: AuthContext, userId: string, client: Clie
     await insertSession(tx, { id: sessionId, userId, expiresAt, ...client });
     await insertRefreshToken(tx, hashToken(refreshToken), sessionId);
   });
+  await forgetSessions(ctx, userId);
   return pair(ctx, userId, sessionId, refreshToken);
 }
 
@@ -71,12 +74,14 @@ export async function refreshSession(ctx: AuthContext, refreshToken: string): Pr
     await touchSession(tx, claimed.sessionId);
     return claimed;
   });
+  if (outcome) await forgetSessions(ctx, outcome.userId);
   if (outcome?.sessionActive) return pair(ctx, outcome.userId, outcome.sessionId, next);
   if (outcome) throw invalidRefresh();
   const family = await findRefreshTokenFamily(ctx.database.db, hash);
   if (!family) throw invalidRefresh();
   await revokeSession(ctx.database.db, family.sessionId);
   await ctx.revocations.revokeSessions([family.sessionId]);
+  await forgetSessions(ctx, family.userId);
   ctx.logger.warn(
     { userId: family.userId, sessionId: family.sessionId },
     'refresh token reused; session revoked',
@@ -93,6 +98,7 @@ export async function logout(ctx: AuthContext, principal: Principal): Promise<vo
   await Promise.all([
     ctx.revocations.revokeToken(principal.tokenId, principal.expiresAt),
     ctx.revocations.revokeSessions([principal.sessionId]),
+    forgetSessions(ctx, principal.userId),
   ]);
 }
 
@@ -126,7 +132,7 @@ export async function listSessions(
     }
     after = { createdAt: decoded.c, id: decoded.i };
   }
-  const rows = await listActiveSessions(ctx.database.db, principal.userId, limit + 1, after);
+  const rows = await activeSessionsAfter(ctx, principal.userId, limit + 1, after);
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return {
@@ -138,6 +144,21 @@ export async function listSessions(
   };
 }
 
+async function activeSessionsAfter(
+  ctx: AuthContext,
+  userId: string,
+  limit: number,
+  after: SessionPosition | undefined,
+): Promise<SessionRecord[]> {
+  const all = await cachedActiveSessions(ctx, userId);
+  if (all === null) return listActiveSessions(ctx.database.db, userId, limit, after);
+  // Same order as the SQL keyset: (created_at, id) descending; ISO strings and uuids compare as text.
+  const rest = after
+    ? all.filter((s) => s.createdAt < after.createdAt || (s.createdAt === after.createdAt && s.id < after.id))
+    : all;
+  return rest.slice(0, limit);
+}
+
 /** Revokes one of the caller's sessions; 404 for anyone else's (or an unknown one). */
 export async function revokeOwnSession(
   ctx: AuthContext,
@@ -146,5 +167,5 @@ export async function revokeOwnSession(
 ): Promise<void> {
   const revoked = await revokeSession(ctx.database.db, sessionId, principal.userId);
   if (!revoked) throw new NotFoundError('session_not_found', 'No such active session.');
-  await ctx.revocations.revokeSessions([sessionId]);
+  await Promise.all([ctx.revocations.revokeSessions([sessionId]), forgetSessions(ctx, principal.userId)]);
 }

@@ -17,10 +17,14 @@ describe('login throttle per client IP', () => {
     const user = { email: 'sprayed@example.com', username: 'sprayed', password: 'the right password' };
     expect((await server.call('POST', '/api/v1/auth/register', { body: user })).status).toBe(201);
     for (let i = 0; i < 4; i++) {
-      const miss = await server.call('POST', '/api/v1/auth/login', { body: { login: `victim${i}`, password: 'guess guess guess' } });
+      const miss = await server.call('POST', '/api/v1/auth/login', {
+        body: { login: `victim${i}`, password: 'guess guess guess' },
+      });
       expect(miss.status).toBe(401);
     }
-    const blocked = await server.call('POST', '/api/v1/auth/login', { body: { login: user.username, password: user.password } });
+    const blocked = await server.call('POST', '/api/v1/auth/login', {
+      body: { login: user.username, password: user.password },
+    });
     expect(blocked.status).toBe(429);
     expect(blocked.body.code).toBe('too_many_attempts');
     const retryAfter = Number(blocked.headers.get('retry-after'));

@@ -105,7 +105,9 @@ describe('access tokens', () => {
     await expect(tokens.verify(issued.token)).resolves.toMatchObject({ userId: 'u' });
     const [h, p, s] = issued.token.split('.');
     // A forged signature on the same claims is a different string: never served from the cache.
-    await expect(tokens.verify(`${h}.${p}.${s!.slice(0, -4)}AAAA`)).rejects.toMatchObject({ code: 'invalid_token' });
+    await expect(tokens.verify(`${h}.${p}.${s!.slice(0, -4)}AAAA`)).rejects.toMatchObject({
+      code: 'invalid_token',
+    });
     await store.set('revoked:sid:s', '1', 60_000);
     await expect(tokens.verify(issued.token)).rejects.toMatchObject({ code: 'invalid_token' });
     await store.del('revoked:sid:s');
