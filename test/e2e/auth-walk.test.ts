@@ -15,7 +15,12 @@ describe('auth walk (npm start, embedded shape)', () => {
   const password = 'a walk in the park';
 
   // biome-ignore lint/suspicious/noExplicitAny: JSON answers
-  const call = async (method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: any }> => {
+  const call = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    token?: string,
+  ): Promise<{ status: number; body: any }> => {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (token) headers.authorization = `Bearer ${token}`;
@@ -57,8 +62,12 @@ describe('auth walk (npm start, embedded shape)', () => {
     expect(rotated.status).toBe(200);
     const reused = await call('POST', '/api/v1/auth/refresh', { refreshToken: login.body.refreshToken });
     expect(reused.status).toBe(401);
-    expect((await call('POST', '/api/v1/auth/refresh', { refreshToken: rotated.body.refreshToken })).status).toBe(401);
-    expect((await call('GET', '/api/v1/auth/sessions', undefined, rotated.body.accessToken)).status).toBe(401);
+    expect(
+      (await call('POST', '/api/v1/auth/refresh', { refreshToken: rotated.body.refreshToken })).status,
+    ).toBe(401);
+    expect((await call('GET', '/api/v1/auth/sessions', undefined, rotated.body.accessToken)).status).toBe(
+      401,
+    );
 
     const again = await call('POST', '/api/v1/auth/login', { login: name.toUpperCase(), password });
     expect(again.status).toBe(200);
@@ -79,13 +88,22 @@ describe('auth walk (npm start, embedded shape)', () => {
 
     const challenge = await call('POST', '/api/v1/auth/login', { login: name, password });
     expect(challenge.body).toEqual({ twoFactorRequired: true, challengeId: expect.any(String) });
-    const wrong = await call('POST', '/api/v1/auth/login/2fa', { challengeId: challenge.body.challengeId, code: '000000' });
+    const wrong = await call('POST', '/api/v1/auth/login/2fa', {
+      challengeId: challenge.body.challengeId,
+      code: '000000',
+    });
     expect(wrong.status).toBe(401);
-    const second = await call('POST', '/api/v1/auth/login/2fa', { challengeId: challenge.body.challengeId, code: backupCodes[0] });
+    const second = await call('POST', '/api/v1/auth/login/2fa', {
+      challengeId: challenge.body.challengeId,
+      code: backupCodes[0],
+    });
     expect(second.status).toBe(200);
     beforeRestart = second.body;
     const replay = await call('POST', '/api/v1/auth/login', { login: name, password });
-    const reuse = await call('POST', '/api/v1/auth/login/2fa', { challengeId: replay.body.challengeId, code: backupCodes[0] });
+    const reuse = await call('POST', '/api/v1/auth/login/2fa', {
+      challengeId: replay.body.challengeId,
+      code: backupCodes[0],
+    });
     expect(reuse.status).toBe(401);
   });
 
@@ -93,12 +111,19 @@ describe('auth walk (npm start, embedded shape)', () => {
     const jwksBefore = await call('GET', '/.well-known/jwks.json');
     await nova.restart();
     expect((await call('GET', '/.well-known/jwks.json')).body).toEqual(jwksBefore.body);
-    expect((await call('GET', '/api/v1/auth/sessions', undefined, beforeRestart.accessToken)).status).toBe(200);
-    const refreshed = await call('POST', '/api/v1/auth/refresh', { refreshToken: beforeRestart.refreshToken });
+    expect((await call('GET', '/api/v1/auth/sessions', undefined, beforeRestart.accessToken)).status).toBe(
+      200,
+    );
+    const refreshed = await call('POST', '/api/v1/auth/refresh', {
+      refreshToken: beforeRestart.refreshToken,
+    });
     expect(refreshed.status).toBe(200);
     const challenge = await call('POST', '/api/v1/auth/login', { login: email, password });
     expect(challenge.body.twoFactorRequired).toBe(true);
-    const second = await call('POST', '/api/v1/auth/login/2fa', { challengeId: challenge.body.challengeId, code: backupCodes[1] });
+    const second = await call('POST', '/api/v1/auth/login/2fa', {
+      challengeId: challenge.body.challengeId,
+      code: backupCodes[1],
+    });
     expect(second.status).toBe(200);
   });
 });

@@ -483,6 +483,37 @@ describe.each(SHAPES)('auth routes ($name)', (shape) => {
     }
   });
 
+  it('documents every auth route, its errors and its security in OpenAPI', async () => {
+    const doc = (await call('GET', '/openapi.json')).body;
+    const expected: [string, string, number[]][] = [
+      ['/api/v1/auth/register', 'post', [201, 400, 409]],
+      ['/api/v1/auth/verify-email', 'post', [200, 400]],
+      ['/api/v1/auth/login', 'post', [200, 401, 429]],
+      ['/api/v1/auth/login/2fa', 'post', [200, 401]],
+      ['/api/v1/auth/refresh', 'post', [200, 401]],
+      ['/api/v1/auth/logout', 'post', [204, 401]],
+      ['/api/v1/auth/sessions', 'get', [200, 401]],
+      ['/api/v1/auth/sessions/{id}', 'delete', [204, 404]],
+      ['/api/v1/auth/2fa/setup', 'post', [200, 409]],
+      ['/api/v1/auth/2fa/enable', 'post', [200, 400]],
+      ['/api/v1/auth/2fa/disable', 'post', [204, 400]],
+      ['/api/v1/auth/password/change', 'post', [204, 400]],
+      ['/api/v1/auth/password/forgot', 'post', [202, 400]],
+      ['/api/v1/auth/password/reset', 'post', [204, 400]],
+      ['/api/v1/users/me', 'delete', [202, 401]],
+      ['/.well-known/jwks.json', 'get', [200]],
+    ];
+    for (const [path, method, statuses] of expected) {
+      const operation = doc.paths?.[path]?.[method];
+      expect(operation, `${method} ${path}`).toBeDefined();
+      expect(operation.summary, `${method} ${path}`).toEqual(expect.any(String));
+      for (const status of statuses)
+        expect(operation.responses[String(status)], `${method} ${path} ${status}`).toBeDefined();
+    }
+    expect(doc.paths['/api/v1/auth/login'].post.security ?? []).toEqual([]);
+    expect(doc.paths['/api/v1/auth/logout'].post.security).toEqual([{ bearerAuth: [] }]);
+  });
+
   it('deleting the account stops its tokens at once and frees nothing else', async () => {
     const user = await registerUser();
     const other = await registerUser();
