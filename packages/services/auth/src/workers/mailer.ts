@@ -28,8 +28,11 @@ export function createMailer(ctx: AuthContext, eventLog: EventLog): Worker {
   });
 }
 
+/** What the handler needs: the mail transport and the public URL for links. */
+export type MailerDeps = Pick<AuthContext, 'config' | 'mail'>;
+
 export async function handleUserEvent(
-  ctx: AuthContext,
+  ctx: MailerDeps,
   event: EventRecord,
   tx: Transaction<AuthDb>,
 ): Promise<void> {

@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import { TransientError } from '@nova/kernel';
+import { testConfig } from '@nova/kernel/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashToken } from '../../src/domain/tokens.js';
+import type { MailMessage, MailTransport } from '../../src/mail/mail-transport.js';
+import { claimOneTimeToken } from '../../src/store/one-time-tokens-repository.js';
+import { insertUser, markEmailVerified } from '../../src/store/users-repository.js';
+import { handleUserEvent } from '../../src/workers/mailer.js';
+import { AUTH_DATABASE_KINDS, type OpenedAuthDatabase, openAuthDatabase } from '../support/databases.js';
+
+function recordingTransport(fail = false): MailTransport & { sent: MailMessage[] } {
+  const sent: MailMessage[] = [];
+  return {
+    kind: 'file',
+    sent,
+    async send(message) {
+      if (fail) throw new TransientError('smtp down');
+      sent.push(message);
+    },
+    close() {},
+  };
+}
+
+const event = (type: string, payload: unknown) => ({
+  id: randomUUID(),
+  topic: 'nova.auth.user.v1',
+  key: 'k',
+  type,
+  payload,
+  timestamp: new Date().toISOString(),
+});
+
+describe.each(AUTH_DATABASE_KINDS)('mailer on %s', (kind) => {
+  let opened: OpenedAuthDatabase;
+  const config = testConfig({ NOVA_PUBLIC_URL: 'https://nova.example' });
+
+  beforeAll(async () => {
+    opened = await openAuthDatabase(kind);
+  });
+  afterAll(async () => {
+    await opened?.close();
+  });
+
+  const newUser = async () => {
+    const name = `m${randomUUID().slice(0, 8)}`;
+    return insertUser(opened.database.db, {
+      id: randomUUID(),
+      email: `${name}@example.com`,
+      username: name,
+      passwordHash: 'h',
+    });
+  };
+  const countTokens = async (table: 'email_verifications' | 'password_resets', userId: string) =>
+    (await opened.database.db.selectFrom(table).select('token_hash').where('user_id', '=', userId).execute())
+      .length;
+
+  it('mails a working verification link; the token exists only as its hash', async () => {
+    const user = await newUser();
+    const mail = recordingTransport();
+    await opened.database.transaction((tx) =>
+      handleUserEvent(
+        { config, mail },
+        event('user.registered', {
+          userId: user.id,
+          email: user.email,
+          username: user.username,
+          createdAt: user.createdAt,
+        }),
+        tx,
+      ),
+    );
+    expect(mail.sent).toHaveLength(1);
+    expect(mail.sent[0]!.to).toBe(user.email);
+    const token = /https:\/\/nova\.example\/verify-email\?token=([A-Za-z0-9_-]{43})/.exec(
+      mail.sent[0]!.text,
+    )?.[1];
+    expect(token).toBeDefined();
+    const stored = await opened.database.db
+      .selectFrom('email_verifications')
+      .select('token_hash')
+      .where('user_id', '=', user.id)
+      .execute();
+    expect(stored).toEqual([{ token_hash: hashToken(token!) }]);
+    expect(await claimOneTimeToken(opened.database.db, 'email_verifications', hashToken(token!))).toBe(
+      user.id,
+    );
+  });
+
+  it('rolls the token back when the mail cannot be sent (the runtime retries)', async () => {
+    const user = await newUser();
+    const mail = recordingTransport(true);
+    await expect(
+      opened.database.transaction((tx) =>
+        handleUserEvent(
+          { config, mail },
+          event('user.password_reset_requested', { userId: user.id, email: user.email }),
+          tx,
+        ),
+      ),
+    ).rejects.toBeInstanceOf(TransientError);
+    expect(await countTokens('password_resets', user.id)).toBe(0);
+  });
+
+  it('sends nothing for verified, deleted or re-addressed accounts, and ignores other events', async () => {
+    const verified = await newUser();
+    await markEmailVerified(opened.database.db, verified.id);
+    const mail = recordingTransport();
+    await opened.database.transaction(async (tx) => {
+      await handleUserEvent(
+        { config, mail },
+        event('user.registered', {
+          userId: verified.id,
+          email: verified.email,
+          username: verified.username,
+          createdAt: verified.createdAt,
+        }),
+        tx,
+      );
+      await handleUserEvent(
+        { config, mail },
+        event('user.registered', {
+          userId: randomUUID(),
+          email: 'gone@example.com',
+          username: 'gone',
+          createdAt: new Date().toISOString(),
+        }),
+        tx,
+      );
+      await handleUserEvent(
+        { config, mail },
+        event('user.password_reset_requested', { userId: verified.id, email: 'old@example.com' }),
+        tx,
+      );
+      await handleUserEvent(
+        { config, mail },
+        event('user.deleted', { userId: verified.id, deletedAt: new Date().toISOString() }),
+        tx,
+      );
+    });
+    expect(mail.sent).toEqual([]);
+    expect(await countTokens('email_verifications', verified.id)).toBe(0);
+    expect(await countTokens('password_resets', verified.id)).toBe(0);
+  });
+
+  it('dead-letters malformed payloads instead of retrying them', async () => {
+    const mail = recordingTransport();
+    await expect(
+      opened.database.transaction((tx) =>
+        handleUserEvent({ config, mail }, event('user.registered', { userId: 42 }), tx),
+      ),
+    ).rejects.toMatchObject({ transient: false });
+  });
+});
