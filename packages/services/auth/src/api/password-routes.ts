@@ -19,7 +19,7 @@ export function registerPasswordRoutes(app: NovaApp, ctx: AuthContext): void {
       },
     },
     async (request, reply) => {
-      await changePassword(ctx, requirePrincipal(request), request.body);
+      await changePassword(ctx, requirePrincipal(request), request.body, request.ip ?? null);
       return reply.code(204).send(null);
     },
   );

@@ -34,11 +34,12 @@ export async function changePassword(
   ctx: AuthContext,
   principal: Principal,
   input: { currentPassword: string; newPassword: string },
+  ip: string | null,
 ): Promise<void> {
   const user = await findUserById(ctx.database.db, principal.userId);
   if (!user) throw new UnauthenticatedError('invalid_token', 'The account no longer exists.');
   // Guessing the current password with a stolen access token is throttled like logins.
-  const throttle = loginThrottle(ctx, user.id, null);
+  const throttle = loginThrottle(ctx, user.id, ip);
   await throttle.check();
   if (!(await ctx.passwords.verify(user.passwordHash, normalizePassword(input.currentPassword)))) {
     await throttle.recordFailure();

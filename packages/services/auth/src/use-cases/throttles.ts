@@ -16,13 +16,13 @@ export interface LoginThrottle {
 export function loginThrottle(ctx: AuthContext, accountKey: string, ip: string | null): LoginThrottle {
   const { maxFailures, maxFailuresPerIp, windowSeconds } = ctx.config.auth.login;
   const account = `login:account:${accountKey}`;
-  const address = `login:ip:${ip ?? 'unknown'}`;
+  // Without a known address only the account is counted: one shared "unknown" bucket would let
+  // anyone lock everyone out.
+  const counters: [string, number][] = [[account, maxFailures]];
+  if (ip) counters.push([`login:ip:${ip}`, maxFailuresPerIp]);
   return {
     async check() {
-      const decisions = await Promise.all([
-        ctx.rateLimiter.peek(account, maxFailures),
-        ctx.rateLimiter.peek(address, maxFailuresPerIp),
-      ]);
+      const decisions = await Promise.all(counters.map(([key, limit]) => ctx.rateLimiter.peek(key, limit)));
       const blocked = decisions.find((d) => !d.allowed);
       if (blocked) {
         throw new RateLimitedError(
@@ -33,10 +33,7 @@ export function loginThrottle(ctx: AuthContext, accountKey: string, ip: string |
       }
     },
     async recordFailure() {
-      await Promise.all([
-        ctx.rateLimiter.hit(account, maxFailures, windowSeconds),
-        ctx.rateLimiter.hit(address, maxFailuresPerIp, windowSeconds),
-      ]);
+      await Promise.all(counters.map(([key, limit]) => ctx.rateLimiter.hit(key, limit, windowSeconds)));
     },
     async clear() {
       await ctx.rateLimiter.reset(account);

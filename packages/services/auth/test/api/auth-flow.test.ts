@@ -429,6 +429,21 @@ describe.each(SHAPES)('auth routes ($name)', (shape) => {
     expect((await login(other.username)).status).toBe(200);
   });
 
+  it('throttles guesses of the current password on /password/change like logins', async () => {
+    const user = await registerUser();
+    const { accessToken } = await loginTokens(user.username);
+    const change = (currentPassword: string) =>
+      call('POST', '/api/v1/auth/password/change', {
+        token: accessToken,
+        body: { currentPassword, newPassword: 'some other long password' },
+      });
+    for (let i = 0; i < 3; i++)
+      expectProblem(await change(`guess number ${i}`), 400, 'invalid_current_password');
+    const blocked = await change(PASSWORD);
+    expectProblem(blocked, 429, 'too_many_attempts');
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
   it('a successful login clears the account’s failures', async () => {
     const user = await registerUser();
     for (let i = 0; i < 2; i++) await login(user.username, 'wrong password!');
