@@ -1,0 +1,370 @@
+import { randomUUID } from 'node:crypto';
+import { type Kysely, sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/database.js';
+import { FatalError, TransientError } from '../../src/errors/errors.js';
+import {
+  type ConsumerSpec,
+  type EventLog,
+  type EventRecord,
+  type EventValidator,
+  type OutboxEvent,
+  topicFor,
+} from '../../src/events/event-log.js';
+import type { KernelTables } from '../../src/events/kernel-tables.js';
+import { createOutboxWriter } from '../../src/events/outbox.js';
+import type { Worker } from '../../src/workers/worker.js';
+
+/**
+ * What an event log implementation gives the contract suite. The producer
+ * and consumer databases have the kernel tables migrated; the suite creates
+ * its own `contract_effects` table in the consumer schema and writes events
+ * with the kernel outbox writer (or raw outbox rows, for invalid payloads).
+ */
+export interface EventLogHarness {
+  log: EventLog;
+  /** The producing service's database; aggregate types are `<producer.schema>.<name>`. */
+  producer: Database<unknown>;
+  consumer: Database<unknown>;
+  /** How many of `topic`'s events the group's committed checkpoint covers. */
+  checkpointed(group: string, topic: string): Promise<number>;
+  /** Drops the group's committed checkpoint, as if the consumer crashed before committing it. */
+  rewind(group: string, topic: string): Promise<void>;
+  deadLetters(group: string): Promise<Array<{ eventId: string; reason: string; attempts: number }>>;
+  /**
+   * Consumer transactions the consumer database runs at once (default
+   * unbounded). PGlite is one session: 1. A handler runs inside its
+   * transaction, so this caps how many handlers can be seen running.
+   */
+  transactionParallelism?: number;
+  close(): Promise<void>;
+}
+
+/** Builds a harness whose log validates payloads with `validate`. */
+export type MakeEventLogHarness = (validate: EventValidator) => Promise<EventLogHarness>;
+
+interface Effects {
+  contract_effects: { id?: number; group_id: string; event_id: string; key: string; n: number };
+}
+
+interface ProbePayload {
+  n: number;
+}
+
+/** The suite's own tiny contract: "probe.happened" with an integer n. */
+const validate: EventValidator = (type, payload) => {
+  if (type !== 'probe.happened') throw new Error(`unknown event type ${type}`);
+  const n = (payload as Partial<ProbePayload> | null)?.n;
+  if (typeof n !== 'number' || !Number.isInteger(n)) throw new Error('payload.n must be an integer');
+};
+
+const FAST_RETRY = { maxAttempts: 3, baseDelayMs: 40, maxDelayMs: 1000 };
+const WAIT = { timeout: 15_000, interval: 25 };
+
+/**
+ * The behaviour every EventLog must have (embedded outbox log, Kafka):
+ * per-key order, independent groups, checkpoints after effects, no repeated
+ * effects on redelivery, retry with back-off then dead letter, fatal events
+ * dead-lettered at once, bounded concurrency with backpressure, draining stop.
+ */
+export function describeEventLogContract(name: string, makeHarness: MakeEventLogHarness): void {
+  describe(`event log contract: ${name}`, () => {
+    let h: EventLogHarness;
+    let relay: Worker | null = null;
+    let counter = 0;
+    const workers: Worker[] = [];
+    const writer = createOutboxWriter(validate);
+
+    beforeAll(async () => {
+      h = await makeHarness(validate);
+      await sql`create table if not exists ${sql.id(h.consumer.schema, 'contract_effects')} (
+        id serial primary key, group_id text not null, event_id uuid not null, key text not null, n int not null
+      )`.execute(h.consumer.db);
+      relay = h.log.relay(h.producer);
+      await relay?.start();
+    });
+
+    afterAll(async () => {
+      const deadline = Date.now() + 5000;
+      await Promise.all(workers.map((w) => w.stop(deadline)));
+      await relay?.stop(deadline);
+      await h.log.close();
+      await h.close();
+    });
+
+    /** A fresh aggregate type, topic and group per test keeps tests independent. */
+    const fresh = () => {
+      counter += 1;
+      const aggregateType = `${h.producer.schema}.probe${counter}_${randomUUID().slice(0, 8)}`;
+      return { aggregateType, topic: topicFor(aggregateType), group: `contract.g${counter}` };
+    };
+
+    const publish = async (aggregateType: string, items: Array<{ key: string; n: number }>) => {
+      const events: OutboxEvent[] = items.map(({ key, n }) => ({
+        aggregateType,
+        aggregateId: key,
+        type: 'probe.happened',
+        payload: { n },
+      }));
+      await h.producer.transaction((tx) => writer.write(tx, events));
+    };
+
+    const effects = (tx: unknown) => tx as Kysely<Effects>;
+    const recordEffect = async (tx: unknown, group: string, event: EventRecord) => {
+      await effects(tx)
+        .insertInto('contract_effects')
+        .values({ group_id: group, event_id: event.id, key: event.key, n: (event.payload as ProbePayload).n })
+        .execute();
+    };
+    const effectsOf = (group: string) =>
+      effects(h.consumer.db)
+        .selectFrom('contract_effects')
+        .select(['event_id', 'key', 'n'])
+        .where('group_id', '=', group)
+        .orderBy('id')
+        .execute();
+
+    const startConsumer = async (spec: Omit<ConsumerSpec<unknown>, 'database'>): Promise<Worker> => {
+      const worker = h.log.consumer({ ...spec, database: h.consumer });
+      workers.push(worker);
+      await worker.start();
+      return worker;
+    };
+
+    it('delivers events with one key in order, all of them once', async () => {
+      const { aggregateType, topic, group } = fresh();
+      const keys = ['a', 'b', 'c'];
+      for (let n = 0; n < 10; n += 2) {
+        await publish(
+          aggregateType,
+          keys.flatMap((key) => [
+            { key, n },
+            { key, n: n + 1 },
+          ]),
+        );
+      }
+      await startConsumer({
+        group,
+        topics: [topic],
+        concurrency: 4,
+        handle: async (event, { tx }) => {
+          // Uneven handler times would reorder a key if lanes did not serialize it.
+          await new Promise((r) => setTimeout(r, Math.random() * 5));
+          await recordEffect(tx, group, event);
+        },
+      });
+      await expect.poll(async () => (await effectsOf(group)).length, WAIT).toBe(30);
+      const rows = await effectsOf(group);
+      for (const key of keys) {
+        expect(rows.filter((r) => r.key === key).map((r) => r.n)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      }
+      expect(new Set(rows.map((r) => r.event_id)).size).toBe(30);
+      await expect.poll(() => h.checkpointed(group, topic), WAIT).toBe(30);
+    });
+
+    it('gives every group every event', async () => {
+      const { aggregateType, topic, group } = fresh();
+      const other = `${group}.other`;
+      for (const g of [group, other]) {
+        await startConsumer({
+          group: g,
+          topics: [topic],
+          handle: (event, { tx }) => recordEffect(tx, g, event),
+        });
+      }
+      await publish(
+        aggregateType,
+        Array.from({ length: 10 }, (_, n) => ({ key: `k${n % 4}`, n })),
+      );
+      for (const g of [group, other]) {
+        await expect.poll(async () => (await effectsOf(g)).length, WAIT).toBe(10);
+      }
+      await expect.poll(() => h.checkpointed(other, topic), WAIT).toBe(10);
+    });
+
+    it('checkpoints only the prefix of events whose effects committed', async () => {
+      const { aggregateType, topic, group } = fresh();
+      await startConsumer({
+        group,
+        topics: [topic],
+        concurrency: 4,
+        // A long back-off keeps x:1 uncommitted (and no transaction open) for a while.
+        retry: { maxAttempts: 2, baseDelayMs: 1600, maxDelayMs: 1600 },
+        handle: async (event, { tx, attempt }) => {
+          await recordEffect(tx, group, event);
+          if ((event.payload as ProbePayload).n === 1 && attempt === 1) throw new TransientError('not yet');
+        },
+      });
+      await publish(aggregateType, [
+        { key: 'x', n: 0 },
+        { key: 'x', n: 1 },
+        { key: 'y', n: 2 },
+        { key: 'y', n: 3 },
+      ]);
+      // y's events complete while x:1 waits, but the checkpoint must stop before x:1.
+      await expect.poll(async () => (await effectsOf(group)).map((r) => r.n).sort(), WAIT).toEqual([0, 2, 3]);
+      await expect.poll(() => h.checkpointed(group, topic), WAIT).toBe(1);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await h.checkpointed(group, topic)).toBe(1);
+      await expect.poll(() => h.checkpointed(group, topic), WAIT).toBe(4);
+      expect((await effectsOf(group)).map((r) => r.n).sort()).toEqual([0, 1, 2, 3]);
+    });
+
+    it('does not repeat effects when events are redelivered after a crash', async () => {
+      const { aggregateType, topic, group } = fresh();
+      const handle: ConsumerSpec<unknown>['handle'] = (event, { tx }) => recordEffect(tx, group, event);
+      const first = await startConsumer({ group, topics: [topic], handle });
+      await publish(
+        aggregateType,
+        Array.from({ length: 5 }, (_, n) => ({ key: `k${n}`, n })),
+      );
+      await expect.poll(() => h.checkpointed(group, topic), WAIT).toBe(5);
+      await first.stop(Date.now() + 5000);
+      // The crash: effects committed, the checkpoint lost.
+      await h.rewind(group, topic);
+      expect(await h.checkpointed(group, topic)).toBe(0);
+      let calls = 0;
+      await startConsumer({
+        group,
+        topics: [topic],
+        handle: async (event, ctx) => {
+          calls += 1;
+          await handle(event, ctx);
+        },
+      });
+      await expect.poll(() => h.checkpointed(group, topic), WAIT).toBe(5);
+      expect(calls).toBe(0);
+      expect(await effectsOf(group)).toHaveLength(5);
+    });
+
+    it('retries a failing handler with growing back-off, then dead-letters it', async () => {
+      const { aggregateType, topic, group } = fresh();
+      const attempts: Array<{ attempt: number; at: number }> = [];
+      await startConsumer({
+        group,
+        topics: [topic],
+        retry: FAST_RETRY,
+        handle: async (event, { tx, attempt }) => {
+          attempts.push({ attempt, at: performance.now() });
+          await recordEffect(tx, group, event);
+          if ((event.payload as ProbePayload).n === 0) throw new TransientError('downstream unavailable');
+        },
+      });
+      await publish(aggregateType, [
+        { key: 'r', n: 0 },
+        { key: 'r', n: 1 },
+      ]);
+      await expect.poll(async () => (await h.deadLetters(group)).length, WAIT).toBe(1);
+      const [letter] = await h.deadLetters(group);
+      expect(letter?.attempts).toBe(3);
+      expect(letter?.reason).toContain('downstream unavailable');
+      const failing = attempts.slice(0, 3);
+      expect(failing.map((a) => a.attempt)).toEqual([1, 2, 3]);
+      // Equal jitter guarantees half of each exponential step: >= 20 ms, then >= 40 ms.
+      const gaps = [failing[1]!.at - failing[0]!.at, failing[2]!.at - failing[1]!.at];
+      expect(gaps[0]).toBeGreaterThanOrEqual(19);
+      expect(gaps[1]).toBeGreaterThanOrEqual(39);
+      // The failed attempts' effects rolled back; the next event of the key still ran.
+      await expect.poll(async () => (await effectsOf(group)).map((r) => r.n), WAIT).toEqual([1]);
+      await expect.poll(() => h.checkpointed(group, topic), WAIT).toBe(2);
+    });
+
+    it('dead-letters contract violations and fatal errors without retrying', async () => {
+      const { aggregateType, topic, group } = fresh();
+      let calls = 0;
+      await startConsumer({
+        group,
+        topics: [topic],
+        retry: FAST_RETRY,
+        handle: async (event) => {
+          calls += 1;
+          if ((event.payload as ProbePayload).n === 7) throw new FatalError('cannot ever apply n=7');
+        },
+      });
+      // Bypass the writer's validation: a producer with an older contract wrote this row.
+      await (h.producer.db as unknown as Kysely<KernelTables>)
+        .insertInto('outbox')
+        .values({
+          id: randomUUID(),
+          aggregatetype: aggregateType,
+          aggregateid: 'bad',
+          type: 'probe.happened',
+          payload: JSON.stringify({ n: 'not a number' }),
+        })
+        .execute();
+      await publish(aggregateType, [{ key: 'fatal', n: 7 }]);
+      await expect.poll(async () => (await h.deadLetters(group)).length, WAIT).toBe(2);
+      const letters = await h.deadLetters(group);
+      expect(letters.map((l) => l.attempts)).toEqual([1, 1]);
+      expect(letters.some((l) => l.reason.includes('contract'))).toBe(true);
+      expect(letters.some((l) => l.reason.includes('cannot ever apply n=7'))).toBe(true);
+      expect(calls).toBe(1);
+      await expect.poll(() => h.checkpointed(group, topic), WAIT).toBe(2);
+    });
+
+    it('never has more events in flight than its concurrency', async () => {
+      const { aggregateType, topic, group } = fresh();
+      let running = 0;
+      let peak = 0;
+      let release!: () => void;
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
+      const worker = await startConsumer({
+        group,
+        topics: [topic],
+        concurrency: 3,
+        handle: async (event, { tx }) => {
+          running += 1;
+          peak = Math.max(peak, running);
+          try {
+            await gate;
+            await recordEffect(tx, group, event);
+          } finally {
+            running -= 1;
+          }
+        },
+      });
+      await publish(
+        aggregateType,
+        Array.from({ length: 12 }, (_, n) => ({ key: `k${n}`, n })),
+      );
+      const parallel = Math.min(3, h.transactionParallelism ?? 3);
+      await expect.poll(() => running, WAIT).toBe(parallel);
+      // Nine events wait in the log: none of them may start while three are in flight.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(running).toBe(parallel);
+      const detail = worker.health().detail;
+      if (detail && 'inFlight' in detail) expect(detail.inFlight).toBe(3);
+      if (detail && 'paused' in detail) expect(detail.paused).toBe(true);
+      release();
+      await expect.poll(async () => (await effectsOf(group)).length, WAIT).toBe(12);
+      expect(peak).toBe(parallel);
+    });
+
+    it('drains in-flight events and commits the checkpoint on stop', async () => {
+      const { aggregateType, topic, group } = fresh();
+      let started = 0;
+      const worker = await startConsumer({
+        group,
+        topics: [topic],
+        concurrency: 3,
+        handle: async (event, { tx }) => {
+          started += 1;
+          await new Promise((r) => setTimeout(r, 300));
+          await recordEffect(tx, group, event);
+        },
+      });
+      await publish(aggregateType, [
+        { key: 'a', n: 0 },
+        { key: 'b', n: 1 },
+        { key: 'c', n: 2 },
+      ]);
+      await expect.poll(() => started, WAIT).toBeGreaterThanOrEqual(1);
+      await worker.stop(Date.now() + 10_000);
+      expect(await effectsOf(group)).toHaveLength(3);
+      expect(await h.checkpointed(group, topic)).toBe(3);
+      expect(worker.health().status).toBe('down');
+    });
+  });
+}
