@@ -1,0 +1,127 @@
+import { type Kysely, sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/database.js';
+import { runMigrations } from '../../src/db/migrations.js';
+import { FatalError } from '../../src/errors/errors.js';
+import type { EventValidator } from '../../src/events/event-log.js';
+import type { KernelTables } from '../../src/events/kernel-tables.js';
+import { createOutboxWriter, OUTBOX_CHANNEL } from '../../src/events/outbox.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { DATABASE_KINDS, openTestDatabases, type TestDatabases } from '../../src/testing/databases.js';
+
+const validate: EventValidator = (type, payload) => {
+  if (type !== 'thing.made' || typeof (payload as { n?: unknown }).n !== 'number')
+    throw new Error('bad thing');
+};
+
+describe.each(DATABASE_KINDS)('outbox writer on %s', (kind) => {
+  let dbs: TestDatabases;
+  let database: Database<KernelTables>;
+  const writer = createOutboxWriter(validate);
+
+  beforeAll(async () => {
+    dbs = await openTestDatabases(kind);
+    database = await dbs.provider.open<KernelTables>('maker');
+    await runMigrations(database, '/nonexistent', createLogger('silent'));
+  });
+  afterAll(() => dbs.close());
+
+  const rows = () =>
+    database.db
+      .selectFrom('outbox')
+      .select(['aggregatetype', 'aggregateid', 'type', 'payload', 'seq'])
+      .orderBy('seq')
+      .execute();
+
+  it('writes nothing when any payload breaks its contract', async () => {
+    const attempt = database.transaction(async (tx) => {
+      await writer.write(tx, [
+        { aggregateType: 'maker.thing', aggregateId: 'a', type: 'thing.made', payload: { n: 1 } },
+        { aggregateType: 'maker.thing', aggregateId: 'b', type: 'thing.made', payload: { n: 'two' } },
+      ]);
+    });
+    await expect(attempt).rejects.toBeInstanceOf(FatalError);
+    expect(await rows()).toEqual([]);
+  });
+
+  it('writes rows with jsonb payloads, ids and increasing seq, and notifies at commit', async () => {
+    const notified: string[] = [];
+    const unlisten = await database.listen?.(OUTBOX_CHANNEL, (topic) => notified.push(topic));
+    await database.transaction((tx) =>
+      writer.write(tx, [
+        { aggregateType: 'maker.thing', aggregateId: 'a', type: 'thing.made', payload: { n: 1 } },
+        { aggregateType: 'maker.thing', aggregateId: 'b', type: 'thing.made', payload: { n: 2 } },
+      ]),
+    );
+    await database.transaction((tx) =>
+      writer.write(tx, [
+        { aggregateType: 'maker.other', aggregateId: 'c', type: 'thing.made', payload: { n: 3 } },
+      ]),
+    );
+    const written = await rows();
+    expect(written.map((r) => [r.aggregatetype, r.aggregateid, r.payload])).toEqual([
+      ['maker.thing', 'a', { n: 1 }],
+      ['maker.thing', 'b', { n: 2 }],
+      ['maker.other', 'c', { n: 3 }],
+    ]);
+    const seqs = written.map((r) => r.seq);
+    expect([...seqs].sort((x, y) => x - y)).toEqual(seqs);
+    expect(typeof seqs[0]).toBe('number');
+    const jsonType = await sql<{
+      t: string;
+    }>`select jsonb_typeof(payload) as t from maker.outbox limit 1`.execute(database.db);
+    expect(jsonType.rows[0]?.t).toBe('object');
+    await expect
+      .poll(() => [...notified].sort(), { timeout: 3000 })
+      .toEqual(['nova.maker.other.v1', 'nova.maker.thing.v1']);
+    await unlisten?.();
+  });
+
+  it('orders seq by commit: a writer waits for an earlier uncommitted writer', async () => {
+    if (kind === 'pglite') return; // one session: transactions cannot overlap at all
+    let releaseFirst!: () => void;
+    const firstHolds = new Promise<void>((r) => {
+      releaseFirst = r;
+    });
+    let firstLocked!: () => void;
+    const locked = new Promise<void>((r) => {
+      firstLocked = r;
+    });
+    const first = database.transaction(async (tx) => {
+      await writer.write(tx, [
+        { aggregateType: 'maker.race', aggregateId: 'first', type: 'thing.made', payload: { n: 1 } },
+      ]);
+      firstLocked();
+      await firstHolds;
+    });
+    await locked;
+    const second = database.transaction((tx) =>
+      writer.write(tx, [
+        { aggregateType: 'maker.race', aggregateId: 'second', type: 'thing.made', payload: { n: 2 } },
+      ]),
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    releaseFirst();
+    await Promise.all([first, second]);
+    const race = await database.db
+      .selectFrom('outbox')
+      .select('aggregateid')
+      .where('aggregatetype', '=', 'maker.race')
+      .orderBy('seq')
+      .execute();
+    expect(race.map((r) => r.aggregateid)).toEqual(['first', 'second']);
+  });
+
+  it('needs a schema-scoped transaction', async () => {
+    const unscoped = database.db.withoutPlugins() as unknown as Kysely<KernelTables>;
+    await expect(
+      unscoped
+        .transaction()
+        .execute((tx) =>
+          writer.write(tx, [
+            { aggregateType: 'maker.thing', aggregateId: 'x', type: 'thing.made', payload: { n: 1 } },
+          ]),
+        ),
+    ).rejects.toThrow(/schema-scoped/);
+  });
+});
