@@ -1,8 +1,8 @@
 import type { Transaction } from 'kysely';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logging/logger.js';
-import type { Worker } from '../workers/worker.js';
 import type { RetryPolicy } from '../workers/retry.js';
+import type { Worker } from '../workers/worker.js';
 
 /**
  * One event as consumers see it, whichever log carries it (the embedded
