@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { ACCESS_TOKEN_ALGORITHM } from '@nova/contracts';
 import type { Config } from '@nova/kernel';
 import {
   type CryptoKey,
@@ -10,7 +11,7 @@ import {
 } from 'jose';
 import { readOrCreateSecretFile } from './key-files.js';
 
-export const SIGNING_ALGORITHM = 'EdDSA';
+export const SIGNING_ALGORITHM = ACCESS_TOKEN_ALGORITHM;
 const KEY_FILE = 'signing-keys.json';
 
 export interface PublicJwk {

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { ACCESS_TOKEN_ISSUER } from '@nova/contracts';
 import { type KeyValueStore, type Principal, UnauthenticatedError } from '@nova/kernel';
 import { type CryptoKey, type JWTHeaderParameters, jwtVerify, SignJWT } from 'jose';
 import { SIGNING_ALGORITHM, type SigningKeys } from '../keys/signing-keys.js';
 import { revokedJtiKey, revokedSessionKey, revokedUserKey } from './revocations.js';
 import { createVerifiedTokenCache, type VerifiedClaims } from './verified-token-cache.js';
 
-export const TOKEN_ISSUER = 'nova';
+export const TOKEN_ISSUER = ACCESS_TOKEN_ISSUER;
 
 export interface IssuedAccessToken {
   token: string;

@@ -1,12 +1,14 @@
+import { revocationKeys } from '@nova/contracts';
 import type { KeyValueStore } from '@nova/kernel';
 
 /**
  * Revocation marks in the security store. They only need to outlive the
  * access tokens they stop: after that the token's own expiry rejects it.
  */
-export const revokedJtiKey = (jti: string) => `revoked:jti:${jti}`;
-export const revokedSessionKey = (sessionId: string) => `revoked:sid:${sessionId}`;
-export const revokedUserKey = (userId: string) => `revoked:user:${userId}`;
+// The names are a contract: edges in other processes read the same keys.
+export const revokedJtiKey = revocationKeys.token;
+export const revokedSessionKey = revocationKeys.session;
+export const revokedUserKey = revocationKeys.user;
 
 export interface Revocations {
   revokeToken(jti: string, expiresAtEpochSeconds: number): Promise<void>;

@@ -9,19 +9,15 @@ const PASSWORD = 'correct horse battery';
 
 describe.each(SHAPES)('auth routes ($name)', (shape) => {
   let server: AuthServer;
-  let cleanup: () => Promise<void>;
 
   beforeAll(async () => {
-    const setup = await shape.setup();
-    cleanup = setup.cleanup;
     server = await startAuthServer({
-      ...setup.options,
+      ...shape,
       env: { LOGIN_MAX_FAILURES: '3', LOGIN_MAX_FAILURES_PER_IP: '1000' },
     });
   });
   afterAll(async () => {
     await server?.close();
-    await cleanup?.();
   });
 
   const call = (...args: Parameters<AuthServer['call']>) => server.call(...args);
@@ -474,7 +470,7 @@ describe.each(SHAPES)('auth routes ($name)', (shape) => {
     const fresh = await loginTokens(who.username, 'third long password');
     expect((await call('DELETE', '/api/v1/users/me', { token: fresh.accessToken })).status).toBe(202);
 
-    const database = await server.booted.kernel.databases.open<{
+    const database = await server.databases.open<{
       outbox: { aggregateid: string; aggregatetype: string; type: string; payload: unknown; seq: number };
     }>('auth');
     const rows = await database.db

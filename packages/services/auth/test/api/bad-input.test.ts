@@ -119,11 +119,10 @@ function expectClientProblem(response: CallResult, label: string, expected?: num
 
 describe.each(SHAPES)('bad input on every auth route ($name)', (shape) => {
   let server: AuthServer;
-  let cleanup: () => Promise<void>;
   let accessToken: string;
 
   const countRows = async (table: 'users' | 'sessions' | 'totp') => {
-    const database = await server.booted.kernel.databases.open<{ [t: string]: { id: string } }>('auth');
+    const database = await server.databases.open<{ [t: string]: { id: string } }>('auth');
     const row = await database.db
       .selectFrom(table)
       .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -132,10 +131,8 @@ describe.each(SHAPES)('bad input on every auth route ($name)', (shape) => {
   };
 
   beforeAll(async () => {
-    const setup = await shape.setup();
-    cleanup = setup.cleanup;
     server = await startAuthServer({
-      ...setup.options,
+      ...shape,
       env: {
         NOVA_BODY_LIMIT_BYTES: String(BODY_LIMIT),
         LOGIN_MAX_FAILURES: '1000',
@@ -150,7 +147,6 @@ describe.each(SHAPES)('bad input on every auth route ($name)', (shape) => {
   });
   afterAll(async () => {
     await server?.close();
-    await cleanup?.();
   });
 
   it.each(ROUTES)('$path answers 4xx problem+json to every bad body and changes nothing', async (route) => {

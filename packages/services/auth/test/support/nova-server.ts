@@ -1,17 +1,38 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type BootedNova, bootNova } from '@nova/app/src/boot.js';
-import type { AuthApi } from '@nova/contracts';
-import { createLogger, loadConfig } from '@nova/kernel';
+import { type AuthApi, assertEventPayload } from '@nova/contracts';
+import {
+  API_PREFIX,
+  createEventLog,
+  createHealthRegistry,
+  createHttpServer,
+  createLogger,
+  createMetricsRegistry,
+  createOutboxWriter,
+  createStores,
+  type DatabaseProvider,
+  type Kernel,
+  type NovaApp,
+  runMigrations,
+} from '@nova/kernel';
+import { type DatabaseKind, openTestDatabases } from '@nova/kernel/testing';
+import { Redis } from 'ioredis';
+import { authModule } from '../../src/index.js';
 
-/** The real app (kernel, auth module, edge, mailer worker) on a free port, for route-level tests. */
+const REDIS_URL = process.env.NOVA_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/**
+ * The auth module on the real kernel pieces (database, stores, embedded event
+ * log, HTTP server with the edge's auth) on a free port: what the app wires,
+ * built here because services may not import the app.
+ */
 export interface AuthServer {
   url: string;
-  dataDir: string;
   mailDir: string;
-  booted: BootedNova;
+  app: NovaApp;
   api: AuthApi;
+  databases: DatabaseProvider;
   /** JSON request helper: returns status, headers and parsed body. */
   call(method: string, url: string, options?: CallOptions): Promise<CallResult>;
   /** The `token=` of the newest mail to `to` whose link path contains `pathPart`. */
@@ -27,43 +48,67 @@ export interface CallOptions {
   headers?: Record<string, string>;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON answers field by field
+type JsonAnswer = any;
+
 export interface CallResult {
   status: number;
   headers: Headers;
-  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON answers
-  body: any;
+  body: JsonAnswer;
 }
 
 export interface AuthServerOptions {
-  databaseUrl?: string;
-  redisUrl?: string;
-  redisKeyPrefix?: string;
+  kind?: DatabaseKind;
+  /** Security (and cache) store in Redis under a private prefix instead of in-process. */
+  redis?: boolean;
   env?: Record<string, string>;
 }
 
 export async function startAuthServer(options: AuthServerOptions = {}): Promise<AuthServer> {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'nova-auth-test-'));
-  const env: Record<string, string> = {
-    NOVA_ENV: 'test',
-    NOVA_TARGET: 'auth',
-    NOVA_DATA_DIR: dataDir,
-    PORT: '0',
+  const redisPrefix = `nova-test-auth-${randomUUID().slice(0, 8)}:`;
+  const opened = await openTestDatabases(options.kind ?? 'pglite', {
     HOST: '127.0.0.1',
-    LOG_LEVEL: 'silent',
+    PORT: '0',
     ARGON2_MEMORY_KIB: '8192',
     ARGON2_TIME_COST: '1',
-    ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
-    ...(options.redisUrl
-      ? { REDIS_URL: options.redisUrl, REDIS_KEY_PREFIX: options.redisKeyPrefix ?? 'nova-test:' }
-      : {}),
+    ...(options.redis ? { REDIS_URL, REDIS_KEY_PREFIX: redisPrefix } : {}),
     ...options.env,
+  });
+  const { config, provider } = opened;
+  const logger = createLogger('silent');
+  const metrics = createMetricsRegistry();
+  const health = createHealthRegistry();
+  const stores = createStores(config, logger);
+  const eventLog = createEventLog({ config, provider, logger, metrics, validate: assertEventPayload });
+  const kernel: Kernel = {
+    config,
+    logger,
+    metrics,
+    databases: provider,
+    stores: stores.stores,
+    eventLog,
+    outbox: createOutboxWriter(assertEventPayload),
+    health,
   };
-  const config = loadConfig(env);
-  const booted = await bootNova(config, createLogger('silent'), { migrate: true });
-  const address = await booted.start();
-  const url = address.replace('[::1]', '127.0.0.1');
-  const mailDir = path.join(dataDir, 'mail');
-  const api = booted.services.auth?.api as AuthApi;
+  const database = await provider.open('auth');
+  await runMigrations(database, authModule.migrationsDir, logger);
+  const instance = await authModule.init(kernel, {});
+  const app = await createHttpServer({
+    config,
+    logger,
+    metrics,
+    health,
+    getTokenVerifier: () => instance.api.verifyToken,
+  });
+  const routes = instance.routes;
+  if (routes?.root) await app.register(async (scope) => routes.root?.(scope as NovaApp));
+  if (routes?.api)
+    await app.register(async (scope) => routes.api?.(scope as NovaApp), { prefix: API_PREFIX });
+  await app.ready();
+  const workers = instance.workers ?? [];
+  for (const worker of workers) await worker.start();
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  const mailDir = path.join(config.dataDir, 'mail');
 
   const call = async (method: string, route: string, callOptions: CallOptions = {}): Promise<CallResult> => {
     const headers: Record<string, string> = { ...callOptions.headers };
@@ -73,7 +118,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
       headers['content-type'] ??= 'application/json';
     } else if (callOptions.body !== undefined) {
       body = JSON.stringify(callOptions.body);
-      headers['content-type'] = 'application/json';
+      headers['content-type'] ??= 'application/json';
     }
     if (callOptions.token) headers.authorization = `Bearer ${callOptions.token}`;
     const response = await fetch(`${url}${route}`, { method, headers, body });
@@ -114,15 +159,36 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 
   return {
     url,
-    dataDir,
     mailDir,
-    booted,
-    api,
+    app,
+    api: instance.api,
+    databases: provider,
     call,
     mailToken,
     async close() {
-      await booted.stop();
-      await rm(dataDir, { recursive: true, force: true });
+      await app.close();
+      const deadline = Date.now() + 10_000;
+      await Promise.allSettled(workers.map((w) => w.stop(deadline)));
+      await instance.close?.();
+      await eventLog.close();
+      await stores.close();
+      await opened.close();
+      if (options.redis) await deleteRedisPrefix(redisPrefix);
     },
   };
+}
+
+/** Removes every key under a test's private prefix. */
+async function deleteRedisPrefix(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
 }
