@@ -16,7 +16,10 @@ export interface LoadOptions {
 }
 
 /** One autocannon run. */
-async function hit(target: Target, options: LoadOptions): Promise<{ rps: number; p99: number; p50: number; non2xx: number }> {
+async function hit(
+  target: Target,
+  options: LoadOptions,
+): Promise<{ rps: number; p99: number; p50: number; non2xx: number }> {
   const result = await autocannon({
     url: target.url,
     method: target.method ?? 'GET',
@@ -38,7 +41,12 @@ async function hit(target: Target, options: LoadOptions): Promise<{ rps: number;
  * machine's slow/fast phases hit every series alike; compare medians.
  */
 export async function interleaved(targets: Target[], options: LoadOptions): Promise<Series[]> {
-  const series = targets.map((t) => ({ name: t.name, rps: [] as number[], p99Ms: [] as number[], p50Ms: [] as number[] }));
+  const series = targets.map((t) => ({
+    name: t.name,
+    rps: [] as number[],
+    p99Ms: [] as number[],
+    p50Ms: [] as number[],
+  }));
   for (const target of targets) await hit(target, { ...options, durationSeconds: 2 }); // warm-up (JIT, caches)
   for (let round = 0; round < options.rounds; round++) {
     for (const [i, target] of targets.entries()) {

@@ -21,7 +21,9 @@ export interface BenchReport {
 export const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
 
 export function machine(): BenchReport['machine'] {
@@ -45,7 +47,9 @@ export function renderMarkdown(report: BenchReport): string {
     '',
     '| figure | value |',
     '|---|---|',
-    ...Object.entries(report.figures).map(([k, v]) => `| ${k} | ${typeof v === 'number' ? v.toFixed(3) : v} |`),
+    ...Object.entries(report.figures).map(
+      ([k, v]) => `| ${k} | ${typeof v === 'number' ? v.toFixed(3) : v} |`,
+    ),
     '',
   ];
   return lines.join('\n');

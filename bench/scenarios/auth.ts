@@ -16,7 +16,9 @@ async function argon2Rate(): Promise<{ sequential: number; parallel4: number; pa
     const started = performance.now();
     let done = 0;
     while (performance.now() - started < 3000) {
-      await Promise.all(Array.from({ length: parallel }, () => hash('correct horse battery staple', options)));
+      await Promise.all(
+        Array.from({ length: parallel }, () => hash('correct horse battery staple', options)),
+      );
       done += parallel;
     }
     return done / ((performance.now() - started) / 1000);
@@ -33,13 +35,18 @@ export async function runAuthBench(): Promise<BenchReport> {
   const startedAt = new Date().toISOString();
   const nova = await startNova({ env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' } });
   try {
-    const credentials = { email: 'bench@example.com', username: 'bench_user', password: 'a-long-bench-passphrase' };
+    const credentials = {
+      email: 'bench@example.com',
+      username: 'bench_user',
+      password: 'a-long-bench-passphrase',
+    };
     const registered = await fetch(`${nova.url}/api/v1/auth/register`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(credentials),
     });
-    if (registered.status !== 201) throw new Error(`register failed: ${registered.status} ${await registered.text()}`);
+    if (registered.status !== 201)
+      throw new Error(`register failed: ${registered.status} ${await registered.text()}`);
     const login = await fetch(`${nova.url}/api/v1/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

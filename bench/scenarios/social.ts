@@ -31,7 +31,15 @@ export async function runSocialBench(): Promise<BenchReport> {
     const seedStarted = Date.now();
     const seeded = await run(
       'node',
-      ['--import', 'tsx', 'apps/nova/src/main.ts', 'seed', `--users=${USERS}`, `--follows=${FOLLOWS}`, `--seed=${SEED}`],
+      [
+        '--import',
+        'tsx',
+        'apps/nova/src/main.ts',
+        'seed',
+        `--users=${USERS}`,
+        `--follows=${FOLLOWS}`,
+        `--seed=${SEED}`,
+      ],
       { cwd: ROOT, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 },
     );
     const seedSeconds = (Date.now() - seedStarted) / 1000;

@@ -77,7 +77,12 @@ export async function startNova(options: StartOptions = {}): Promise<RunningNova
     };
     child.stdout?.on('data', append);
     child.stderr?.on('data', append);
-    await waitUntilReady(url, options.readyTimeoutMs ?? 90_000, () => child?.exitCode ?? null, () => output);
+    await waitUntilReady(
+      url,
+      options.readyTimeoutMs ?? 90_000,
+      () => child?.exitCode ?? null,
+      () => output,
+    );
   };
 
   const stop = async (): Promise<number | null> => {
@@ -119,7 +124,8 @@ async function waitUntilReady(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (exitCode() !== null) throw new Error(`nova exited with ${exitCode()} before it was ready:\n${output()}`);
+    if (exitCode() !== null)
+      throw new Error(`nova exited with ${exitCode()} before it was ready:\n${output()}`);
     try {
       const response = await fetch(`${url}/health/ready`);
       if (response.status === 200) return;
@@ -143,7 +149,12 @@ export function readMails(mailDir: string): string[] {
 }
 
 /** Waits for a mail to `to` whose text contains `marker`; returns the `token=` value of its link. */
-export async function waitForMailToken(mailDir: string, to: string, marker: string, timeoutMs = 15_000): Promise<string> {
+export async function waitForMailToken(
+  mailDir: string,
+  to: string,
+  marker: string,
+  timeoutMs = 15_000,
+): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     for (const mail of readMails(mailDir).reverse()) {

@@ -6,7 +6,10 @@ import { type RunningNova, startNova } from './harness.js';
 const root = path.resolve(import.meta.dirname, '../..');
 const NODE_MAIN = ['node', '--import', 'tsx', 'apps/nova/src/main.ts'];
 
-function runNova(args: string[], env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+function runNova(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
     const [bin, ...rest] = NODE_MAIN;
     const child = spawn(bin as string, [...rest, ...args], { cwd: root, env: { ...process.env, ...env } });

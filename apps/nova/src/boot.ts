@@ -1,3 +1,4 @@
+import { createRemoteTokenVerifier } from '@nova/gateway';
 import {
   API_PREFIX,
   type Config,
@@ -11,7 +12,6 @@ import {
   type TokenVerifier,
   type Worker,
 } from '@nova/kernel';
-import { createRemoteTokenVerifier } from '@nova/gateway';
 import { createKernel, type OwnedKernel } from './kernel.js';
 import { resolveTarget } from './modules.js';
 
@@ -37,7 +37,11 @@ export interface BootOptions {
  * server. No business logic lives here: services bring routes, workers and
  * their sync API; the first module that exposes `verifyToken` backs the edge.
  */
-export async function bootNova(config: Config, logger: Logger, options: BootOptions = {}): Promise<BootedNova> {
+export async function bootNova(
+  config: Config,
+  logger: Logger,
+  options: BootOptions = {},
+): Promise<BootedNova> {
   const modules = resolveTarget(config.target);
   const kernel = createKernel(config, logger);
   const services: Record<string, ServiceInstance> = {};
@@ -55,7 +59,10 @@ export async function bootNova(config: Config, logger: Logger, options: BootOpti
     }
     // Auth in another process: verify its tokens locally with its published keys.
     if (!verifier && config.serviceUrls.auth) {
-      verifier = createRemoteTokenVerifier({ authUrl: config.serviceUrls.auth, securityStore: kernel.stores.security });
+      verifier = createRemoteTokenVerifier({
+        authUrl: config.serviceUrls.auth,
+        securityStore: kernel.stores.security,
+      });
     }
   } catch (error) {
     await kernel.close().catch(() => undefined);
@@ -73,7 +80,8 @@ export async function bootNova(config: Config, logger: Logger, options: BootOpti
   for (const instance of Object.values(services)) {
     const routes = instance.routes;
     if (routes?.root) await app.register(async (scope) => routes.root?.(scope as NovaApp));
-    if (routes?.api) await app.register(async (scope) => routes.api?.(scope as NovaApp), { prefix: API_PREFIX });
+    if (routes?.api)
+      await app.register(async (scope) => routes.api?.(scope as NovaApp), { prefix: API_PREFIX });
   }
   await app.ready();
   const workers = Object.values(services).flatMap((s) => s.workers ?? []);

@@ -4,14 +4,19 @@ import { resolveTarget, TargetError } from '../src/modules.js';
 
 describe('command line', () => {
   it('parses start with a target', () => {
-    expect(parseCommandLine(['start', '--target=auth'])).toEqual({ command: 'start', options: { target: 'auth' } });
+    expect(parseCommandLine(['start', '--target=auth'])).toEqual({
+      command: 'start',
+      options: { target: 'auth' },
+    });
   });
   it('parses seed sizes as integers and refuses non-integers', () => {
     expect(parseCommandLine(['seed', '--users=10', '--follows=20', '--seed=7'])).toEqual({
       command: 'seed',
       options: { users: 10, follows: 20, seed: 7 },
     });
-    expect(parseCommandLine(['seed', '--users=ten'])).toEqual({ error: '--users must be a non-negative integer' });
+    expect(parseCommandLine(['seed', '--users=ten'])).toEqual({
+      error: '--users must be a non-negative integer',
+    });
   });
   it('refuses unknown commands and flags', () => {
     expect(parseCommandLine(['launch'])).toHaveProperty('error');

@@ -1,9 +1,9 @@
-export * from './events/auth-events.js';
-export * from './events/social-events.js';
-export * from './events/registry.js';
-export * from './revocation.js';
 export type * from './apis/auth-api.js';
 export type * from './apis/social-api.js';
+export * from './events/auth-events.js';
+export * from './events/registry.js';
+export * from './events/social-events.js';
+export * from './revocation.js';
 
 /** The sync APIs a module may depend on, by service name. */
 export interface ServiceApis {

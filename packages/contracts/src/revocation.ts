@@ -12,7 +12,11 @@ export const revocationKeys = {
 
 /** The keys to check for one access token, in one MGET. */
 export function revocationKeysFor(claims: { jti: string; sid: string; sub: string }): string[] {
-  return [revocationKeys.token(claims.jti), revocationKeys.session(claims.sid), revocationKeys.user(claims.sub)];
+  return [
+    revocationKeys.token(claims.jti),
+    revocationKeys.session(claims.sid),
+    revocationKeys.user(claims.sub),
+  ];
 }
 
 /** Issuer and algorithm of Nova access tokens. */

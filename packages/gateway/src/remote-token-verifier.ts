@@ -14,7 +14,10 @@ import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
  * kid), revocations read from the shared security store. No call to auth per
  * request.
  */
-export function createRemoteTokenVerifier(options: { authUrl: string; securityStore: KeyValueStore }): TokenVerifier {
+export function createRemoteTokenVerifier(options: {
+  authUrl: string;
+  securityStore: KeyValueStore;
+}): TokenVerifier {
   const jwks = createRemoteJWKSet(new URL('/.well-known/jwks.json', options.authUrl), {
     cacheMaxAge: 10 * 60 * 1000,
     cooldownDuration: 30_000,
@@ -31,10 +34,17 @@ export function createRemoteTokenVerifier(options: { authUrl: string; securitySt
         throw new UnauthenticatedError('invalid_token', 'The access token is invalid or expired.');
       }
       // The auth service's keys could not be fetched: not the caller's fault.
-      throw new UnavailableError('auth_unavailable', 'Token verification is temporarily unavailable.', { cause: error });
+      throw new UnavailableError('auth_unavailable', 'Token verification is temporarily unavailable.', {
+        cause: error,
+      });
     }
     const { sub, sid, jti, exp } = payload as { sub?: unknown; sid?: unknown; jti?: unknown; exp?: unknown };
-    if (typeof sub !== 'string' || typeof sid !== 'string' || typeof jti !== 'string' || typeof exp !== 'number') {
+    if (
+      typeof sub !== 'string' ||
+      typeof sid !== 'string' ||
+      typeof jti !== 'string' ||
+      typeof exp !== 'number'
+    ) {
       throw new UnauthenticatedError('invalid_token', 'The access token is invalid or expired.');
     }
     const revoked = await options.securityStore.mget(revocationKeysFor({ jti, sid, sub }));

@@ -55,9 +55,9 @@ describe('remote token verifier (auth in another process)', () => {
     await expect(verify(await sign({ sub: 'u1', sid: 's1', jti: 't2' }, '-1m'))).rejects.toBeInstanceOf(
       UnauthenticatedError,
     );
-    await expect(verify(await sign({ sub: 'u1', sid: 's1', jti: 't3' }, '15m', 'evil'))).rejects.toBeInstanceOf(
-      UnauthenticatedError,
-    );
+    await expect(
+      verify(await sign({ sub: 'u1', sid: 's1', jti: 't3' }, '15m', 'evil')),
+    ).rejects.toBeInstanceOf(UnauthenticatedError);
     const token = await sign({ sub: 'u1', sid: 's1', jti: 't4' });
     await expect(verify(`${token.slice(0, -4)}AAAA`)).rejects.toBeInstanceOf(UnauthenticatedError);
   });
@@ -78,6 +78,8 @@ describe('remote token verifier (auth in another process)', () => {
 
   it('answers 503 (not 401) when the auth service cannot be reached', async () => {
     const verify = createRemoteTokenVerifier({ authUrl: 'http://127.0.0.1:9', securityStore: store });
-    await expect(verify(await sign({ sub: 'u1', sid: 's1', jti: 't8' }))).rejects.toBeInstanceOf(UnavailableError);
+    await expect(verify(await sign({ sub: 'u1', sid: 's1', jti: 't8' }))).rejects.toBeInstanceOf(
+      UnavailableError,
+    );
   });
 });

@@ -22,8 +22,14 @@ export async function runMigrate(options: CommandOptions): Promise<number> {
   try {
     for (const module of modules) {
       const database = await provider.open(module.name);
-      const { applied } = await runMigrations(database, module.migrationsDir, logger.child({ module: module.name }));
-      process.stdout.write(`${module.name}: ${applied.length === 0 ? 'up to date' : `applied ${applied.join(', ')}`}\n`);
+      const { applied } = await runMigrations(
+        database,
+        module.migrationsDir,
+        logger.child({ module: module.name }),
+      );
+      process.stdout.write(
+        `${module.name}: ${applied.length === 0 ? 'up to date' : `applied ${applied.join(', ')}`}\n`,
+      );
     }
     return 0;
   } catch (error) {

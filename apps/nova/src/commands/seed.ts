@@ -27,7 +27,10 @@ export async function runSeed(options: CommandOptions): Promise<number> {
   const population = generatePopulation({ users, seed: options.seed ?? 42, avgFollows: follows / users });
   const provider = createDatabaseProvider({ config, logger });
   const bar = new cliProgress.SingleBar(
-    { format: '{phase} [{bar}] {percentage}% | {value}/{total} | {duration_formatted}', stream: process.stderr },
+    {
+      format: '{phase} [{bar}] {percentage}% | {value}/{total} | {duration_formatted}',
+      stream: process.stderr,
+    },
     cliProgress.Presets.shades_classic,
   );
   const started = Date.now();

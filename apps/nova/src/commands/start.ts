@@ -1,6 +1,6 @@
 import { createLogger } from '@nova/kernel';
-import type { CommandOptions } from '../cli.js';
 import { bootNova } from '../boot.js';
+import type { CommandOptions } from '../cli.js';
 import { TargetError } from '../modules.js';
 import { loadConfigOrReport } from './load-config.js';
 

@@ -5,7 +5,9 @@ import { socialEvents } from './social-events.js';
 
 /** Every event type Nova publishes, with its payload schema (version 1). */
 const schemas: Record<string, TSchema> = { ...authEvents, ...socialEvents };
-const compiled = new Map(Object.entries(schemas).map(([type, schema]) => [type, TypeCompiler.Compile(schema)]));
+const compiled = new Map(
+  Object.entries(schemas).map(([type, schema]) => [type, TypeCompiler.Compile(schema)]),
+);
 
 export class EventContractError extends Error {
   constructor(message: string) {
@@ -24,6 +26,8 @@ export function assertEventPayload(type: string, payload: unknown): void {
   if (!check) throw new EventContractError(`unknown event type "${type}"`);
   if (!check.Check(payload)) {
     const first = check.Errors(payload).First();
-    throw new EventContractError(`payload of ${type} breaks its contract at ${first?.path || '/'}: ${first?.message}`);
+    throw new EventContractError(
+      `payload of ${type} breaks its contract at ${first?.path || '/'}: ${first?.message}`,
+    );
   }
 }

@@ -16,7 +16,12 @@ export abstract class NovaError extends Error {
   /** Extra members added to the problem document (must be safe to show). */
   readonly extensions: Record<string, unknown>;
 
-  constructor(code: string, message: string, extensions: Record<string, unknown> = {}, options?: ErrorOptions) {
+  constructor(
+    code: string,
+    message: string,
+    extensions: Record<string, unknown> = {},
+    options?: ErrorOptions,
+  ) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
@@ -26,7 +31,11 @@ export abstract class NovaError extends Error {
 
 export class ValidationError extends NovaError {
   readonly status = 400;
-  constructor(message = 'The request is invalid.', readonly issues: FieldIssue[] = [], code = 'validation_failed') {
+  constructor(
+    message = 'The request is invalid.',
+    readonly issues: FieldIssue[] = [],
+    code = 'validation_failed',
+  ) {
     super(code, message, issues.length > 0 ? { errors: issues } : {});
   }
 }
@@ -88,7 +97,11 @@ export class RateLimitedError extends NovaError {
 
 export class UnavailableError extends NovaError {
   readonly status = 503;
-  constructor(code = 'unavailable', message = 'The service is temporarily unavailable.', options?: ErrorOptions) {
+  constructor(
+    code = 'unavailable',
+    message = 'The service is temporarily unavailable.',
+    options?: ErrorOptions,
+  ) {
     super(code, message, {}, options);
   }
 }
@@ -143,7 +156,8 @@ export function isTransient(error: unknown): boolean {
   if (typeof error === 'object' && error !== null) {
     const code = (error as { code?: unknown }).code;
     if (typeof code === 'string') {
-      if (TRANSIENT_NODE_CODES.has(code) || TRANSIENT_SQLSTATES.has(code) || code.startsWith('08')) return true;
+      if (TRANSIENT_NODE_CODES.has(code) || TRANSIENT_SQLSTATES.has(code) || code.startsWith('08'))
+        return true;
       // Any other SQLSTATE (constraint, syntax, data) will fail again the same way.
       if (/^[0-9A-Z]{5}$/.test(code)) return false;
     }
