@@ -38,7 +38,7 @@ export async function runAuthBench(): Promise<BenchReport> {
     const credentials = {
       email: 'bench@example.com',
       username: 'bench_user',
-      password: 'a-long-bench-passphrase',
+      password: 'load-test passphrase 2026',
     };
     const registered = await fetch(`${nova.url}/api/v1/auth/register`, {
       method: 'POST',

@@ -19,8 +19,9 @@ export interface BootedNova {
   app: NovaApp;
   kernel: OwnedKernel;
   services: Record<string, ServiceInstance>;
+  /** Consumers and scheduled jobs of the services (relays are the kernel's). */
   workers: Worker[];
-  /** Starts workers, then listens; resolves to the bound address. */
+  /** Starts relays and workers, then listens; resolves to the bound address. */
   start(): Promise<string>;
   /** Ordered, deadline-bounded stop: HTTP (drain), workers (checkpoint), services, kernel (pools). */
   stop(): Promise<void>;
@@ -45,6 +46,8 @@ export async function bootNova(
   const modules = resolveTarget(config.target);
   const kernel = createKernel(config, logger);
   const services: Record<string, ServiceInstance> = {};
+  // The CDC step per service outbox (Kafka); the embedded log needs none.
+  const relays: Worker[] = [];
   let verifier: TokenVerifier | undefined;
   try {
     const migrate = options.migrate ?? config.target === 'all';
@@ -52,6 +55,8 @@ export async function bootNova(
       const database = await kernel.databases.open(module.name);
       kernel.health.register({ name: `db-${module.name}`, required: true, check: () => database.ping() });
       if (migrate) await runMigrations(database, module.migrationsDir, logger.child({ module: module.name }));
+      const relay = kernel.eventLog.relay(database);
+      if (relay) relays.push(relay);
       const deps = Object.fromEntries(module.dependsOn.map((d) => [d, services[d]?.api]));
       services[module.name] = await module.init(kernel, deps as never);
       const api = services[module.name]?.api as { verifyToken?: TokenVerifier } | undefined;
@@ -99,6 +104,11 @@ export async function bootNova(
     workers,
     lifecycle,
     async start() {
+      // Started relays first so they stop last: consumers and HTTP drain before the final flush.
+      for (const relay of relays) {
+        await relay.start();
+        lifecycle.onStop(`relay ${relay.name}`, (deadline) => relay.stop(deadline));
+      }
       for (const worker of workers) {
         await worker.start();
         lifecycle.onStop(`worker ${worker.name}`, (deadline) => worker.stop(deadline));

@@ -1,7 +1,5 @@
-import { FormatRegistry, type Static, Type } from '@sinclair/typebox';
-
-// TypeBox validates only formats that are registered; URLs are what config needs.
-if (!FormatRegistry.Has('uri')) FormatRegistry.Set('uri', (value) => URL.canParse(value));
+import { type Static, Type } from '@sinclair/typebox';
+import '../formats.js';
 
 /**
  * Every environment variable Nova reads, with its default. README's

@@ -5,3 +5,4 @@ export * from './ops-routes.js';
 export * from './problem.js';
 export * from './schemas.js';
 export * from './server.js';
+export * from './validation.js';

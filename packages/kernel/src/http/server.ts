@@ -12,9 +12,10 @@ import { histogram } from '../metrics/metrics.js';
 import type { TokenVerifier } from '../principal.js';
 import type { NovaApp } from './app.js';
 import { registerAuth } from './auth-plugin.js';
-import { installErrorHandling } from './error-handler.js';
+import { installErrorHandling, renderError, sendProblem } from './error-handler.js';
 import { registerOpsRoutes } from './ops-routes.js';
 import { ProblemSchema } from './schemas.js';
+import { strictValidatorCompiler } from './validation.js';
 
 export interface HttpServerOptions {
   config: Config;
@@ -86,8 +87,17 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Nova
     logController: new LogController({ disableRequestLogging: (req) => QUIET_PATHS.has(req.url) }),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    ajv: { customOptions: { allErrors: true, removeAdditional: false } },
+    // Errors Fastify raises before routing (e.g. a malformed URL) are problems too.
+    frameworkErrors: (error, request, reply) => {
+      const q = request.url.indexOf('?');
+      const instance = q === -1 ? request.url : request.url.slice(0, q);
+      sendProblem(reply as never, renderError(error, { traceId: String(request.id), instance }));
+    },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as NovaApp;
+
+  app.setValidatorCompiler(strictValidatorCompiler);
+  // JSON only: a text/plain body is an unsupported media type (415), not a string to validate.
+  app.removeContentTypeParser('text/plain');
 
   app.addSchema(ProblemSchema);
 

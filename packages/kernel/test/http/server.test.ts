@@ -139,6 +139,35 @@ describe('createHttpServer', () => {
     expect(res.json().errors).toEqual([expect.objectContaining({ field: '/username' })]);
   });
 
+  it('does not coerce body types (a number is not a string)', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: `${API_PREFIX}/users`,
+      payload: { email: 'a@b.co', username: 12345678901 },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors).toEqual([expect.objectContaining({ field: '/username' })]);
+  });
+
+  it('answers 415 problem+json for a text/plain body', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: `${API_PREFIX}/users`,
+      headers: { 'content-type': 'text/plain' },
+      payload: 'email=a@b.co',
+    });
+    expect(res.statusCode).toBe(415);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json().code).toBe('unsupported_media_type');
+  });
+
+  it('answers a malformed URL with 400 problem+json', async () => {
+    const res = await app.inject({ method: 'GET', url: `${API_PREFIX}/items/%ED%A0%80` });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json().code).toBe('bad_url');
+  });
+
   it('prefixes query-string fields', async () => {
     const res = await app.inject({ method: 'GET', url: `${API_PREFIX}/items?limit=500` });
     expect(res.statusCode).toBe(400);

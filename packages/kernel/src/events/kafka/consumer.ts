@@ -295,6 +295,35 @@ export class KafkaConsumerWorker<DB = unknown> implements Worker {
     let failure: unknown;
     const keepAlive = heartbeats(heartbeat, this.#options.heartbeatIntervalMs, this.#log);
     const accepting = () => !this.#stopping && isRunning() && !isStale() && failure === undefined;
+    // An offset promises that everything before it is done: the committed
+    // position follows the contiguous finished prefix of the batch, as it
+    // grows (a slow record does not hold back the checkpoint of earlier ones).
+    let prefix = -1;
+    let committed = -1;
+    let flushing: Promise<void> | undefined;
+    const flush = (): Promise<void> => {
+      flushing ??= (async () => {
+        try {
+          while (committed < prefix && !isStale()) {
+            const target = prefix;
+            const message = batch.messages[target] as KafkaMessage;
+            payload.resolveOffset(message.offset);
+            await this.#commit(payload, batch, message.offset);
+            committed = target;
+          }
+        } finally {
+          flushing = undefined;
+        }
+      })();
+      return flushing;
+    };
+    const finished = (index: number) => {
+      done[index] = true;
+      if (index !== prefix + 1) return;
+      while (prefix + 1 < done.length && done[prefix + 1]) prefix += 1;
+      // Mid-batch commits are best effort (a rebalance may reject them); the final one below is not.
+      flush().catch((error: unknown) => this.#log.debug({ err: error }, 'intermediate offset commit failed'));
+    };
     try {
       for (const [index, message] of batch.messages.entries()) {
         if (!accepting()) break;
@@ -304,9 +333,7 @@ export class KafkaConsumerWorker<DB = unknown> implements Worker {
         if (!admitted) break;
         tasks.push(
           admitted.task.then(
-            () => {
-              done[index] = true;
-            },
+            () => finished(index),
             (error: unknown) => {
               failure ??= error;
             },
@@ -317,14 +344,8 @@ export class KafkaConsumerWorker<DB = unknown> implements Worker {
     } finally {
       keepAlive.stop();
     }
-    // An offset promises that everything before it is done: commit the contiguous finished prefix.
-    let last = -1;
-    while (last + 1 < done.length && done[last + 1]) last += 1;
-    const lastDone = batch.messages[last];
-    if (lastDone && !isStale()) {
-      payload.resolveOffset(lastDone.offset);
-      await this.#commit(batch, lastDone.offset);
-    }
+    await flushing?.catch(() => undefined);
+    await flush();
     if (failure !== undefined && !(failure instanceof DeliveryAbandonedError)) {
       // kafkajs restarts from the committed offset; the processed-event records skip what already ran.
       throw failure;
@@ -387,11 +408,16 @@ export class KafkaConsumerWorker<DB = unknown> implements Worker {
     this.#consumerMetrics.deadLettered.inc({ group: this.#spec.group });
   }
 
-  async #commit(batch: Batch, offset: string): Promise<void> {
-    const consumer = this.#consumer;
-    if (!consumer) return;
+  /**
+   * Commits through the batch's own handle: unlike consumer.commitOffsets,
+   * which kafkajs skips once stop() began, it still commits while a stopping
+   * consumer drains its in-flight records.
+   */
+  async #commit(payload: EachBatchPayload, batch: Batch, offset: string): Promise<void> {
     const next = (BigInt(offset) + 1n).toString();
-    await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+    await payload.commitOffsetsIfNecessary({
+      topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }],
+    });
     this.#metrics.commits.inc({ group: this.#spec.group });
   }
 

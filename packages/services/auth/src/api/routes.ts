@@ -5,14 +5,12 @@ import { registerJwksRoute } from './jwks-route.js';
 import { registerLoginRoutes } from './login-routes.js';
 import { registerPasswordRoutes } from './password-routes.js';
 import { registerSessionRoutes } from './session-routes.js';
-import { strictValidatorCompiler } from './strict-validation.js';
 import { registerTwoFactorRoutes } from './two-factor-routes.js';
 
 /** `api` is mounted under /api/v1 (so /auth/... and DELETE /users/me); `root` at /. */
 export function authRoutes(ctx: AuthContext): ServiceRoutes {
   return {
     api(app: NovaApp) {
-      app.setValidatorCompiler(strictValidatorCompiler);
       registerAccountRoutes(app, ctx);
       registerLoginRoutes(app, ctx);
       registerSessionRoutes(app, ctx);
@@ -20,7 +18,6 @@ export function authRoutes(ctx: AuthContext): ServiceRoutes {
       registerTwoFactorRoutes(app, ctx);
     },
     root(app: NovaApp) {
-      app.setValidatorCompiler(strictValidatorCompiler);
       registerJwksRoute(app, ctx);
     },
   };

@@ -2,25 +2,31 @@ import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import type { FastifySchemaCompiler } from 'fastify';
+import '../formats.js';
 
 /**
- * Validates request parts with TypeBox instead of the server's Ajv, which
- * coerces types everywhere (`{"password": 12345678901}` would pass as a
- * string). Bodies are checked exactly as sent; query strings and path
- * parameters, which are text by nature, get defaults and conversion first.
+ * The server's one validator: TypeBox's compiled checks instead of Ajv,
+ * whose type coercion applies to bodies too (`{"password": 12345678901}`
+ * would pass as a string). Bodies are checked exactly as sent; query strings,
+ * path parameters and headers, which are text by nature, get defaults and
+ * lossless conversion first. Errors keep Ajv's shape for the error handler.
  */
 export const strictValidatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
   const check = TypeCompiler.Compile(schema);
   return (value: unknown) => {
     const candidate = httpPart === 'body' ? value : convertText(schema, value);
     if (check.Check(candidate)) return { value: candidate };
-    const error = [...check.Errors(candidate)].map((e) => ({
-      keyword: 'type',
-      instancePath: e.path,
-      schemaPath: '',
-      params: {},
-      message: e.message,
-    }));
+    // TypeBox reports a missing property twice ("required", then "Expected string"): keep the first per field.
+    const seen = new Set<string>();
+    const error = [...check.Errors(candidate)]
+      .filter((e) => !seen.has(e.path) && seen.add(e.path))
+      .map((e) => ({
+        keyword: 'type',
+        instancePath: e.path,
+        schemaPath: '',
+        params: {},
+        message: e.message,
+      }));
     return { error };
   };
 };
