@@ -1,0 +1,8 @@
+/** A deployment shape an end-to-end suite runs against: extra environment for `npm start`. */
+export interface E2eShape {
+  name: string;
+  /** Read when the suite starts (the Kafka address is only known then). */
+  env(): Record<string, string>;
+}
+
+export const EMBEDDED_SHAPE: E2eShape = { name: 'embedded log', env: () => ({}) };

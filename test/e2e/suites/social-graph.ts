@@ -1,0 +1,245 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningNova, startNova } from '../harness.js';
+import type { E2eShape } from './shape.js';
+
+// The server runs on a fresh PostgreSQL database so the test can check, from
+// outside, that a deleted user leaves no row behind in the social schema.
+const ADMIN_URL = process.env.NOVA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const DB_NAME = `nova_e2e_social_${process.pid}_${Date.now()}`;
+const DB_URL = ADMIN_URL.replace(/\/[^/]*$/, `/${DB_NAME}`);
+
+interface Client {
+  id: string;
+  username: string;
+  token: string;
+}
+
+let nova: RunningNova;
+const run = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+
+async function call(method: string, path: string, token?: string, body?: unknown) {
+  const response = await fetch(`${nova.url}/api/v1${path}`, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  });
+  const text = await response.text();
+  const json = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
+  return { status: response.status, body: json as Record<string, unknown> & { items?: { id: string }[] } };
+}
+
+async function eventually<T>(
+  probe: () => Promise<T>,
+  ok: (value: T) => boolean,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (ok(value) || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function signUp(name: string): Promise<Client> {
+  const username = `${name}${run}`;
+  const password = 'correct horse battery staple';
+  const registered = await call('POST', '/auth/register', undefined, {
+    email: `${username}@example.test`,
+    username,
+    password,
+  });
+  expect(registered.status).toBe(201);
+  const login = await call('POST', '/auth/login', undefined, { login: username, password });
+  expect(login.status).toBe(200);
+  const token = login.body.accessToken as string;
+  const me = await eventually(
+    () => call('GET', '/users/me', token),
+    (r) => r.status === 200,
+  );
+  expect(me.status).toBe(200);
+  return { id: me.body.id as string, username, token };
+}
+
+export function defineSocialGraph(shape: E2eShape): void {
+  describe(`social graph over HTTP (${shape.name})`, () => {
+    let admin: pg.Client;
+    beforeAll(async () => {
+      admin = new pg.Client({ connectionString: ADMIN_URL });
+      await admin.connect();
+      await admin.query(`CREATE DATABASE ${DB_NAME}`);
+      nova = await startNova({ env: { ...shape.env(), DATABASE_URL: DB_URL } });
+    });
+    afterAll(async () => {
+      await nova?.stop();
+      nova?.cleanup();
+      await admin.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
+      await admin.end();
+    });
+
+    it('walks profiles, follows, private accounts, blocks, mutes, requests, suggestions and deletion', async () => {
+      const [alice, bob, carol, dave] = await Promise.all(['alice', 'bob', 'carol', 'dave'].map(signUp));
+      if (!alice || !bob || !carol || !dave) throw new Error('sign-up failed');
+
+      // Profiles: static routes win over /users/{username}.
+      expect((await call('GET', '/users/me')).status).toBe(401);
+      const patched = await call('PATCH', '/users/me', alice.token, {
+        displayName: 'Alice',
+        bio: 'hi',
+        avatarMediaId: 'media_1',
+      });
+      expect(patched.status).toBe(200);
+      expect(patched.body).toMatchObject({
+        displayName: 'Alice',
+        bio: 'hi',
+        avatarMediaId: 'media_1',
+        isPrivate: false,
+      });
+      expect((await call('PATCH', '/users/me', alice.token, { bio: 'x'.repeat(301) })).status).toBe(400);
+      expect((await call('PATCH', '/users/me', alice.token, { avatarMediaId: 'no/slashes' })).status).toBe(
+        400,
+      );
+      expect((await call('PATCH', '/users/me', alice.token, { bio: null })).body.bio).toBeNull();
+      const suggestions = await call('GET', '/users/suggestions', alice.token);
+      expect(suggestions.status).toBe(200);
+      expect(suggestions.body).toMatchObject({ items: [], nextCursor: null });
+      const anonymous = await call('GET', `/users/${alice.username.toUpperCase()}`);
+      expect(anonymous.status).toBe(200);
+      expect(anonymous.body.relationship).toBeUndefined();
+      expect((await call('GET', '/users/nobody-here')).status).toBe(404);
+
+      // Follow: idempotent, self and bad ids refused with clear codes.
+      expect((await call('POST', `/users/${bob.id}/follow`, alice.token)).body).toEqual({
+        state: 'following',
+      });
+      const twice = await call('POST', `/users/${bob.id}/follow`, alice.token);
+      expect(twice).toMatchObject({ status: 200, body: { state: 'following' } });
+      const self = await call('POST', `/users/${alice.id}/follow`, alice.token);
+      expect(self).toMatchObject({ status: 422, body: { code: 'cannot_follow_self' } });
+      expect((await call('POST', '/users/not%20an%20id/follow', alice.token)).status).toBe(400);
+      expect(
+        (await call('POST', '/users/00000000-0000-4000-8000-000000000000/follow', alice.token)).status,
+      ).toBe(404);
+      expect((await call('GET', `/users/${bob.username}`, alice.token)).body).toMatchObject({
+        followerCount: 1,
+        relationship: { following: true, followedBy: false },
+      });
+
+      // Private account: requests, the 403 on its lists, acceptance.
+      expect((await call('PATCH', '/users/me', carol.token, { isPrivate: true })).status).toBe(200);
+      expect((await call('POST', `/users/${carol.id}/follow`, alice.token)).body).toEqual({
+        state: 'requested',
+      });
+      expect((await call('POST', `/users/${carol.id}/follow`, dave.token)).body).toEqual({
+        state: 'requested',
+      });
+      const requests = await call('GET', '/follow-requests?limit=1', carol.token);
+      expect(requests.status).toBe(200);
+      expect((requests.body.items as unknown as { user: { id: string } }[])[0]?.user.id).toBe(dave.id);
+      expect(requests.body.nextCursor).toEqual(expect.any(String));
+      expect((await call('GET', `/users/${carol.id}/followers`, alice.token)).status).toBe(403);
+      expect((await call('POST', `/follow-requests/${alice.id}/accept`, carol.token)).status).toBe(204);
+      expect((await call('POST', `/follow-requests/${dave.id}/reject`, carol.token)).status).toBe(204);
+      expect((await call('POST', `/follow-requests/${dave.id}/accept`, carol.token)).status).toBe(404);
+      const carolFollowers = await call('GET', `/users/${carol.id}/followers`, alice.token);
+      expect(carolFollowers.status).toBe(200);
+      expect(carolFollowers.body.items?.map((p) => p.id)).toEqual([alice.id]);
+
+      // Blocks in both directions, mutes; all idempotent.
+      expect((await call('POST', `/users/${bob.id}/follow`, dave.token)).status).toBe(200);
+      expect((await call('POST', `/users/${dave.id}/follow`, bob.token)).status).toBe(200);
+      expect((await call('POST', `/users/${dave.id}/block`, bob.token)).status).toBe(204);
+      expect((await call('POST', `/users/${dave.id}/block`, bob.token)).status).toBe(204);
+      expect((await call('GET', `/users/${bob.username}`, dave.token)).status).toBe(404);
+      expect((await call('GET', `/users/${dave.username}`, bob.token)).status).toBe(404);
+      expect((await call('POST', `/users/${bob.id}/follow`, dave.token)).status).toBe(404);
+      expect((await call('POST', `/users/${dave.id}/follow`, bob.token)).status).toBe(404);
+      expect((await call('GET', `/users/${bob.username}`, alice.token)).body).toMatchObject({
+        followerCount: 1,
+        followingCount: 0,
+      });
+      expect((await call('DELETE', `/users/${dave.id}/block`, bob.token)).status).toBe(204);
+      expect((await call('DELETE', `/users/${dave.id}/block`, bob.token)).status).toBe(204);
+      expect((await call('POST', `/users/${bob.id}/block`, bob.token)).status).toBe(422);
+      expect((await call('POST', `/users/${carol.id}/mute`, alice.token)).status).toBe(204);
+      expect((await call('POST', `/users/${carol.id}/mute`, alice.token)).status).toBe(204);
+      expect((await call('GET', `/users/${carol.username}`, alice.token)).body).toMatchObject({
+        relationship: { muting: true },
+      });
+      expect((await call('DELETE', `/users/${carol.id}/mute`, alice.token)).status).toBe(204);
+      expect((await call('DELETE', `/users/${carol.id}/follow`, dave.token)).status).toBe(204);
+
+      // Suggestions: dave follows alice, alice follows bob → bob suggested to dave.
+      expect((await call('POST', `/users/${alice.id}/follow`, dave.token)).status).toBe(200);
+      const forDave = await call('GET', '/users/suggestions', dave.token);
+      expect(forDave.body.items?.map((p) => p.id)).toContain(bob.id);
+      expect(forDave.body.items?.map((p) => p.id)).not.toContain(alice.id);
+
+      // Deletion: dave goes; others' counters are corrected; nothing of dave remains.
+      expect((await call('POST', `/users/${dave.id}/follow`, bob.token)).status).toBe(200);
+      expect((await call('DELETE', '/users/me', dave.token)).status).toBe(202);
+      const gone = await eventually(
+        () => call('GET', `/users/${dave.username}`, alice.token),
+        (r) => r.status === 404,
+      );
+      expect(gone.status).toBe(404);
+      // Revoking the deleted account's tokens is the auth service's part of the deletion.
+      const revoked = await eventually(
+        () => call('GET', '/users/me', dave.token),
+        (r) => r.status === 401,
+        5_000,
+      );
+      expect(revoked.status).toBe(401);
+      expect((await call('GET', `/users/${alice.username}`, bob.token)).body).toMatchObject({
+        followerCount: 0,
+      });
+      expect((await call('GET', '/users/me', bob.token)).body).toMatchObject({ followingCount: 0 });
+      const db = new pg.Client({ connectionString: DB_URL });
+      await db.connect();
+      try {
+        const { rows } = await db.query<{ n: string }>(
+          `SELECT (SELECT count(*) FROM social.profiles WHERE id = $1)
+              + (SELECT count(*) FROM social.follows WHERE follower_id = $1 OR followee_id = $1)
+              + (SELECT count(*) FROM social.follow_requests WHERE requester_id = $1 OR target_id = $1)
+              + (SELECT count(*) FROM social.blocks WHERE blocker_id = $1 OR blocked_id = $1)
+              + (SELECT count(*) FROM social.mutes WHERE muter_id = $1 OR muted_id = $1) AS n`,
+          [dave.id],
+        );
+        expect(Number(rows[0]?.n)).toBe(0);
+      } finally {
+        await db.end();
+      }
+    });
+
+    it('pages followers without duplicates or gaps under concurrent follows', async () => {
+      const star = await signUp('star');
+      const fans = await Promise.all(Array.from({ length: 12 }, (_, i) => signUp(`fan${i}`)));
+      const late = await Promise.all(Array.from({ length: 6 }, (_, i) => signUp(`late${i}`)));
+      for (const fan of fans)
+        expect((await call('POST', `/users/${star.id}/follow`, fan.token)).status).toBe(200);
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      let round = 0;
+      do {
+        const query: string = cursor ? `&cursor=${cursor}` : '';
+        const [page] = await Promise.all([
+          call('GET', `/users/${star.id}/followers?limit=5${query}`),
+          ...late
+            .slice(round * 2, round * 2 + 2)
+            .map((fan) => call('POST', `/users/${star.id}/follow`, fan.token)),
+        ]);
+        expect(page.status).toBe(200);
+        seen.push(...(page.body.items ?? []).map((p) => p.id));
+        cursor = page.body.nextCursor as string | null;
+        round++;
+      } while (cursor);
+      expect(new Set(seen).size).toBe(seen.length);
+      for (const fan of fans) expect(seen).toContain(fan.id);
+      expect((await call('GET', `/users/${star.id}/followers?cursor=***`)).status).toBe(400);
+    });
+  });
+}
