@@ -274,12 +274,14 @@ log_tail() {
 wait_until_ready() {
   local pid=$1 addr=$2 deadline=$((SECONDS + START_TIMEOUT))
   while :; do
-    if ! is_our_broker "$pid"; then
+    # Only a vanished process counts as an exit: right after the fork, under load, the child
+    # may not have exec'd java yet, so its command line cannot be recognised for a moment.
+    if ! kill -0 "$pid" 2>/dev/null; then
       log_tail
       rm -f "$PID_FILE" "$ADDR_FILE"
       die "the Kafka broker exited during start-up (full log: $LOG_FILE)"
     fi
-    broker_answers "$addr" && return 0
+    broker_answers "$addr" && is_our_broker "$pid" && return 0
     sleep 0.2
     if ((SECONDS >= deadline)); then
       log_tail

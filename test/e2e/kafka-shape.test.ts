@@ -10,6 +10,7 @@ import { defineSocialGraph } from './suites/social-graph.js';
  */
 const KAFKA_SHAPE: E2eShape = {
   name: 'Kafka event log',
+  readyChecks: ['kafka'],
   env: () => {
     const brokers = inject('kafkaBrokers') || process.env.NOVA_TEST_KAFKA_BROKERS || '';
     if (!brokers)

@@ -31,6 +31,10 @@ export function createKernel(config: Config, logger: Logger): OwnedKernel {
     metrics,
     validate,
   });
+  if (eventLog.check) {
+    const check = eventLog.check.bind(eventLog);
+    health.register({ name: eventLog.kind, required: true, check });
+  }
   return {
     config,
     logger,

@@ -48,6 +48,14 @@ export function defineAuthWalk(shape: E2eShape): void {
     let backupCodes: string[] = [];
     let beforeRestart: { accessToken: string; refreshToken: string };
 
+    it('reports its dependencies as ready', async () => {
+      const ready = await call('GET', '/health/ready');
+      expect(ready.status).toBe(200);
+      for (const name of ['db-auth', 'db-social', ...(shape.readyChecks ?? [])]) {
+        expect(ready.body.checks[name]).toMatchObject({ status: 'ok' });
+      }
+    });
+
     it('registers and verifies the address from the .eml in the mail dir', async () => {
       const registered = await call('POST', '/api/v1/auth/register', { email, username: name, password });
       expect(registered.status).toBe(201);

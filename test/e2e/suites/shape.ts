@@ -3,6 +3,8 @@ export interface E2eShape {
   name: string;
   /** Read when the suite starts (the Kafka address is only known then). */
   env(): Record<string, string>;
+  /** Dependencies /health/ready must report for this shape (proof the shape is really in use). */
+  readyChecks?: string[];
 }
 
 export const EMBEDDED_SHAPE: E2eShape = { name: 'embedded log', env: () => ({}) };

@@ -73,6 +73,8 @@ export interface EventLog {
    * rows and prunes them after the ack; the embedded log needs none (null).
    */
   relay<DB>(database: Database<DB>): Worker | null;
+  /** Reachability of the log's infrastructure for /health/ready (the embedded log has none of its own). */
+  check?(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -129,6 +129,10 @@ export function createKafkaEventLog(options: KafkaEventLogOptions): KafkaEventLo
       );
     },
 
+    async check(): Promise<void> {
+      await (await admin.get()).describeCluster();
+    },
+
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
