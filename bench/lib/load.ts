@@ -1,3 +1,5 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import autocannon from 'autocannon';
 import type { Series } from './report.js';
 
@@ -15,11 +17,28 @@ export interface LoadOptions {
   connections: number;
 }
 
+const run = promisify(execFile);
+
+/** The load generator: wrk (C, one thread) when installed, else autocannon (JS, in this process). */
+export const LOAD_GENERATOR: 'wrk' | 'autocannon' = (() => {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+    return 'wrk';
+  } catch (error) {
+    // wrk --version exits 1 after printing its banner; only a missing binary means "absent".
+    return (error as { code?: string }).code === 'ENOENT' ? 'autocannon' : 'wrk';
+  }
+})();
+
+interface RunResult {
+  rps: number;
+  p99: number;
+  p50: number;
+  non2xx: number;
+}
+
 /** One autocannon run. */
-async function hit(
-  target: Target,
-  options: LoadOptions,
-): Promise<{ rps: number; p99: number; p50: number; non2xx: number }> {
+async function hitWithAutocannon(target: Target, options: LoadOptions): Promise<RunResult> {
   const result = await autocannon({
     url: target.url,
     method: target.method ?? 'GET',
@@ -35,6 +54,42 @@ async function hit(
     non2xx: result.non2xx + result.errors,
   };
 }
+
+const toMs = (value: string, unit: string): number =>
+  Number(value) * (unit === 'us' ? 0.001 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 1);
+
+/**
+ * One wrk run. wrk parses responses in C, so a larger response body does not
+ * slow the load generator down the way it slows autocannon (which shares the
+ * server's two cores and becomes the bottleneck).
+ */
+async function hitWithWrk(target: Target, options: LoadOptions): Promise<RunResult> {
+  if (target.method && target.method !== 'GET') throw new Error('the wrk runner sends GET requests only');
+  const headers = Object.entries(target.headers ?? {}).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
+  const { stdout } = await run('wrk', [
+    '-t1',
+    `-c${options.connections}`,
+    `-d${options.durationSeconds}s`,
+    '--latency',
+    ...headers,
+    target.url,
+  ]);
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
+  const p50 = /^\s+50%\s+([\d.]+)(us|ms|s|m)\s*$/m.exec(stdout);
+  const p99 = /^\s+99%\s+([\d.]+)(us|ms|s|m)\s*$/m.exec(stdout);
+  const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout);
+  const socketErrors = /Socket errors:.*?timeout (\d+)/.exec(stdout);
+  if (!rps || !p50 || !p99) throw new Error(`unexpected wrk output:\n${stdout}`);
+  return {
+    rps: Number(rps[1]),
+    p50: toMs(p50[1] as string, p50[2] as string),
+    p99: toMs(p99[1] as string, p99[2] as string),
+    non2xx: Number(non2xx?.[1] ?? 0) + Number(socketErrors?.[1] ?? 0),
+  };
+}
+
+const hit = (target: Target, options: LoadOptions): Promise<RunResult> =>
+  LOAD_GENERATOR === 'wrk' ? hitWithWrk(target, options) : hitWithAutocannon(target, options);
 
 /**
  * Runs the targets interleaved (A, B, A, B, …) for several rounds, so the

@@ -26,6 +26,13 @@ export const median = (values: number[]): number => {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
 
+/**
+ * Median of the per-round ratios target/baseline: each round's pair ran back
+ * to back, so the machine's slow/fast phases cancel out within a pair.
+ */
+export const pairedRatio = (target: number[], baseline: number[]): number =>
+  median(target.map((t, i) => t / (baseline[i] as number)));
+
 export function machine(): BenchReport['machine'] {
   return { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', node: process.version };
 }

@@ -4,8 +4,8 @@ import { promisify } from 'node:util';
 import { generatePopulation } from '@nova/social';
 import pg from 'pg';
 import { startNova } from '../../test/e2e/harness.js';
-import { interleaved } from '../lib/load.js';
-import { type BenchReport, machine, median } from '../lib/report.js';
+import { interleaved, LOAD_GENERATOR } from '../lib/load.js';
+import { type BenchReport, machine, median, pairedRatio } from '../lib/report.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -88,12 +88,18 @@ export async function runSocialBench(): Promise<BenchReport> {
       scenario: 'social',
       startedAt,
       machine: machine(),
-      method: `Seeded graph (${USERS} users, ${population.followCount} follows, power-law) in PostgreSQL 15 via \`nova seed\`; all-in-one server on that database (LOG_LEVEL=${env.LOG_LEVEL}); autocannon ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${DURATION} s per series after a warm-up, load generator on the same cores. Medians of the rounds.`,
+      method: `Seeded graph (${USERS} users, ${population.followCount} follows, power-law) in PostgreSQL 15 via \`nova seed\`; all-in-one server on that database (LOG_LEVEL=${env.LOG_LEVEL}); ${LOAD_GENERATOR} ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${DURATION} s per series after a warm-up, load generator on the same cores. Medians of the rounds.`,
       series,
       figures: {
         'seed seconds (accounts + graph)': seedSeconds,
-        'followers page / baseline rps': median(followersPage.rps) / median(baseline.rps),
-        'relationship lookup / baseline rps': median(relationship.rps) / median(baseline.rps),
+        'followers page / baseline rps (median of per-round pairs)': pairedRatio(
+          followersPage.rps,
+          baseline.rps,
+        ),
+        'relationship lookup / baseline rps (median of per-round pairs)': pairedRatio(
+          relationship.rps,
+          baseline.rps,
+        ),
         'followers page p99 ms': median(followersPage.p99Ms),
         'relationship lookup p99 ms': median(relationship.p99Ms),
       },
