@@ -7,6 +7,7 @@ import type { Config } from '../config/config.js';
 import type { Logger } from '../logging/logger.js';
 import type { Database, DatabaseProvider } from './database.js';
 import { Mutex } from './mutex.js';
+import { withNamedStatements } from './named-statements.js';
 import { PgListener } from './pg-listener.js';
 import { PgliteDialect, type PgliteHandle } from './pglite-dialect.js';
 
@@ -98,7 +99,10 @@ export function createDatabaseProvider(options: DatabaseProviderOptions): Databa
     }
     const { pool, listener } = poolFor(url);
     // Kysely must not end the shared pool: the provider does, once.
-    const shared = { connect: () => pool.connect(), end: async () => undefined };
+    const shared = {
+      connect: async () => withNamedStatements(await pool.connect()),
+      end: async () => undefined,
+    };
     return scopedDatabase(service, 'postgres', new PostgresDialect({ pool: shared }), (channel, onNotify) =>
       listener.listen(channel, onNotify),
     );
