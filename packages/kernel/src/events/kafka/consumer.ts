@@ -2,6 +2,7 @@ import type { Admin, Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage, Pro
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../logging/logger.js';
 import { counter } from '../../metrics/metrics.js';
+import { sleep } from '../../workers/sleep.js';
 import type { Worker, WorkerHealth } from '../../workers/worker.js';
 import { type ConsumerMetrics, consumerMetrics } from '../consumer-metrics.js';
 import { ConsumerRuntime, DeliveryAbandonedError } from '../consumer-runtime.js';
@@ -20,7 +21,6 @@ import {
   headerText,
   MalformedRecordError,
 } from './records.js';
-import { sleep } from './signal.js';
 import type { TopicManager } from './topics.js';
 
 /** Where a consumed record came from; the dead-letter headers carry it. */

@@ -5,10 +5,11 @@ import type { Database } from '../../db/database.js';
 import type { Logger } from '../../logging/logger.js';
 import { counter, gauge, histogram } from '../../metrics/metrics.js';
 import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../workers/retry.js';
+import { sleep } from '../../workers/sleep.js';
 import type { Worker, WorkerHealth } from '../../workers/worker.js';
 import { OUTBOX_CHANNEL } from '../outbox.js';
 import { debeziumTimestamp, type OutboxRow, type ProducedRecord, recordForOutboxRow } from './records.js';
-import { Signal, sleep } from './signal.js';
+import { Signal } from './signal.js';
 import type { TopicManager } from './topics.js';
 
 /** The outbox columns the relay reads (the kernel migration creates the table). */

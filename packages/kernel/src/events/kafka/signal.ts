@@ -26,5 +26,3 @@ export class Signal {
     });
   }
 }
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
