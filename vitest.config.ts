@@ -9,6 +9,6 @@ export default defineConfig({
     pool: 'forks',
     // Suites own their databases and ports; files run in parallel up to the core count.
     maxWorkers: 2,
-    reporters: ['default'],
+    reporters: ['default', './vitest.summary-reporter.ts'],
   },
 });
