@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RunningNova, startNova } from './harness.js';
@@ -9,15 +11,19 @@ const NODE_MAIN = ['node', '--import', 'tsx', 'apps/nova/src/main.ts'];
 function runNova(
   args: string[],
   env: Record<string, string>,
-): Promise<{ code: number | null; stderr: string }> {
+): Promise<{ code: number | null; stderr: string; stdout: string }> {
   return new Promise((resolve) => {
     const [bin, ...rest] = NODE_MAIN;
     const child = spawn(bin as string, [...rest, ...args], { cwd: root, env: { ...process.env, ...env } });
     let stderr = '';
+    let stdout = '';
     child.stderr.on('data', (c: Buffer) => {
       stderr += c.toString();
     });
-    child.on('exit', (code) => resolve({ code, stderr }));
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.on('exit', (code) => resolve({ code, stderr, stdout }));
   });
 }
 
@@ -39,6 +45,24 @@ describe('start-up', () => {
     const { code, stderr } = await runNova(['start', '--target=feed'], { NOVA_DATA_DIR: '/tmp/nova-unused' });
     expect(code).toBe(1);
     expect(stderr).toContain('unknown target "feed"');
+  });
+});
+
+describe('nova migrate', () => {
+  it('applies the migrations of every service once, then reports them up to date', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'nova-migrate-'));
+    try {
+      const first = await runNova(['migrate'], { NOVA_DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+      expect(first.code).toBe(0);
+      expect(first.stdout).toMatch(/auth: applied .*001-init/);
+      expect(first.stdout).toMatch(/social: applied .*001-social-graph/);
+      const second = await runNova(['migrate'], { NOVA_DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+      expect(second.code).toBe(0);
+      expect(second.stdout).toContain('auth: up to date');
+      expect(second.stdout).toContain('social: up to date');
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
