@@ -179,9 +179,11 @@ export function defineSocialGraph(shape: E2eShape): void {
       expect(forDave.body.items?.map((p) => p.id)).toContain(bob.id);
       expect(forDave.body.items?.map((p) => p.id)).not.toContain(alice.id);
 
-      // Deletion: dave goes; others' counters are corrected; nothing of dave remains.
+      // Deletion: dave goes; others' counters are corrected; nothing of dave remains in any service's tables.
       expect((await call('POST', `/users/${dave.id}/follow`, bob.token)).status).toBe(200);
       expect((await call('DELETE', '/users/me', dave.token)).status).toBe(202);
+      // The deleted account's tokens stop at once (auth revokes before answering).
+      expect((await call('GET', '/auth/sessions', dave.token)).status).toBe(401);
       const gone = await eventually(
         () => call('GET', `/users/${dave.username}`, alice.token),
         (r) => r.status === 404,
@@ -206,7 +208,13 @@ export function defineSocialGraph(shape: E2eShape): void {
               + (SELECT count(*) FROM social.follows WHERE follower_id = $1 OR followee_id = $1)
               + (SELECT count(*) FROM social.follow_requests WHERE requester_id = $1 OR target_id = $1)
               + (SELECT count(*) FROM social.blocks WHERE blocker_id = $1 OR blocked_id = $1)
-              + (SELECT count(*) FROM social.mutes WHERE muter_id = $1 OR muted_id = $1) AS n`,
+              + (SELECT count(*) FROM social.mutes WHERE muter_id = $1 OR muted_id = $1)
+              + (SELECT count(*) FROM auth.users WHERE id::text = $1)
+              + (SELECT count(*) FROM auth.sessions WHERE user_id::text = $1)
+              + (SELECT count(*) FROM auth.email_verifications WHERE user_id::text = $1)
+              + (SELECT count(*) FROM auth.password_resets WHERE user_id::text = $1)
+              + (SELECT count(*) FROM auth.totp WHERE user_id::text = $1)
+              + (SELECT count(*) FROM auth.backup_codes WHERE user_id::text = $1) AS n`,
           [dave.id],
         );
         expect(Number(rows[0]?.n)).toBe(0);
