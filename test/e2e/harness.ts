@@ -94,6 +94,9 @@ export async function startNova(options: StartOptions = {}): Promise<RunningNova
       if (running.pid !== undefined && running.exitCode === null) process.kill(-running.pid, 'SIGKILL');
     }, 40_000);
     const code = await exited;
+    // npm may exit before the node process it started: wait for the whole group to be gone,
+    // so nothing writes to the data dir once stop() resolves.
+    await waitForGroupExit(running.pid, 40_000);
     clearTimeout(timer);
     return code;
   };
@@ -111,9 +114,22 @@ export async function startNova(options: StartOptions = {}): Promise<RunningNova
       await launch();
     },
     cleanup() {
-      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
     },
   };
+}
+
+async function waitForGroupExit(pgid: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(-pgid, 0);
+    } catch {
+      return; // ESRCH: no process of the group is left
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  process.kill(-pgid, 'SIGKILL');
 }
 
 async function waitUntilReady(
