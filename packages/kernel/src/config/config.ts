@@ -18,6 +18,8 @@ export interface Config {
   serviceUrls: Partial<Record<ServiceName, string>>;
   database: { urls: Partial<Record<ServiceName, string>>; defaultUrl?: string; poolSize: number };
   redis: { urls: Partial<Record<RedisRole, string>>; keyPrefix: string };
+  /** Embedded log: how long consumed outbox rows are kept. */
+  events: { retentionMs: number };
   /**
    * Set when KAFKA_BROKERS is. `outboxRelay: 'external'` means a CDC tool
    * (Debezium) publishes the outbox and Nova only prunes it after retention.
@@ -131,6 +133,7 @@ function derive(env: Env): Config {
     serviceUrls,
     database: { urls: dbUrls, defaultUrl: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE },
     redis: { urls: redisUrls, keyPrefix: env.REDIS_KEY_PREFIX },
+    events: { retentionMs: env.NOVA_EVENT_RETENTION_HOURS * 3600_000 },
     kafka: env.KAFKA_BROKERS
       ? {
           brokers: env.KAFKA_BROKERS.split(',')

@@ -46,6 +46,12 @@ export const EnvSchema = Type.Object({
     Type.String({ minLength: 1, description: 'comma-separated bootstrap servers' }),
   ),
   KAFKA_CLIENT_ID: Type.String({ default: 'nova', minLength: 1 }),
+  NOVA_EVENT_RETENTION_HOURS: Int(
+    1,
+    87_600,
+    168,
+    'embedded log: outbox rows every consumer group has passed are pruned after this',
+  ),
   NOVA_OUTBOX_RELAY: Type.Union([Type.Literal('builtin'), Type.Literal('external')], {
     default: 'builtin',
     description:

@@ -18,5 +18,5 @@ export interface EventLogOptions {
 /** The process's event log, chosen by configuration: Kafka when KAFKA_BROKERS is set. */
 export function createEventLog(options: EventLogOptions): EventLog {
   if (options.config.kafka) return createKafkaEventLog(options);
-  return createEmbeddedEventLog(options);
+  return createEmbeddedEventLog({ retentionMs: options.config.events.retentionMs, ...options });
 }

@@ -7,6 +7,7 @@ import type { Worker, WorkerHealth } from '../workers/worker.js';
 import { type ConsumerMetrics, consumerMetrics } from './consumer-metrics.js';
 import { ConsumerRuntime, DeliveryAbandonedError } from './consumer-runtime.js';
 import { tableDeadLetterSink } from './dead-letters.js';
+import { createEmbeddedRetentionJob, type EmbeddedSubscription } from './embedded-retention.js';
 import type { ConsumerSpec, EventLog, EventRecord, EventValidator } from './event-log.js';
 import type { KernelTables } from './kernel-tables.js';
 import { KeyedLanes } from './keyed-lanes.js';
@@ -23,6 +24,8 @@ export interface EmbeddedEventLogOptions {
   batchSize?: number;
   /** How long completed work may wait before its checkpoint is written (default 200 ms). */
   checkpointIntervalMs?: number;
+  /** Outbox rows older than this, once every group has passed them, are pruned (default 7 days). */
+  retentionMs?: number;
 }
 
 const TOPIC = /^nova\.([a-z_][a-z0-9_]*)\.([a-z0-9_.-]+)\.v1$/;
@@ -41,20 +44,32 @@ export function parseEmbeddedTopic(topic: string): { schema: string; aggregateTy
 /**
  * The all-in-one event log: the services' outbox tables ARE the log, read by
  * seq. Works only when producers and consumers share one database (config
- * validation demands Kafka otherwise), so there is nothing to relay.
+ * validation demands Kafka otherwise), so there is nothing to relay; the
+ * per-outbox worker prunes what every group has passed after the retention.
  */
 export function createEmbeddedEventLog(options: EmbeddedEventLogOptions): EventLog {
   const metrics = consumerMetrics(options.metrics);
   const consumers = new Set<EmbeddedConsumer<unknown>>();
+  const subscriptions: EmbeddedSubscription[] = [];
   return {
     kind: 'embedded',
     consumer<DB>(spec: ConsumerSpec<DB>): Worker {
       for (const topic of spec.topics) parseEmbeddedTopic(topic);
       const consumer = new EmbeddedConsumer(spec as ConsumerSpec<unknown>, options, metrics);
       consumers.add(consumer);
+      subscriptions.push({
+        group: spec.group,
+        topics: spec.topics,
+        database: spec.database as Database<unknown>,
+      });
       return consumer;
     },
-    relay: () => null,
+    // Nothing to relay: the outbox is the log. Its worker is the retention job.
+    relay: (database) =>
+      createEmbeddedRetentionJob(database as Database<unknown>, () => subscriptions, {
+        logger: options.logger,
+        retentionMs: options.retentionMs ?? 7 * 24 * 3600_000,
+      }),
     async close() {
       const deadline = Date.now() + 5000;
       await Promise.all([...consumers].map((c) => c.stop(deadline)));
