@@ -3,22 +3,13 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import { schemaOf } from '../db/schema-of.js';
 import { FatalError } from '../errors/errors.js';
 import { type EventValidator, type OutboxEvent, type OutboxWriter, topicFor } from './event-log.js';
+import type { KernelTables } from './kernel-tables.js';
 
 /** Channel readers of the outbox listen on; the payload is the topic. */
 export const OUTBOX_CHANNEL = 'nova_outbox';
 
 /** Lock serializing outbox writers of one schema (see createOutboxWriter). */
 export const outboxLockKey = (schema: string): string => `${schema}.outbox`;
-
-interface OutboxTable {
-  outbox: {
-    id: string;
-    aggregatetype: string;
-    aggregateid: string;
-    type: string;
-    payload: string;
-  };
-}
 
 /**
  * Writes events into the transaction's own schema's outbox. Every payload is
@@ -42,7 +33,7 @@ export function createOutboxWriter(validate: EventValidator): OutboxWriter {
           throw new FatalError(`aggregate type "${event.aggregateType}" is not "<service>.<aggregate>"`);
         }
       }
-      const db = tx as unknown as Kysely<OutboxTable>;
+      const db = tx as unknown as Kysely<Pick<KernelTables, 'outbox'>>;
       const schema = schemaOf(db as unknown as Kysely<unknown>);
       if (schema === undefined)
         throw new FatalError('outbox writes need a schema-scoped transaction (Database.transaction)');

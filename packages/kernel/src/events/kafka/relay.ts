@@ -7,24 +7,14 @@ import { counter, gauge, histogram } from '../../metrics/metrics.js';
 import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../workers/retry.js';
 import { sleep } from '../../workers/sleep.js';
 import type { Worker, WorkerHealth } from '../../workers/worker.js';
+import type { KernelTables } from '../kernel-tables.js';
 import { OUTBOX_CHANNEL } from '../outbox.js';
 import { debeziumTimestamp, type OutboxRow, type ProducedRecord, recordForOutboxRow } from './records.js';
 import { Signal } from './signal.js';
 import type { TopicManager } from './topics.js';
 
-/** The outbox columns the relay reads (the kernel migration creates the table). */
-interface OutboxTable {
-  seq: number;
-  id: string;
-  aggregatetype: string;
-  aggregateid: string;
-  type: string;
-  payload: unknown;
-  timestamp: Date;
-}
-export interface OutboxTables {
-  outbox: OutboxTable;
-}
+/** The relay reads and prunes the kernel's outbox table (see kernel-tables.ts). */
+export type OutboxTables = Pick<KernelTables, 'outbox'>;
 
 /**
  * First key of the relay's session-level advisory lock (second key:

@@ -7,16 +7,14 @@ import type { KafkaConsumerWorker } from '../../../src/events/kafka/consumer.js'
 import { createKafkaEventLog, type KafkaEventLog } from '../../../src/events/kafka/kafka-event-log.js';
 import { DEAD_LETTER_HEADERS } from '../../../src/events/kafka/records.js';
 import { OutboxRelay, type OutboxTables } from '../../../src/events/kafka/relay.js';
-import { createOutboxWriter } from '../../../src/events/outbox.js';
 import { createLogger } from '../../../src/logging/logger.js';
 import { createMetricsRegistry } from '../../../src/metrics/metrics.js';
 import { openTestDatabases, type TestDatabases } from '../../../src/testing/databases.js';
 import type { Worker } from '../../../src/workers/worker.js';
-import { countRows, openKernelSchema, readTopic, sleep, waitFor } from './helpers.js';
+import { countRows, openKernelSchema, readTopic, sleep, waitFor, writeEvents } from './helpers.js';
 import { kafkaBrokers, kafkaDisabled, uniqueSuffix } from './kafka-env.js';
 
 const logger = createLogger(process.env.NOVA_TEST_LOG ?? 'silent');
-const writer = createOutboxWriter(() => undefined);
 
 interface Effects {
   effects: { event_id: string; key: string; n: number; member: string };
@@ -64,22 +62,8 @@ describe.skipIf(kafkaDisabled())('Kafka consumer groups', () => {
     await dbs?.close();
   });
 
-  async function write(aggregateType: string, from: number, count: number, keys = 11): Promise<void> {
-    for (let start = from; start < from + count; start += 100) {
-      const n = Math.min(100, from + count - start);
-      await producerDb.transaction((tx) =>
-        writer.write(
-          tx,
-          Array.from({ length: n }, (_, i) => ({
-            aggregateType,
-            aggregateId: `k${(start + i) % keys}`,
-            type: 'item.made',
-            payload: { n: start + i },
-          })),
-        ),
-      );
-    }
-  }
+  const write = (aggregateType: string, from: number, count: number, keys = 11) =>
+    writeEvents(producerDb, aggregateType, from, count, { keys, batch: 100 });
 
   function consumer(
     group: string,

@@ -6,6 +6,7 @@ import type { Database } from '../../../src/db/database.js';
 import { runMigrations } from '../../../src/db/migrations.js';
 import type { KafkaEventLog } from '../../../src/events/kafka/kafka-event-log.js';
 import { headerText } from '../../../src/events/kafka/records.js';
+import { createOutboxWriter } from '../../../src/events/outbox.js';
 import type { Logger } from '../../../src/logging/logger.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../..');
@@ -98,5 +99,36 @@ export async function waitFor(
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(50);
+  }
+}
+
+const acceptAll = createOutboxWriter(() => undefined);
+
+/**
+ * Writes `count` `item.made` events numbered from `from` to the database's
+ * outbox, in transactions of `batch`, spread over `keys` aggregate ids.
+ */
+export async function writeEvents<DB>(
+  database: Database<DB>,
+  aggregateType: string,
+  from: number,
+  count: number,
+  options: { keys?: number; batch?: number } = {},
+): Promise<void> {
+  const keys = options.keys ?? 7;
+  const batch = options.batch ?? 50;
+  for (let start = from; start < from + count; start += batch) {
+    const n = Math.min(batch, from + count - start);
+    await database.transaction((tx) =>
+      acceptAll.write(
+        tx,
+        Array.from({ length: n }, (_, i) => ({
+          aggregateType,
+          aggregateId: `k${(start + i) % keys}`,
+          type: 'item.made',
+          payload: { n: start + i },
+        })),
+      ),
+    );
   }
 }

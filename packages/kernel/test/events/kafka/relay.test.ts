@@ -2,38 +2,13 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Database } from '../../../src/db/database.js';
 import { createKafkaEventLog, type KafkaEventLog } from '../../../src/events/kafka/kafka-event-log.js';
 import { OutboxRelay, type OutboxTables } from '../../../src/events/kafka/relay.js';
-import { createOutboxWriter } from '../../../src/events/outbox.js';
 import { createLogger } from '../../../src/logging/logger.js';
 import { createMetricsRegistry } from '../../../src/metrics/metrics.js';
 import { DATABASE_KINDS, openTestDatabases, type TestDatabases } from '../../../src/testing/databases.js';
-import { countRows, openKernelSchema, readTopic, waitFor } from './helpers.js';
+import { countRows, openKernelSchema, readTopic, waitFor, writeEvents } from './helpers.js';
 import { kafkaBrokers, kafkaDisabled, uniqueSuffix } from './kafka-env.js';
 
 const logger = createLogger('silent');
-const writer = createOutboxWriter(() => undefined);
-
-async function writeEvents(
-  database: Database<unknown>,
-  aggregateType: string,
-  from: number,
-  count: number,
-  keys = 7,
-) {
-  for (let start = from; start < from + count; start += 50) {
-    const n = Math.min(50, from + count - start);
-    await database.transaction((tx) =>
-      writer.write(
-        tx,
-        Array.from({ length: n }, (_, i) => ({
-          aggregateType,
-          aggregateId: `k${(start + i) % keys}`,
-          type: 'item.made',
-          payload: { n: start + i },
-        })),
-      ),
-    );
-  }
-}
 
 describe.skipIf(kafkaDisabled()).each(DATABASE_KINDS)('outbox relay on %s', (kind) => {
   let dbs: TestDatabases;
