@@ -21,6 +21,11 @@ export interface KeyValueStore {
    */
   increment(key: string, ttlMs: number): Promise<{ count: number; ttlMs: number }>;
   /**
+   * Takes one back from a live fixed-window counter (never below zero, never
+   * creating or extending a window); the count after, 0 when absent.
+   */
+  decrement(key: string): Promise<number>;
+  /**
    * Reads a fixed-window counter without incrementing it: count 0 and ttlMs 0
    * when absent. Optional so other implementations stay valid; the kernel's
    * memory and Redis stores implement it (the rate limiter's peek uses it).

@@ -69,6 +69,13 @@ export function createMemoryStore(): KeyValueStore {
       if (entry.expiresAt === null) entry.expiresAt = now + ttlMs;
       return { count, ttlMs: entry.expiresAt - now };
     },
+    async decrement(key) {
+      const entry = live(key);
+      if (!entry) return 0;
+      const count = Math.max(0, (Number.parseInt(entry.value, 10) || 0) - 1);
+      entry.value = String(count);
+      return count;
+    },
     async counter(key) {
       const now = Date.now();
       const entry = live(key, now);

@@ -5,6 +5,8 @@ export interface RateLimiter {
   hit(key: string, limit: number, windowSeconds: number): Promise<RateLimitDecision>;
   /** The decision the next request would get, without counting it. */
   peek(key: string, limit: number): Promise<RateLimitDecision>;
+  /** Gives back one hit counted by `hit` (e.g. an attempt that turned out not to be a failure). */
+  release(key: string): Promise<void>;
   reset(key: string): Promise<void>;
 }
 
@@ -30,6 +32,9 @@ export function createRateLimiter(store: KeyValueStore): RateLimiter {
       const value = await store.get(KEY_PREFIX + key);
       const count = value === null ? 0 : Number.parseInt(value, 10) || 0;
       return decide(count, limit, 0, count < limit);
+    },
+    async release(key) {
+      await store.decrement(KEY_PREFIX + key);
     },
     async reset(key) {
       await store.del(KEY_PREFIX + key);

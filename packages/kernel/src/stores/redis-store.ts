@@ -12,6 +12,12 @@ function replies(result: ExecResult): unknown[] {
   });
 }
 
+// One script so a concurrent window expiry cannot turn the decrement into a new, window-less key.
+const DECREMENT_SCRIPT = `
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count == nil or count <= 0 then return 0 end
+return redis.call('DECR', KEYS[1])`;
+
 /**
  * A KeyValueStore over one ioredis connection, every key under `prefix`.
  * The connection belongs to the caller (it may serve several roles), so
@@ -46,6 +52,9 @@ export function createRedisStore(redis: Redis, prefix: string): KeyValueStore {
         await redis.multi().incr(k(key)).pexpire(k(key), ms, 'NX').pttl(k(key)).exec(),
       ) as [number, number, number];
       return { count, ttlMs: pttl > 0 ? pttl : ms };
+    },
+    async decrement(key) {
+      return Number(await redis.eval(DECREMENT_SCRIPT, 1, k(key)));
     },
     async counter(key) {
       const [value, pttl] = replies(await redis.multi().get(k(key)).pttl(k(key)).exec()) as [

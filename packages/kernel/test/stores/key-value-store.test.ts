@@ -123,6 +123,19 @@ describe.each(backends)('KeyValueStore on $name', (backend) => {
     expect((await store.counter?.('peeked'))?.count).toBe(1);
   });
 
+  it('takes one back from a live counter without creating or extending a window', async () => {
+    expect(await store.decrement('absent')).toBe(0);
+    expect(await store.get('absent')).toBeNull();
+    await store.increment('given-back', 5000);
+    await store.increment('given-back', 5000);
+    expect(await store.decrement('given-back')).toBe(1);
+    expect(await store.decrement('given-back')).toBe(0);
+    expect(await store.decrement('given-back')).toBe(0);
+    const read = await store.counter?.('given-back');
+    expect(read?.count).toBe(0);
+    expect(read?.ttlMs).toBeGreaterThan(4000);
+  });
+
   it('rate-limits hits within a window and resets', async () => {
     const limiter = createRateLimiter(store);
     const decisions = [];

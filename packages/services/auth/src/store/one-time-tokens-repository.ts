@@ -31,3 +31,17 @@ export async function claimOneTimeToken(
     .executeTakeFirst();
   return row?.user_id ?? null;
 }
+
+/** Spends every outstanding token of a user (a new password makes older reset links worthless). */
+export async function spendOneTimeTokensOf(
+  db: Executor,
+  kind: OneTimeTokenKind,
+  userId: string,
+): Promise<void> {
+  await db
+    .updateTable(kind)
+    .set({ used_at: sql`now()` })
+    .where('user_id', '=', userId)
+    .where('used_at', 'is', null)
+    .execute();
+}

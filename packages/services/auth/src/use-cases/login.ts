@@ -42,16 +42,13 @@ export async function login(
   }
   const user = await findUserByLogin(ctx.database.db, identifier);
   const throttle = loginThrottle(ctx, user ? user.id : identifier.toLowerCase(), client.ip);
-  await throttle.check();
+  await throttle.attempt();
   const password = normalizePassword(input.password);
   const valid = user
     ? await ctx.passwords.verify(user.passwordHash, password)
     : await ctx.passwords.verifyDummy(password);
-  if (!user || !valid) {
-    await throttle.recordFailure();
-    throw invalidCredentials();
-  }
-  await throttle.clear();
+  if (!user || !valid) throw invalidCredentials();
+  await throttle.succeeded();
   const totp = await findTotp(ctx.database.db, user.id);
   if (totp?.enabled) {
     const challengeId = randomUUID();

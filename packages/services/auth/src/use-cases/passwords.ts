@@ -5,7 +5,7 @@ import type { AuthContext } from '../context.js';
 import { emailKey, emailProblem } from '../domain/email.js';
 import { normalizePassword, passwordProblem } from '../domain/password-rules.js';
 import { hashToken, TOKEN_PATTERN } from '../domain/tokens.js';
-import { claimOneTimeToken } from '../store/one-time-tokens-repository.js';
+import { claimOneTimeToken, spendOneTimeTokensOf } from '../store/one-time-tokens-repository.js';
 import type { AuthDb } from '../store/schema.js';
 import { revokeUserSessions } from '../store/sessions-repository.js';
 import { findUserById, findUserByLogin, updatePasswordHash } from '../store/users-repository.js';
@@ -18,7 +18,9 @@ const weakPassword = (message: string) =>
     { field: '/newPassword', message: `password ${message}` },
   ]);
 
+/** In the transaction that stores the new password: older reset links stop working with it. */
 async function passwordChanged(ctx: AuthContext, tx: Transaction<AuthDb>, userId: string): Promise<void> {
+  await spendOneTimeTokensOf(tx, 'password_resets', userId);
   await ctx.outbox.write(tx, [
     {
       aggregateType: AUTH_USER_AGGREGATE,
@@ -40,15 +42,15 @@ export async function changePassword(
   if (!user) throw new UnauthenticatedError('invalid_token', 'The account no longer exists.');
   // Guessing the current password with a stolen access token is throttled like logins.
   const throttle = loginThrottle(ctx, user.id, ip);
-  await throttle.check();
+  await throttle.attempt();
   if (!(await ctx.passwords.verify(user.passwordHash, normalizePassword(input.currentPassword)))) {
-    await throttle.recordFailure();
     throw new ValidationError(
       'The current password is wrong.',
       [{ field: '/currentPassword', message: 'does not match' }],
       'invalid_current_password',
     );
   }
+  await throttle.succeeded();
   const next = normalizePassword(input.newPassword);
   const problem = passwordProblem(next, user);
   if (problem) throw weakPassword(problem);

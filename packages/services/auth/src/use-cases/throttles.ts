@@ -2,27 +2,32 @@ import { RateLimitedError } from '@nova/kernel';
 import type { AuthContext } from '../context.js';
 
 /**
- * Login throttles: failures are counted per account and per client IP. The
- * check comes before the password is looked at, so a locked account costs
- * an attacker nothing to probe and us no argon2 time.
+ * Login throttles: failures are counted per account and per client IP.
+ * Every attempt is counted BEFORE the password is looked at, in one atomic
+ * increment per counter, so N parallel guesses cannot all pass a check that
+ * reads the count first and writes it later: at most `limit` of them reach
+ * argon2. A success then gives its hit back (IP) or clears the account.
  */
 export interface LoginThrottle {
-  check(): Promise<void>;
-  recordFailure(): Promise<void>;
-  /** A success clears the account's failures (the IP keeps its count). */
-  clear(): Promise<void>;
+  /** Counts this attempt; 429 when a counter is over its limit (the password is then never checked). */
+  attempt(): Promise<void>;
+  /** The attempt succeeded: the account's failures are cleared and the IP's hit is given back. */
+  succeeded(): Promise<void>;
 }
 
 export function loginThrottle(ctx: AuthContext, accountKey: string, ip: string | null): LoginThrottle {
   const { maxFailures, maxFailuresPerIp, windowSeconds } = ctx.config.auth.login;
   const account = `login:account:${accountKey}`;
+  const perIp = ip ? `login:ip:${ip}` : null;
   // Without a known address only the account is counted: one shared "unknown" bucket would let
   // anyone lock everyone out.
   const counters: [string, number][] = [[account, maxFailures]];
-  if (ip) counters.push([`login:ip:${ip}`, maxFailuresPerIp]);
+  if (perIp) counters.push([perIp, maxFailuresPerIp]);
   return {
-    async check() {
-      const decisions = await Promise.all(counters.map(([key, limit]) => ctx.rateLimiter.peek(key, limit)));
+    async attempt() {
+      const decisions = await Promise.all(
+        counters.map(([key, limit]) => ctx.rateLimiter.hit(key, limit, windowSeconds)),
+      );
       const blocked = decisions.find((d) => !d.allowed);
       if (blocked) {
         throw new RateLimitedError(
@@ -32,11 +37,11 @@ export function loginThrottle(ctx: AuthContext, accountKey: string, ip: string |
         );
       }
     },
-    async recordFailure() {
-      await Promise.all(counters.map(([key, limit]) => ctx.rateLimiter.hit(key, limit, windowSeconds)));
-    },
-    async clear() {
-      await ctx.rateLimiter.reset(account);
+    async succeeded() {
+      await Promise.all([
+        ctx.rateLimiter.reset(account),
+        perIp ? ctx.rateLimiter.release(perIp) : Promise.resolve(),
+      ]);
     },
   };
 }
@@ -44,7 +49,10 @@ export function loginThrottle(ctx: AuthContext, accountKey: string, ip: string |
 const CODE_ATTEMPTS = 10;
 const CODE_WINDOW_SECONDS = 15 * 60;
 
-/** Second-factor codes are six digits: every attempt counts, per user, so they cannot be brute-forced. */
+/**
+ * Second-factor codes are six digits: every attempt counts, per user, before
+ * the code is checked (atomically), so they cannot be brute-forced in parallel.
+ */
 export async function countCodeAttempt(ctx: AuthContext, userId: string): Promise<void> {
   const decision = await ctx.rateLimiter.hit(`2fa:codes:${userId}`, CODE_ATTEMPTS, CODE_WINDOW_SECONDS);
   if (!decision.allowed) {

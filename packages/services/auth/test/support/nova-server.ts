@@ -37,6 +37,8 @@ export interface AuthServer {
   call(method: string, url: string, options?: CallOptions): Promise<CallResult>;
   /** The `token=` of the newest mail to `to` whose link path contains `pathPart`. */
   mailToken(to: string, pathPart: string, timeoutMs?: number): Promise<string>;
+  /** Waits for at least `count` such mails; every token found, newest first. */
+  mailTokens(to: string, pathPart: string, count: number, timeoutMs?: number): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -132,29 +134,42 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
     return { status: response.status, headers: response.headers, body: parsed };
   };
 
-  const mailToken = async (to: string, pathPart: string, timeoutMs = 10_000): Promise<string> => {
+  const readTokens = async (to: string, pathPart: string): Promise<string[]> => {
+    let files: string[] = [];
+    try {
+      files = (await readdir(mailDir))
+        .filter((f) => f.endsWith('.eml'))
+        .sort()
+        .reverse();
+    } catch {
+      return []; // no mail yet
+    }
+    const tokens: string[] = [];
+    for (const file of files) {
+      const mail = (await readFile(path.join(mailDir, file), 'utf8'))
+        .replace(/=\r?\n/g, '')
+        .replace(/=3D/g, '=');
+      if (!mail.toLowerCase().includes(`to: ${to.toLowerCase()}`)) continue;
+      const match = new RegExp(`${pathPart}\\?token=([A-Za-z0-9_-]+)`).exec(mail);
+      if (match?.[1]) tokens.push(match[1]);
+    }
+    return tokens;
+  };
+
+  const mailTokens = async (to: string, pathPart: string, count: number, timeoutMs = 10_000) => {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      let files: string[] = [];
-      try {
-        files = (await readdir(mailDir))
-          .filter((f) => f.endsWith('.eml'))
-          .sort()
-          .reverse();
-      } catch {
-        // no mail yet
-      }
-      for (const file of files) {
-        const mail = (await readFile(path.join(mailDir, file), 'utf8'))
-          .replace(/=\r?\n/g, '')
-          .replace(/=3D/g, '=');
-        if (!mail.toLowerCase().includes(`to: ${to.toLowerCase()}`)) continue;
-        const match = new RegExp(`${pathPart}\\?token=([A-Za-z0-9_-]+)`).exec(mail);
-        if (match?.[1]) return match[1];
-      }
+      const tokens = await readTokens(to, pathPart);
+      if (tokens.length >= count) return tokens;
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error(`no ${pathPart} mail to ${to} within ${timeoutMs} ms`);
+    throw new Error(`fewer than ${count} ${pathPart} mails to ${to} within ${timeoutMs} ms`);
+  };
+
+  const mailToken = async (to: string, pathPart: string, timeoutMs = 10_000): Promise<string> => {
+    const [newest] = await mailTokens(to, pathPart, 1, timeoutMs);
+    if (!newest) throw new Error(`no ${pathPart} mail to ${to}`);
+    return newest;
   };
 
   return {
@@ -165,6 +180,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
     databases: provider,
     call,
     mailToken,
+    mailTokens,
     async close() {
       await app.close();
       const deadline = Date.now() + 10_000;
