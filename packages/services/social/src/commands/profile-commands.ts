@@ -1,5 +1,5 @@
 import type { Profile, UserRegisteredEvent } from '@nova/contracts';
-import { NotFoundError } from '@nova/kernel';
+import { NotFoundError, TransientError } from '@nova/kernel';
 import type { Transaction } from 'kysely';
 import type { SocialContext } from '../context.js';
 import { applyProfilePatch, approvesPendingRequests, type ProfilePatch } from '../domain/profile-rules.js';
@@ -9,7 +9,7 @@ import { type ProfileRow, toProfile } from '../store/profile-mapper.js';
 import { edgeDeltas, profileRepository } from '../store/profile-repository.js';
 import type { SocialTables } from '../store/tables.js';
 import { inTransaction } from '../store/transaction.js';
-import { purgeUser } from '../store/user-purge.js';
+import { isDeletedUser, markUserDeleted, purgeUser } from '../store/user-purge.js';
 import { socialEvent } from './events.js';
 
 export const profileNotFound = (): NotFoundError =>
@@ -64,16 +64,51 @@ export function createProfileCommands(ctx: SocialContext) {
   };
 }
 
-/** Creates the profile of a newly registered user (idempotent), inside the consumer's transaction. */
+export type RegistrationOutcome = 'created' | 'exists' | 'account_deleted';
+
+/**
+ * Creates the profile of a newly registered user (idempotent), inside the
+ * consumer's transaction. Auth keeps a username unique among live accounts
+ * only, and its events reach social per account, not in one global order: a
+ * username may be registered again while the deleted previous owner's
+ * profile still holds it here (its user.deleted not applied yet), or an old
+ * registration may arrive after a newer one. Of two accounts with one
+ * username the one registered earlier (ties: the smaller account id) must
+ * have been deleted, so it gives way: its profile is purged now, or its late
+ * registration creates nothing. Either way the id is remembered as deleted.
+ */
 export async function createProfileFromRegistration(
   tx: Transaction<SocialTables>,
   event: UserRegisteredEvent,
-): Promise<boolean> {
-  return profileRepository.createIfAbsent(tx, {
+): Promise<RegistrationOutcome> {
+  if (await isDeletedUser(tx, event.userId)) return 'account_deleted';
+  const holder = await profileRepository.findByUsername(tx, event.username);
+  if (holder && holder.id !== event.userId) {
+    if (registeredEarlier(holder, event)) {
+      await purgeUser(tx, holder.id);
+    } else {
+      await markUserDeleted(tx, event.userId);
+      return 'account_deleted';
+    }
+  }
+  const outcome = await profileRepository.createIfAbsent(tx, {
     id: event.userId,
     username: event.username,
     createdAt: event.createdAt,
   });
+  if (outcome === 'username_taken') {
+    // Another registration of this username committed since the read above
+    // (two lanes at once): the next attempt sees it and decides as above.
+    throw new TransientError(`username of ${event.userId} was taken concurrently`);
+  }
+  return outcome;
+}
+
+function registeredEarlier(holder: ProfileRow, event: UserRegisteredEvent): boolean {
+  const held = new Date(holder.created_at).getTime();
+  const incoming = Date.parse(event.createdAt);
+  if (held !== incoming) return held < incoming;
+  return holder.id < event.userId;
 }
 
 /** Removes every trace of a deleted user (idempotent), inside the consumer's transaction. */

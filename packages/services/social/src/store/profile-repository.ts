@@ -40,18 +40,29 @@ export const profileRepository = {
       .executeTakeFirst();
   },
 
-  /** Idempotent: a redelivered registration leaves the existing profile alone. */
+  /**
+   * Idempotent: a redelivered registration leaves the existing profile alone.
+   * 'username_taken' when another profile holds the username (no error: the
+   * caller's transaction stays usable).
+   */
   async createIfAbsent(
     db: Db,
     profile: { id: string; username: string; createdAt: string },
-  ): Promise<boolean> {
+  ): Promise<'created' | 'exists' | 'username_taken'> {
     const inserted = await db
       .insertInto('profiles')
       .values({ id: profile.id, username: profile.username, created_at: profile.createdAt })
-      .onConflict((oc) => oc.column('id').doNothing())
+      // No conflict target: the id and the username index both count.
+      .onConflict((oc) => oc.doNothing())
       .returning('id')
       .executeTakeFirst();
-    return inserted !== undefined;
+    if (inserted) return 'created';
+    const existing = await db
+      .selectFrom('profiles')
+      .select('id')
+      .where('id', '=', profile.id)
+      .executeTakeFirst();
+    return existing ? 'exists' : 'username_taken';
   },
 
   async update(

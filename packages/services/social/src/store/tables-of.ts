@@ -17,6 +17,7 @@ export function tablesOf(db: Kysely<SocialTables>): TableRefs {
     follow_requests: ref('follow_requests'),
     blocks: ref('blocks'),
     mutes: ref('mutes'),
+    deleted_users: ref('deleted_users'),
     schemaPrefix: schema ? `${schema}.` : '',
   };
 }

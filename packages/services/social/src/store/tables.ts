@@ -42,10 +42,16 @@ export interface MutesTable {
   created_at: ColumnType<Date, Date | string | undefined, never>;
 }
 
+export interface DeletedUsersTable {
+  id: string;
+  deleted_at: ColumnType<Date, Date | string | undefined, never>;
+}
+
 export interface SocialTables {
   profiles: ProfilesTable;
   follows: FollowsTable;
   follow_requests: FollowRequestsTable;
   blocks: BlocksTable;
   mutes: MutesTable;
+  deleted_users: DeletedUsersTable;
 }

@@ -27,8 +27,8 @@ export function createUserEventsConsumer(ctx: SocialContext): Worker {
       switch (event.type) {
         case 'user.registered': {
           const payload = payloadOf<typeof UserRegistered.static>(UserRegistered, event.type, event.payload);
-          const created = await createProfileFromRegistration(tx, payload);
-          log.debug({ userId: payload.userId, created }, 'profile created from registration');
+          const outcome = await createProfileFromRegistration(tx, payload);
+          log.debug({ userId: payload.userId, outcome }, 'registration applied');
           return;
         }
         case 'user.deleted': {
