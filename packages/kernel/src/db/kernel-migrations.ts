@@ -13,8 +13,8 @@ export const KERNEL_MIGRATIONS: readonly KernelMigration[] = [
   {
     version: 'kernel-001',
     name: 'outbox',
-    // Debezium outbox columns, plus seq: the embedded log's offset. Writers
-    // take an advisory lock before inserting, so seq order is commit order.
+    // Debezium outbox columns, plus seq: the embedded log's offset. Readers
+    // follow seq only up to the horizon of settled transactions (ADR 013).
     sql: `
       CREATE TABLE outbox (
         id uuid PRIMARY KEY,

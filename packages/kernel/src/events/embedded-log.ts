@@ -12,6 +12,7 @@ import type { ConsumerSpec, EventLog, EventRecord, EventValidator } from './even
 import type { KernelTables } from './kernel-tables.js';
 import { KeyedLanes } from './keyed-lanes.js';
 import { OUTBOX_CHANNEL } from './outbox.js';
+import { OutboxHorizon } from './outbox-horizon.js';
 
 export interface EmbeddedEventLogOptions {
   provider: DatabaseProvider;
@@ -118,6 +119,8 @@ class EmbeddedConsumer<DB> implements Worker {
   #lastError: string | undefined;
   #lagCheckedAt = 0;
   #paused = false;
+  /** Per producing schema: how far its seqs are final (ADR 013). */
+  readonly #horizons = new Map<string, OutboxHorizon>();
   #stopping!: () => void;
   readonly #stopRequested = new Promise<void>((resolve) => {
     this.#stopping = resolve;
@@ -223,7 +226,10 @@ class EmbeddedConsumer<DB> implements Worker {
         await this.#measureLag();
         this.#lastError = undefined;
         failures = 0;
-        if (!fetched) await this.#idle(this.#pollMs);
+        // Rows held back by a running writer: its commit NOTIFYs, but a
+        // transaction that writes no event does not, so look again soon.
+        const behind = [...this.#horizons.values()].some((h) => h.behind);
+        if (!fetched) await this.#idle(behind ? Math.min(this.#pollMs, 20) : this.#pollMs);
       } catch (error) {
         failures += 1;
         this.#lastError = error instanceof Error ? error.message : String(error);
@@ -236,14 +242,27 @@ class EmbeddedConsumer<DB> implements Worker {
   /** One pass over the topics; true when any rows came back. */
   async #fetchRound(): Promise<boolean> {
     let any = false;
+    const horizons = new Map<string, number>();
     for (const cursor of this.#cursors) {
       if (this.#state !== 'running' || this.#failure !== undefined) break;
       const producer = await this.options.provider.open<KernelTables>(cursor.schema);
+      let horizon = horizons.get(cursor.schema);
+      if (horizon === undefined) {
+        let tracker = this.#horizons.get(cursor.schema);
+        if (!tracker) {
+          tracker = new OutboxHorizon(cursor.schema);
+          this.#horizons.set(cursor.schema, tracker);
+        }
+        horizon = await tracker.advance(producer.db as Kysely<unknown>);
+        horizons.set(cursor.schema, horizon);
+      }
+      if (horizon <= cursor.fetched) continue;
       const rows = await producer.db
         .selectFrom('outbox')
         .select(['id', 'aggregateid', 'type', 'payload', 'timestamp', 'seq'])
         .where('aggregatetype', '=', cursor.aggregateType)
         .where('seq', '>', cursor.fetched)
+        .where('seq', '<=', horizon)
         .orderBy('seq')
         .limit(this.#batchSize)
         .execute();

@@ -35,7 +35,7 @@ export interface OutboxEvent<P = unknown> {
  * Writes events to the calling service's outbox table in the caller's
  * transaction (the schema comes from the transaction's Kysely instance).
  * Payloads are validated against their contracts here, before commit.
- * Call it last in the transaction: it takes the outbox's ordering lock.
+ * It takes no lock; concurrent writers do not wait for each other (ADR 013).
  */
 export interface OutboxWriter {
   write<DB>(tx: Transaction<DB>, events: readonly OutboxEvent[]): Promise<void>;

@@ -8,14 +8,13 @@ import type { KernelTables } from './kernel-tables.js';
 /** Channel readers of the outbox listen on; the payload is the topic. */
 export const OUTBOX_CHANNEL = 'nova_outbox';
 
-/** Lock serializing outbox writers of one schema (see createOutboxWriter). */
-export const outboxLockKey = (schema: string): string => `${schema}.outbox`;
-
 /**
  * Writes events into the transaction's own schema's outbox. Every payload is
- * validated before anything is written. The advisory lock makes seq order
- * equal commit order: readers that read "seq > checkpoint" never pass over
- * a row whose transaction commits late. NOTIFY is delivered at commit.
+ * validated before anything is written. Writers take no lock: concurrent
+ * transactions draw seqs from the sequence and commit in any order; readers
+ * follow seq only up to the OutboxHorizon, which needs the transaction's xid
+ * to exist before its first seq is drawn (ADR 013). NOTIFY is delivered at
+ * commit.
  */
 export function createOutboxWriter(validate: EventValidator): OutboxWriter {
   return {
@@ -37,7 +36,12 @@ export function createOutboxWriter(validate: EventValidator): OutboxWriter {
       const schema = schemaOf(db as unknown as Kysely<unknown>);
       if (schema === undefined)
         throw new FatalError('outbox writes need a schema-scoped transaction (Database.transaction)');
-      await sql`select pg_advisory_xact_lock(hashtext(${outboxLockKey(schema)}))`.execute(db);
+      // Assigns the xid before the insert draws seqs (the horizon's premise);
+      // NOTIFY rides along since it is only delivered at commit anyway.
+      const topics = [...new Set(events.map((e) => topicFor(e.aggregateType)))];
+      await sql`select pg_current_xact_id(), ${sql.join(
+        topics.map((topic) => sql`pg_notify(${OUTBOX_CHANNEL}, ${topic})`),
+      )}`.execute(db);
       await db
         .insertInto('outbox')
         .values(
@@ -50,8 +54,6 @@ export function createOutboxWriter(validate: EventValidator): OutboxWriter {
           })),
         )
         .execute();
-      const topics = [...new Set(events.map((e) => topicFor(e.aggregateType)))];
-      for (const topic of topics) await sql`select pg_notify(${OUTBOX_CHANNEL}, ${topic})`.execute(db);
     },
   };
 }

@@ -77,41 +77,6 @@ describe.each(DATABASE_KINDS)('outbox writer on %s', (kind) => {
     await unlisten?.();
   });
 
-  it('orders seq by commit: a writer waits for an earlier uncommitted writer', async () => {
-    if (kind === 'pglite') return; // one session: transactions cannot overlap at all
-    let releaseFirst!: () => void;
-    const firstHolds = new Promise<void>((r) => {
-      releaseFirst = r;
-    });
-    let firstLocked!: () => void;
-    const locked = new Promise<void>((r) => {
-      firstLocked = r;
-    });
-    const first = database.transaction(async (tx) => {
-      await writer.write(tx, [
-        { aggregateType: 'maker.race', aggregateId: 'first', type: 'thing.made', payload: { n: 1 } },
-      ]);
-      firstLocked();
-      await firstHolds;
-    });
-    await locked;
-    const second = database.transaction((tx) =>
-      writer.write(tx, [
-        { aggregateType: 'maker.race', aggregateId: 'second', type: 'thing.made', payload: { n: 2 } },
-      ]),
-    );
-    await new Promise((r) => setTimeout(r, 100));
-    releaseFirst();
-    await Promise.all([first, second]);
-    const race = await database.db
-      .selectFrom('outbox')
-      .select('aggregateid')
-      .where('aggregatetype', '=', 'maker.race')
-      .orderBy('seq')
-      .execute();
-    expect(race.map((r) => r.aggregateid)).toEqual(['first', 'second']);
-  });
-
   it('needs a schema-scoped transaction', async () => {
     const unscoped = database.db.withoutPlugins() as unknown as Kysely<KernelTables>;
     await expect(

@@ -9,6 +9,7 @@ import { sleep } from '../../workers/sleep.js';
 import type { Worker, WorkerHealth } from '../../workers/worker.js';
 import type { KernelTables } from '../kernel-tables.js';
 import { OUTBOX_CHANNEL } from '../outbox.js';
+import { OutboxHorizon } from '../outbox-horizon.js';
 import { debeziumTimestamp, type OutboxRow, type ProducedRecord, recordForOutboxRow } from './records.js';
 import { Signal } from './signal.js';
 import type { TopicManager } from './topics.js';
@@ -89,6 +90,7 @@ export class OutboxRelay implements Worker {
   #lastError: string | undefined;
   #lastBacklogAt = 0;
   #unlisten: (() => Promise<void>) | undefined;
+  readonly #horizon: OutboxHorizon;
 
   /** `database` is any service's database: every service schema has the kernel's outbox table. */
   constructor(database: Database<OutboxTables>, deps: RelayDeps, options: RelayOptions = {}) {
@@ -102,6 +104,7 @@ export class OutboxRelay implements Worker {
     this.#standbyPollMs = options.standbyPollMs ?? 2000;
     this.#retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.#beforePrune = options.beforePrune;
+    this.#horizon = new OutboxHorizon(database.schema);
     this.#metrics = {
       backlog: gauge(deps.metrics, {
         name: 'nova_outbox_backlog',
@@ -230,13 +233,17 @@ export class OutboxRelay implements Worker {
         continue;
       }
       if (this.#stopping) return;
-      await this.#wake.wait(this.#pollIntervalMs);
+      // Rows held back by a running writer (ADR 013): look again soon.
+      await this.#wake.wait(this.#horizon.behind ? Math.min(this.#pollIntervalMs, 20) : this.#pollIntervalMs);
     }
   }
 
   /** One batch: read, publish, wait for the ack, prune. Returns the number of rows relayed. */
   async #relayBatch(db: Kysely<OutboxTables>): Promise<number> {
     const service = this.#database.schema;
+    // Publish only final rows, in seq order: a seq drawn by a still-running
+    // transaction must not be overtaken by later ones (ADR 013).
+    const horizon = await this.#horizon.advance(db as unknown as Kysely<unknown>);
     const selected = await db
       .selectFrom('outbox')
       .select([
@@ -251,6 +258,7 @@ export class OutboxRelay implements Worker {
           'utc',
         ),
       ])
+      .where('seq', '<=', horizon)
       .orderBy('seq')
       .limit(this.#batchSize)
       .execute();
