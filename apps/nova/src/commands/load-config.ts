@@ -14,3 +14,12 @@ export function loadConfigOrReport(options: CommandOptions): Config | null {
     throw error;
   }
 }
+
+/**
+ * Offline commands (migrate, seed) may rightly run statements for minutes
+ * (an index build over millions of rows): the request-path statement
+ * timeout does not apply to them.
+ */
+export function withoutStatementTimeout(config: Config): Config {
+  return { ...config, database: { ...config.database, statementTimeoutMs: 0 } };
+}

@@ -1,7 +1,7 @@
 import { createDatabaseProvider, createLogger, runMigrations } from '@nova/kernel';
 import type { CommandOptions } from '../cli.js';
 import { resolveTarget, TargetError } from '../modules.js';
-import { loadConfigOrReport } from './load-config.js';
+import { loadConfigOrReport, withoutStatementTimeout } from './load-config.js';
 
 /** `nova migrate`: apply pending forward-only migrations of each service of the target. */
 export async function runMigrate(options: CommandOptions): Promise<number> {
@@ -18,7 +18,7 @@ export async function runMigrate(options: CommandOptions): Promise<number> {
     }
     throw error;
   }
-  const provider = createDatabaseProvider({ config, logger });
+  const provider = createDatabaseProvider({ config: withoutStatementTimeout(config), logger });
   try {
     for (const module of modules) {
       const database = await provider.open(module.name);

@@ -4,7 +4,7 @@ import { generatePopulation, loadSocialGraph, type SocialTables } from '@nova/so
 import cliProgress from 'cli-progress';
 import type { CommandOptions } from '../cli.js';
 import { MODULES } from '../modules.js';
-import { loadConfigOrReport } from './load-config.js';
+import { loadConfigOrReport, withoutStatementTimeout } from './load-config.js';
 
 /** Every seeded account signs in with this password (demo and benchmark data only). */
 export const SEED_PASSWORD = 'nova-seed-password';
@@ -25,7 +25,7 @@ export async function runSeed(options: CommandOptions): Promise<number> {
     return 2;
   }
   const population = generatePopulation({ users, seed: options.seed ?? 42, avgFollows: follows / users });
-  const provider = createDatabaseProvider({ config, logger });
+  const provider = createDatabaseProvider({ config: withoutStatementTimeout(config), logger });
   const bar = new cliProgress.SingleBar(
     {
       format: '{phase} [{bar}] {percentage}% | {value}/{total} | {duration_formatted}',

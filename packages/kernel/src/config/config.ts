@@ -16,8 +16,20 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Remote service URLs; a service without one runs in this process. */
   serviceUrls: Partial<Record<ServiceName, string>>;
-  database: { urls: Partial<Record<ServiceName, string>>; defaultUrl?: string; poolSize: number };
-  redis: { urls: Partial<Record<RedisRole, string>>; keyPrefix: string };
+  database: {
+    urls: Partial<Record<ServiceName, string>>;
+    defaultUrl?: string;
+    poolSize: number;
+    connectTimeoutMs: number;
+    /** 0: no statement timeout. */
+    statementTimeoutMs: number;
+  };
+  redis: {
+    urls: Partial<Record<RedisRole, string>>;
+    keyPrefix: string;
+    connectTimeoutMs: number;
+    commandTimeoutMs: number;
+  };
   /** Embedded log: how long consumed outbox rows are kept. */
   events: { retentionMs: number };
   /**
@@ -131,8 +143,19 @@ function derive(env: Env): Config {
     logLevel: env.LOG_LEVEL,
     shutdownTimeoutMs: env.NOVA_SHUTDOWN_TIMEOUT_MS,
     serviceUrls,
-    database: { urls: dbUrls, defaultUrl: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE },
-    redis: { urls: redisUrls, keyPrefix: env.REDIS_KEY_PREFIX },
+    database: {
+      urls: dbUrls,
+      defaultUrl: env.DATABASE_URL,
+      poolSize: env.DATABASE_POOL_SIZE,
+      connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
+    },
+    redis: {
+      urls: redisUrls,
+      keyPrefix: env.REDIS_KEY_PREFIX,
+      connectTimeoutMs: env.REDIS_CONNECT_TIMEOUT_MS,
+      commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
+    },
     events: { retentionMs: env.NOVA_EVENT_RETENTION_HOURS * 3600_000 },
     kafka: env.KAFKA_BROKERS
       ? {

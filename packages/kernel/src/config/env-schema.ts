@@ -35,12 +35,31 @@ export const EnvSchema = Type.Object({
   AUTH_DATABASE_URL: Url('PostgreSQL for the auth service'),
   SOCIAL_DATABASE_URL: Url('PostgreSQL for the social service'),
   DATABASE_POOL_SIZE: Int(1, 500, 10, 'connections per PostgreSQL pool'),
+  DATABASE_CONNECT_TIMEOUT_MS: Int(
+    100,
+    120_000,
+    5000,
+    'longest wait for a PostgreSQL connection (connect or pool acquire) before 503',
+  ),
+  DATABASE_STATEMENT_TIMEOUT_MS: Int(
+    0,
+    3_600_000,
+    30_000,
+    'PostgreSQL statement_timeout, also the client-side read timeout (+2 s) for a silent server; 0 = none',
+  ),
 
   REDIS_URL: Url('Redis for every role (unset: in-process)'),
   REDIS_SECURITY_URL: Url('Redis for revocations, 2FA challenges, rate limits'),
   REDIS_CACHE_URL: Url('Redis for caches'),
   REDIS_REALTIME_URL: Url('Redis for pub/sub and presence'),
   REDIS_KEY_PREFIX: Type.String({ default: 'nova:', description: 'prefix of every Redis key' }),
+  REDIS_CONNECT_TIMEOUT_MS: Int(100, 120_000, 5000, 'longest wait for a Redis connection attempt'),
+  REDIS_COMMAND_TIMEOUT_MS: Int(
+    50,
+    60_000,
+    2000,
+    'a Redis command (queued while reconnecting included) fails with 503 after this',
+  ),
 
   KAFKA_BROKERS: Type.Optional(
     Type.String({ minLength: 1, description: 'comma-separated bootstrap servers' }),

@@ -15,7 +15,11 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from 'kysely';
+import { rethrowClassified } from '../errors/infrastructure.js';
 import type { Mutex } from './mutex.js';
+
+// A closed instance (shutdown under way) answers 503 like an unreachable server.
+const outage = rethrowClassified('pglite');
 
 /** One PGlite instance and the lock that makes it safe to share. */
 export interface PgliteHandle {
@@ -107,7 +111,11 @@ const AFFECTING = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
 class PgliteConnection implements DatabaseConnection {
   constructor(private readonly pglite: PGlite) {}
 
-  async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+  executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    return this.execute<R>(compiled).catch(outage);
+  }
+
+  private async execute<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     // Without parameters use the simple protocol, so migration files with
     // several statements run as one query (as they do on node-postgres).
     const result: Results<R> =

@@ -4,6 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { type Dialect, Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config/config.js';
+import { rethrowClassified, unavailableFrom } from '../errors/infrastructure.js';
 import type { Logger } from '../logging/logger.js';
 import type { Database, DatabaseProvider } from './database.js';
 import { Mutex } from './mutex.js';
@@ -76,7 +77,24 @@ export function createDatabaseProvider(options: DatabaseProviderOptions): Databa
   const poolFor = (url: string) => {
     let entry = pools.get(url);
     if (!entry) {
-      const pool = new pg.Pool({ connectionString: url, max: config.database.poolSize, types: pgTypes });
+      const { poolSize, connectTimeoutMs, statementTimeoutMs } = config.database;
+      const pool = new pg.Pool({
+        connectionString: url,
+        max: poolSize,
+        types: pgTypes,
+        // Bounds both a connect that gets no answer and the wait for a free client.
+        connectionTimeoutMillis: connectTimeoutMs,
+        // A live server cancels a long statement itself (57014); the client-side
+        // read timeout, a little later, covers a server that stopped answering.
+        ...(statementTimeoutMs > 0
+          ? {
+              statement_timeout: statementTimeoutMs,
+              query_timeout: statementTimeoutMs + READ_TIMEOUT_MARGIN_MS,
+            }
+          : {}),
+        // Half-open connections to a vanished host are noticed by the kernel.
+        keepAlive: true,
+      });
       // An idle client dying (server restart) must not crash the process.
       pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection failed'));
       entry = { pool, listener: new PgListener(url, logger) };
@@ -100,7 +118,7 @@ export function createDatabaseProvider(options: DatabaseProviderOptions): Databa
     const { pool, listener } = poolFor(url);
     // Kysely must not end the shared pool: the provider does, once.
     const shared = {
-      connect: async () => withNamedStatements(await pool.connect()),
+      connect: async () => guarded(withNamedStatements(await pool.connect().catch(outage))),
       end: async () => undefined,
     };
     return scopedDatabase(service, 'postgres', new PostgresDialect({ pool: shared }), (channel, onNotify) =>
@@ -135,6 +153,42 @@ export function createDatabaseProvider(options: DatabaseProviderOptions): Databa
       }
     },
   };
+}
+
+const READ_TIMEOUT_MARGIN_MS = 2000;
+const outage = rethrowClassified('postgres');
+const guardedClients = new WeakSet<pg.PoolClient>();
+
+/**
+ * Classifies the client's query failures at this boundary, and remembers a
+ * connection-level one: such a client (timed out mid-query, cut off) is
+ * destroyed on release instead of going back to the pool, so the pool
+ * reconnects once the server is back rather than handing out dead sockets.
+ */
+function guarded(client: pg.PoolClient): pg.PoolClient {
+  if (guardedClients.has(client)) return client;
+  guardedClients.add(client);
+  let broken: Error | undefined;
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  client.query = ((...args: unknown[]) => {
+    const result = query(...args);
+    if (!(result instanceof Promise)) return result;
+    return result.catch((error: unknown) => {
+      const unavailable = unavailableFrom(error, 'postgres');
+      if (unavailable) {
+        broken = unavailable;
+        throw unavailable;
+      }
+      throw error;
+    });
+  }) as typeof client.query;
+  const release = client.release.bind(client);
+  client.release = ((destroy?: Error | boolean) => {
+    const reason = destroy ?? broken;
+    broken = undefined;
+    release(reason);
+  }) as typeof client.release;
+  return client;
 }
 
 function scopedDatabase(

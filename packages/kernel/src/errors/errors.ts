@@ -95,14 +95,21 @@ export class RateLimitedError extends NovaError {
   }
 }
 
+/** How long a client should wait before retrying after a 503, unless the error says otherwise. */
+export const DEFAULT_RETRY_AFTER_SECONDS = 5;
+
 export class UnavailableError extends NovaError {
   readonly status = 503;
+  /** Sent as Retry-After: an outage answer always tells the client when to come back. */
+  readonly retryAfterSeconds: number;
   constructor(
     code = 'unavailable',
     message = 'The service is temporarily unavailable.',
-    options?: ErrorOptions,
+    options?: ErrorOptions & { retryAfterSeconds?: number },
   ) {
-    super(code, message, {}, options);
+    const retryAfterSeconds = options?.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS;
+    super(code, message, { retryAfter: retryAfterSeconds }, options);
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { NovaError, UnauthenticatedError, UnavailableError } from '../errors/errors.js';
+import { unavailableFrom } from '../errors/infrastructure.js';
 import type { Principal, TokenVerifier } from '../principal.js';
 import type { NovaApp } from './app.js';
 
@@ -72,8 +73,12 @@ async function verifyToken(
       throw new UnauthenticatedError('invalid_token', 'The access token is invalid or expired.');
     }
     if (error instanceof NovaError) throw error;
-    // Verifiers should throw UnauthenticatedError (or UnavailableError when a
-    // dependency is down); anything else is logged so an outage stays visible.
+    // A verifier that could not reach its store has not judged the token:
+    // that is an outage (503), never a 401 that would log the user out.
+    const unavailable = unavailableFrom(error);
+    if (unavailable) throw unavailable;
+    // Anything else is the verifier rejecting the token in its own words
+    // (e.g. a JOSE failure); logged so a new kind of outage stays visible.
     request.log.warn({ err: error }, 'token verifier failed with an unclassified error');
     throw new UnauthenticatedError('invalid_token', 'The access token is invalid or expired.');
   }

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import type { FieldIssue } from '../errors/errors.js';
+import { unavailableFrom } from '../errors/infrastructure.js';
 import type { NovaApp } from './app.js';
 import { buildProblem, isNovaError, type ProblemRender, renderNovaError } from './problem.js';
 import { PROBLEM_CONTENT_TYPE } from './schemas.js';
@@ -88,6 +89,9 @@ export function renderError(error: unknown, context: { traceId: string; instance
       unexpected: false,
     };
   }
+  // An infrastructure failure nobody wrapped is still an outage: 503, never 500.
+  const unavailable = unavailableFrom(error);
+  if (unavailable) return renderNovaError(unavailable, context);
   const statusCode = fastifyError?.statusCode;
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
     // A client error raised by Fastify or a plugin: its message is its own, not ours to trust.
@@ -131,7 +135,9 @@ export function installErrorHandling(app: NovaApp): void {
     if (problem.unexpected) {
       request.log.error({ err: error }, 'request failed unexpectedly');
     } else if (problem.status >= 500) {
-      request.log.warn({ status: problem.status, code: problem.body.code, err: error }, 'request failed');
+      // The cause (which dependency, which socket error) is for operators, not the client.
+      const cause = error instanceof Error && error.cause !== undefined ? error.cause : error;
+      request.log.warn({ status: problem.status, code: problem.body.code, err: cause }, 'request failed');
     } else {
       request.log.info({ status: problem.status, code: problem.body.code }, 'request rejected');
     }

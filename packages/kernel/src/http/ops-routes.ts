@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { Registry } from 'prom-client';
+import { DEFAULT_RETRY_AFTER_SECONDS } from '../errors/errors.js';
 import type { HealthRegistry } from '../health/health-registry.js';
 import type { NovaApp } from './app.js';
 
@@ -47,6 +48,8 @@ export function registerOpsRoutes(app: NovaApp, deps: { health: HealthRegistry; 
             'health check failed',
           );
       }
+      // Load balancers and clients alike get told when to look again.
+      if (report.status === 'down') reply.header('retry-after', String(DEFAULT_RETRY_AFTER_SECONDS));
       return reply.code(report.status === 'down' ? 503 : 200).send({ status: report.status, checks });
     },
   );

@@ -30,14 +30,19 @@ export function redactUrl(url: string): string {
   }
 }
 
-function connect(url: string, logger: Logger): Redis {
+/** Reconnect attempts back off to this at most, so a returning Redis is found within it. */
+const MAX_RECONNECT_DELAY_MS = 2000;
+
+function connect(url: string, config: Config['redis'], logger: Logger): Redis {
   const log = logger.child({ redis: redactUrl(url) });
   const redis = new Redis(url, {
-    // Fail commands fast while disconnected instead of queueing them forever:
-    // a request should get a 503, not hang.
+    // Commands wait while disconnected (a restart is over in a moment), but
+    // never longer than the command timeout, and give up after two
+    // reconnect attempts: a request gets a 503, it does not hang.
     maxRetriesPerRequest: 2,
-    connectTimeout: 5000,
-    retryStrategy: (attempt) => Math.min(attempt * 200, 5000),
+    commandTimeout: config.commandTimeoutMs,
+    connectTimeout: config.connectTimeoutMs,
+    retryStrategy: (attempt) => Math.min(attempt * 200, MAX_RECONNECT_DELAY_MS),
   });
   let failing = false;
   redis.on('error', (error: Error & { code?: string }) => {
@@ -91,7 +96,7 @@ export function createStores(config: Config, logger: Logger): Stores {
     }
     let redis = connections.get(url);
     if (!redis) {
-      redis = connect(url, logger);
+      redis = connect(url, config.redis, logger);
       connections.set(url, redis);
     }
     const store = createRedisStore(redis, `${config.redis.keyPrefix}${role}:`);

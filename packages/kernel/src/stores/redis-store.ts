@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { rethrowClassified } from '../errors/infrastructure.js';
 import type { KeyValueStore } from './key-value-store.js';
 
 /** The result of one MULTI ... EXEC: [error, reply] per command. */
@@ -21,13 +22,32 @@ return redis.call('DECR', KEYS[1])`;
 /**
  * A KeyValueStore over one ioredis connection, every key under `prefix`.
  * The connection belongs to the caller (it may serve several roles), so
- * `close` leaves it open.
+ * `close` leaves it open. Every failure to reach Redis surfaces as an
+ * UnavailableError (503), never as a raw client error a caller could
+ * mistake for an answer.
  */
 export function createRedisStore(redis: Redis, prefix: string): KeyValueStore {
+  return classified(rawRedisStore(redis, prefix));
+}
+
+const outage = rethrowClassified('redis');
+
+/** The same store with every async method's rejection classified at this boundary. */
+function classified(store: KeyValueStore): KeyValueStore {
+  const wrapped = { ...store };
+  for (const [name, value] of Object.entries(store)) {
+    if (typeof value !== 'function' || name === 'close') continue;
+    const method = value as (...args: unknown[]) => Promise<unknown>;
+    (wrapped as Record<string, unknown>)[name] = (...args: unknown[]) => method(...args).catch(outage);
+  }
+  return wrapped;
+}
+
+function rawRedisStore(redis: Redis, prefix: string): KeyValueStore {
   const k = (key: string) => prefix + key;
   return {
     kind: 'redis',
-    get: (key) => redis.get(k(key)),
+    get: async (key) => redis.get(k(key)),
     async mget(keys) {
       if (keys.length === 0) return [];
       return redis.mget(keys.map(k));
@@ -40,7 +60,7 @@ export function createRedisStore(redis: Redis, prefix: string): KeyValueStore {
       const reply = await redis.set(k(key), value, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX');
       return reply === 'OK';
     },
-    take: (key) => redis.getdel(k(key)),
+    take: async (key) => redis.getdel(k(key)),
     async del(...keys) {
       if (keys.length > 0) await redis.del(...keys.map(k));
     },

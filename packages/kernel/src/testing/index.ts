@@ -1,2 +1,3 @@
 export * from './databases.js';
+export * from './outage-servers.js';
 export { pgliteTemplate } from './pglite-template.js';

@@ -28,7 +28,13 @@ describe('loadConfig', () => {
     expect(config.dataDir).toBe(path.resolve('./data'));
     expect(config.target).toBe('all');
     expect(config.shutdownTimeoutMs).toBe(30_000);
-    expect(config.redis).toEqual({ urls: {}, keyPrefix: 'nova:' });
+    expect(config.redis).toEqual({
+      urls: {},
+      keyPrefix: 'nova:',
+      connectTimeoutMs: 5000,
+      commandTimeoutMs: 2000,
+    });
+    expect(config.database).toMatchObject({ connectTimeoutMs: 5000, statementTimeoutMs: 30_000 });
     expect(config.database.urls).toEqual({});
     expect(config.kafka).toBeUndefined();
     expect(config.serviceUrls).toEqual({});

@@ -169,7 +169,7 @@ describe.each(backends)('KeyValueStore on $name', (backend) => {
 // Built directly rather than through loadConfig so this suite tests the stores alone.
 function withRedis(urls: Config['redis']['urls'], keyPrefix: string): Config {
   const base = loadConfig({});
-  return { ...base, redis: { urls, keyPrefix } };
+  return { ...base, redis: { ...base.redis, urls, keyPrefix } };
 }
 
 describe('createStores', () => {
