@@ -91,7 +91,18 @@ describe('graceful shutdown', () => {
         (error: unknown) => `error: ${(error as Error).message}`,
       ),
     );
-    await new Promise((r) => setTimeout(r, 30));
+    // Stop once the server has received a registration (its request log line), not
+    // after a fixed pause: on a loaded machine none may have arrived after 30 ms.
+    const running = nova;
+    const registrationReceived = () =>
+      running
+        .output()
+        .split('\n')
+        .some(
+          (line) =>
+            line.includes('"msg":"incoming request"') && line.includes('"url":"/api/v1/auth/register"'),
+        );
+    await expect.poll(registrationReceived, { timeout: 15_000, interval: 5 }).toBe(true);
     const exitCode = nova.stop();
     const statuses = await Promise.all(requests);
     expect(await exitCode).toBe(0);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { stepWithMargin } from '@nova/kernel/testing';
 import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningNova, startNova, waitForMailToken } from '../harness.js';
@@ -96,7 +97,10 @@ export function defineAuthWalk(shape: E2eShape): void {
       const login = await call('POST', '/api/v1/auth/login', { login: name, password });
       const setup = await call('POST', '/api/v1/auth/2fa/setup', undefined, login.body.accessToken);
       expect(setup.status).toBe(200);
-      const code = await generate({ secret: setup.body.secret, epoch: Math.floor(Date.now() / 1000) - 30 });
+      // The code of the current 30 s step, with 10 s of it left for the request: the server
+      // (±1 step) accepts it whatever the wall clock said when the test started.
+      const step = await stepWithMargin(30, 10);
+      const code = await generate({ secret: setup.body.secret, epoch: step * 30 });
       const enabled = await call('POST', '/api/v1/auth/2fa/enable', { code }, login.body.accessToken);
       expect(enabled.status).toBe(200);
       backupCodes = enabled.body.backupCodes;

@@ -62,10 +62,12 @@ describe.each(backends)('KeyValueStore on $name', (backend) => {
     expect(store.kind).toBe(backend.name);
     expect(await store.get('missing')).toBeNull();
     await store.set('a', '1');
-    await store.set('short', 'x', 60);
+    // TTLs long enough that a stalled machine cannot expire them before the reads
+    // that expect them alive; the expiry itself is then awaited with a margin.
+    await store.set('short', 'x', 400);
     expect(await store.get('a')).toBe('1');
     expect(await store.get('short')).toBe('x');
-    await sleep(120);
+    await sleep(500);
     expect(await store.get('short')).toBeNull();
     expect(await store.get('a')).toBe('1');
     await store.del('a', 'never-there');
@@ -82,10 +84,10 @@ describe.each(backends)('KeyValueStore on $name', (backend) => {
   });
 
   it('sets only when absent, and again after expiry', async () => {
-    expect(await store.setIfAbsent('lock', 'owner-1', 80)).toBe(true);
-    expect(await store.setIfAbsent('lock', 'owner-2', 80)).toBe(false);
+    expect(await store.setIfAbsent('lock', 'owner-1', 400)).toBe(true);
+    expect(await store.setIfAbsent('lock', 'owner-2', 400)).toBe(false);
     expect(await store.get('lock')).toBe('owner-1');
-    await sleep(130);
+    await sleep(500);
     expect(await store.setIfAbsent('lock', 'owner-3', 1000)).toBe(true);
     expect(await store.get('lock')).toBe('owner-3');
   });
@@ -100,18 +102,20 @@ describe.each(backends)('KeyValueStore on $name', (backend) => {
   });
 
   it('counts in fixed windows that later hits do not extend', async () => {
-    const first = await store.increment('win', 300);
+    // A 1.5 s window leaves over a second of slack for a stalled machine between the
+    // steps that must land inside it; the end is awaited from the reported TTL.
+    const first = await store.increment('win', 1500);
     expect(first.count).toBe(1);
-    expect(first.ttlMs).toBeGreaterThan(200);
-    expect(first.ttlMs).toBeLessThanOrEqual(300);
+    expect(first.ttlMs).toBeGreaterThan(1000);
+    expect(first.ttlMs).toBeLessThanOrEqual(1500);
     await sleep(150);
-    const second = await store.increment('win', 300);
+    const second = await store.increment('win', 1500);
     expect(second.count).toBe(2);
-    expect(second.ttlMs).toBeLessThanOrEqual(160);
-    const concurrent = await Promise.all(Array.from({ length: 10 }, () => store.increment('win', 300)));
+    expect(second.ttlMs).toBeLessThanOrEqual(1360);
+    const concurrent = await Promise.all(Array.from({ length: 10 }, () => store.increment('win', 1500)));
     expect(concurrent.map((c) => c.count).sort((a, b) => a - b)).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
-    await sleep(200);
-    expect((await store.increment('win', 300)).count).toBe(1);
+    await sleep(Math.max(...concurrent.map((c) => c.ttlMs)) + 100);
+    expect((await store.increment('win', 1500)).count).toBe(1);
   });
 
   it('reads a counter without incrementing it', async () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { stepWithMargin } from '@nova/kernel/testing';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -323,8 +324,10 @@ describe.each(SHAPES)('auth routes ($name)', (shape) => {
     expect(setup.status).toBe(200);
     expect(setup.body.otpauthUrl).toMatch(/^otpauth:\/\/totp\//);
     const secret: string = setup.body.secret;
-    const codeAt = (offsetSeconds: number) =>
-      generate({ secret, epoch: Math.floor(Date.now() / 1000) + offsetSeconds });
+    // Every code comes from one step index with 20 s of it left for the whole walk: the
+    // server (±1 step) and its replay check see the same steps on every run.
+    const step = await stepWithMargin(30, 20);
+    const codeAt = (offsetSeconds: number) => generate({ secret, epoch: step * 30 + offsetSeconds });
 
     expectProblem(
       await call('POST', '/api/v1/auth/2fa/enable', { token: session.accessToken, body: { code: '000000' } }),
@@ -394,7 +397,7 @@ describe.each(SHAPES)('auth routes ($name)', (shape) => {
     const { secret } = (await call('POST', '/api/v1/auth/2fa/setup', { token: session.accessToken })).body;
     const enable = await call('POST', '/api/v1/auth/2fa/enable', {
       token: session.accessToken,
-      body: { code: await generate({ secret, epoch: Math.floor(Date.now() / 1000) - 30 }) },
+      body: { code: await generate({ secret, epoch: (await stepWithMargin(30, 10)) * 30 }) },
     });
     expect(enable.status).toBe(200);
     const { challengeId } = (await login(user.username)).body;
