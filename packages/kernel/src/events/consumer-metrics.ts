@@ -5,6 +5,7 @@ export interface ConsumerMetrics {
   processed: Counter<'group'>;
   retried: Counter<'group'>;
   deadLettered: Counter<'group'>;
+  skipped: Counter<'group'>;
   handlerSeconds: Histogram<'group'>;
   lag: Gauge<'group' | 'topic'>;
 }
@@ -22,6 +23,11 @@ export function consumerMetrics(registry: Registry): ConsumerMetrics {
       registry,
       'nova_consumer_events_dead_lettered_total',
       'Events sent to the dead-letter store',
+    ),
+    skipped: counter(
+      registry,
+      'nova_consumer_events_skipped_total',
+      'Events of a type the consumer ignores, passed without a transaction',
     ),
     handlerSeconds:
       (registry.getSingleMetric('nova_consumer_handler_duration_seconds') as

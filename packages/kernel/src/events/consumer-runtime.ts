@@ -5,13 +5,13 @@ import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../workers
 import { sleep } from '../workers/sleep.js';
 import type { ConsumerMetrics } from './consumer-metrics.js';
 import type { DeadLetterSink } from './dead-letters.js';
-import type { ConsumerSpec, EventRecord, EventValidator } from './event-log.js';
+import { type ConsumerSpec, type EventRecord, type EventValidator, isBatchSpec } from './event-log.js';
 import type { KernelTables } from './kernel-tables.js';
 
 export const DEFAULT_CONSUMER_CONCURRENCY = 8;
 
 /** What happened to one delivered event. */
-export type DeliveryOutcome = 'processed' | 'duplicate' | 'dead-lettered';
+export type DeliveryOutcome = 'processed' | 'duplicate' | 'dead-lettered' | 'skipped';
 
 /** The delivery was given up because the consumer is stopping; it will be redelivered. */
 export class DeliveryAbandonedError extends Error {
@@ -52,18 +52,30 @@ export class ConsumerRuntime<DB> {
   readonly concurrency: number;
 
   constructor(private readonly options: ConsumerRuntimeOptions<DB>) {
+    if (isBatchSpec(options.spec))
+      throw new Error(
+        `consumer ${options.spec.group}: batch handlers are not supported by this event log yet`,
+      );
     this.group = options.spec.group;
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.spec.retry };
-    this.concurrency = options.spec.concurrency ?? DEFAULT_CONSUMER_CONCURRENCY;
+    this.concurrency = isBatchSpec(options.spec)
+      ? 1
+      : (options.spec.concurrency ?? DEFAULT_CONSUMER_CONCURRENCY);
   }
 
   async deliver(event: EventRecord): Promise<DeliveryOutcome> {
-    const { metrics, logger, signal } = this.options;
+    const { metrics, logger, signal, spec } = this.options;
     const labels = { group: this.group };
+    if (spec.ignores?.(event.type)) {
+      metrics.skipped.inc(labels);
+      return 'skipped';
+    }
+    // Validated once per delivery, not per attempt: a contract violation never heals.
+    const violation = this.#violation(event);
     for (let attempt = 1; ; attempt++) {
       const stopTimer = metrics.handlerSeconds.startTimer(labels);
       try {
-        const fresh = await this.#attempt(event, attempt);
+        const fresh = await this.#attempt(event, attempt, violation);
         stopTimer();
         if (fresh) metrics.processed.inc(labels);
         return fresh ? 'processed' : 'duplicate';
@@ -85,9 +97,25 @@ export class ConsumerRuntime<DB> {
     }
   }
 
+  /** The contract violation of the event's payload, if any, as the fatal error that dead-letters it. */
+  #violation(event: EventRecord): FatalError | undefined {
+    try {
+      this.options.validate(event.type, event.payload);
+      return undefined;
+    } catch (error) {
+      return new FatalError(
+        `event ${event.type} ${event.id} breaks its contract: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
   /** One attempt; false when the event was already processed by this group. */
-  async #attempt(event: EventRecord, attempt: number): Promise<boolean> {
-    const { spec, validate, logger } = this.options;
+  async #attempt(event: EventRecord, attempt: number, violation: FatalError | undefined): Promise<boolean> {
+    const { spec, logger } = this.options;
+    if (isBatchSpec(spec)) throw new Error(`${this.group} is a batch consumer: use deliverBatch`);
     return spec.database.transaction(async (tx) => {
       const kernel = tx as unknown as Transaction<KernelTables>;
       const marked = await kernel
@@ -96,17 +124,9 @@ export class ConsumerRuntime<DB> {
         .onConflict((oc) => oc.doNothing())
         .returning('event_id')
         .executeTakeFirst();
+      // A redelivery of an event already processed (or dead-lettered) is skipped before its contract matters.
       if (!marked) return false;
-      try {
-        validate(event.type, event.payload);
-      } catch (error) {
-        throw new FatalError(
-          `event ${event.type} ${event.id} breaks its contract: ${(error as Error).message}`,
-          {
-            cause: error,
-          },
-        );
-      }
+      if (violation) throw violation;
       const log = logger.child({ group: this.group, eventId: event.id, type: event.type, attempt });
       await spec.handle(event, { tx: tx as Transaction<DB>, attempt, log });
       return true;

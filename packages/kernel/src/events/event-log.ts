@@ -51,18 +51,59 @@ export interface ConsumeContext<DB> {
   log: Logger;
 }
 
-export interface ConsumerSpec<DB> {
+interface ConsumerSpecBase<DB> {
   /** Consumer group, unique per handler: "<service>.<purpose>", e.g. "auth.mailer". */
   group: string;
   topics: string[];
   /** The consuming service's database (holds its checkpoints, processed events, dead letters). */
   database: Database<DB>;
+  /**
+   * Event types of the subscribed topics the consumer deliberately does not
+   * handle: they pass without a transaction (nova_consumer_events_skipped_total).
+   */
+  ignores?(type: string): boolean;
+  retry?: Partial<RetryPolicy>;
+}
+
+/** One event per transaction. */
+export interface EventConsumerSpec<DB> extends ConsumerSpecBase<DB> {
   /** Applies the event's effects in ctx.tx. Throw to retry (transient) or dead-letter (fatal). */
   handle(event: EventRecord, ctx: ConsumeContext<DB>): Promise<void>;
   /** Events processed in parallel (distinct keys; per-key order is kept). Default 8. */
   concurrency?: number;
-  retry?: Partial<RetryPolicy>;
+  handleBatch?: never;
+  batch?: never;
 }
+
+export interface BatchOptions {
+  /** Most events handed to one handleBatch call (default 500). */
+  maxEvents?: number;
+  /** How long a batch may wait to fill once its first event is there (default 20 ms). */
+  maxWaitMs?: number;
+}
+
+/**
+ * Up to `batch.maxEvents` events per transaction: effects, processed-event
+ * records (and on the embedded log the checkpoint) commit once per batch.
+ * See ADR 012 for the retry / bisect / dead-letter rules.
+ */
+export interface BatchConsumerSpec<DB> extends ConsumerSpecBase<DB> {
+  /**
+   * Applies the effects of `events` (in log order; one key's events keep
+   * their order) in ctx.tx. Already processed and ignored events are left
+   * out. Throw to retry the batch; a batch that keeps failing is split to
+   * find the event that fails, which is dead-lettered alone.
+   */
+  handleBatch(events: readonly EventRecord[], ctx: ConsumeContext<DB>): Promise<void>;
+  batch?: BatchOptions;
+  handle?: never;
+  concurrency?: never;
+}
+
+export type ConsumerSpec<DB> = EventConsumerSpec<DB> | BatchConsumerSpec<DB>;
+
+export const isBatchSpec = <DB>(spec: ConsumerSpec<DB>): spec is BatchConsumerSpec<DB> =>
+  typeof spec.handleBatch === 'function';
 
 export interface EventLog {
   readonly kind: 'embedded' | 'kafka';

@@ -7,3 +7,4 @@ export * from './event-log.js';
 export type * from './kernel-tables.js';
 export * from './keyed-lanes.js';
 export * from './outbox.js';
+export * from './typed-consumer.js';

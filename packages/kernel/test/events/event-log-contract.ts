@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { FatalError, TransientError } from '../../src/errors/errors.js';
 import {
-  type ConsumerSpec,
+  type EventConsumerSpec,
   type EventLog,
   type EventRecord,
   type EventValidator,
@@ -124,7 +124,7 @@ export function describeEventLogContract(name: string, makeHarness: MakeEventLog
         .orderBy('id')
         .execute();
 
-    const startConsumer = async (spec: Omit<ConsumerSpec<unknown>, 'database'>): Promise<Worker> => {
+    const startConsumer = async (spec: Omit<EventConsumerSpec<unknown>, 'database'>): Promise<Worker> => {
       const worker = h.log.consumer({ ...spec, database: h.consumer });
       workers.push(worker);
       await worker.start();
@@ -212,7 +212,7 @@ export function describeEventLogContract(name: string, makeHarness: MakeEventLog
 
     it('does not repeat effects when events are redelivered after a crash', async () => {
       const { aggregateType, topic, group } = fresh();
-      const handle: ConsumerSpec<unknown>['handle'] = (event, { tx }) => recordEffect(tx, group, event);
+      const handle: EventConsumerSpec<unknown>['handle'] = (event, { tx }) => recordEffect(tx, group, event);
       const first = await startConsumer({ group, topics: [topic], handle });
       await publish(
         aggregateType,

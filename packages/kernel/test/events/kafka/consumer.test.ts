@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Database } from '../../../src/db/database.js';
 import { FatalError } from '../../../src/errors/errors.js';
-import type { ConsumerSpec, EventRecord } from '../../../src/events/event-log.js';
+import type { EventConsumerSpec, EventRecord } from '../../../src/events/event-log.js';
 import type { KafkaConsumerWorker } from '../../../src/events/kafka/consumer.js';
 import { createKafkaEventLog, type KafkaEventLog } from '../../../src/events/kafka/kafka-event-log.js';
 import { DEAD_LETTER_HEADERS } from '../../../src/events/kafka/records.js';
@@ -70,7 +70,7 @@ describe.skipIf(kafkaDisabled())('Kafka consumer groups', () => {
     topic: string,
     member: string,
     handle?: (event: EventRecord) => Promise<void> | void,
-    extra: Partial<ConsumerSpec<Effects>> = {},
+    extra: Partial<EventConsumerSpec<Effects>> = {},
   ): KafkaConsumerWorker<Effects> {
     const worker = log.consumer<Effects>({
       group,

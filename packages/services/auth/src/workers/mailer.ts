@@ -1,6 +1,11 @@
-import { AUTH_USER_AGGREGATE, UserPasswordResetRequested, UserRegistered } from '@nova/contracts';
-import { type EventLog, type EventRecord, FatalError, topicFor, type Worker } from '@nova/kernel';
-import { Value } from '@sinclair/typebox/value';
+import { AUTH_USER_TOPIC } from '@nova/contracts';
+import {
+  type Database,
+  type EventConsumerSpec,
+  type EventLog,
+  typedConsumer,
+  type Worker,
+} from '@nova/kernel';
 import type { Transaction } from 'kysely';
 import type { AuthContext } from '../context.js';
 import { generateToken, hashToken } from '../domain/tokens.js';
@@ -20,46 +25,41 @@ const RESET_TTL_MS = 60 * 60 * 1000;
  * runtime retries.
  */
 export function createMailer(ctx: AuthContext, eventLog: EventLog): Worker {
-  return eventLog.consumer<AuthDb>({
-    group: MAILER_GROUP,
-    topics: [topicFor(AUTH_USER_AGGREGATE)],
-    database: ctx.database,
-    handle: (event, { tx }) => handleUserEvent(ctx, event, tx),
-  });
+  return eventLog.consumer(mailerConsumer(ctx, ctx.database));
 }
 
-/** What the handler needs: the mail transport and the public URL for links. */
+/** What the handlers need: the mail transport and the public URL for links. */
 export type MailerDeps = Pick<AuthContext, 'config' | 'mail'>;
 
-export async function handleUserEvent(
-  ctx: MailerDeps,
-  event: EventRecord,
-  tx: Transaction<AuthDb>,
-): Promise<void> {
+/** The mailer's consumer definition: payloads arrive validated against their contracts. */
+export function mailerConsumer(ctx: MailerDeps, database: Database<AuthDb>): EventConsumerSpec<AuthDb> {
   const publicUrl = ctx.config.http.publicUrl;
-  if (event.type === 'user.registered') {
-    if (!Value.Check(UserRegistered, event.payload))
-      throw new FatalError(`malformed ${event.type} ${event.id}`);
-    const user = await findUserById(tx, event.payload.userId);
-    // Deleted or verified since: nothing to confirm.
-    if (!user || user.emailVerifiedAt !== null) return;
-    const token = await issue(tx, 'email_verifications', user.id, VERIFICATION_TTL_MS);
-    await ctx.mail.send(
-      verificationMail(user.email, user.username, `${publicUrl}/verify-email?token=${token}`),
-    );
-    return;
-  }
-  if (event.type === 'user.password_reset_requested') {
-    if (!Value.Check(UserPasswordResetRequested, event.payload))
-      throw new FatalError(`malformed ${event.type} ${event.id}`);
-    const user = await findUserById(tx, event.payload.userId);
-    // The address changed or the account is gone: never mail a reset link elsewhere.
-    if (!user || user.email.toLowerCase() !== event.payload.email.toLowerCase()) return;
-    const token = await issue(tx, 'password_resets', user.id, RESET_TTL_MS);
-    await ctx.mail.send(
-      passwordResetMail(user.email, user.username, `${publicUrl}/reset-password?token=${token}`),
-    );
-  }
+  return typedConsumer({
+    group: MAILER_GROUP,
+    topics: [AUTH_USER_TOPIC],
+    database,
+    handlers: {
+      async 'user.registered'({ payload }, { tx }) {
+        const user = await findUserById(tx, payload.userId);
+        // Deleted or verified since: nothing to confirm.
+        if (!user || user.emailVerifiedAt !== null) return;
+        const token = await issue(tx, 'email_verifications', user.id, VERIFICATION_TTL_MS);
+        await ctx.mail.send(
+          verificationMail(user.email, user.username, `${publicUrl}/verify-email?token=${token}`),
+        );
+      },
+      async 'user.password_reset_requested'({ payload }, { tx }) {
+        const user = await findUserById(tx, payload.userId);
+        // The address changed or the account is gone: never mail a reset link elsewhere.
+        if (!user || user.email.toLowerCase() !== payload.email.toLowerCase()) return;
+        const token = await issue(tx, 'password_resets', user.id, RESET_TTL_MS);
+        await ctx.mail.send(
+          passwordResetMail(user.email, user.username, `${publicUrl}/reset-password?token=${token}`),
+        );
+      },
+    },
+    ignore: ['user.email_verified', 'user.password_changed', 'user.deleted'],
+  });
 }
 
 async function issue(

@@ -1,46 +1,34 @@
-import { AUTH_USER_AGGREGATE, UserDeleted, UserRegistered } from '@nova/contracts';
-import { FatalError, topicFor, type Worker } from '@nova/kernel';
-import type { TSchema } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { AUTH_USER_TOPIC } from '@nova/contracts';
+import { typedConsumer, type Worker } from '@nova/kernel';
 import { createProfileFromRegistration, purgeDeletedUser } from '../commands/profile-commands.js';
 import type { SocialContext } from '../context.js';
 
 export const USER_EVENTS_GROUP = 'social.users';
 
-function payloadOf<T>(schema: TSchema, type: string, payload: unknown): T {
-  // A payload that breaks its contract will never succeed: dead-letter it.
-  if (!Value.Check(schema, payload)) throw new FatalError(`${type} payload breaks its contract`);
-  return payload as T;
-}
-
 /**
  * Keeps profiles in step with accounts: a registration creates the profile, a
  * deletion purges the user from the graph. Both effects are idempotent and
- * commit with the processed-event record (exactly-once effects).
+ * commit with the processed-event record (exactly-once effects). Payloads
+ * arrive validated against their contracts.
  */
 export function createUserEventsConsumer(ctx: SocialContext): Worker {
-  return ctx.eventLog.consumer({
-    group: USER_EVENTS_GROUP,
-    topics: [topicFor(AUTH_USER_AGGREGATE)],
-    database: ctx.database,
-    async handle(event, { tx, log }) {
-      switch (event.type) {
-        case 'user.registered': {
-          const payload = payloadOf<typeof UserRegistered.static>(UserRegistered, event.type, event.payload);
+  return ctx.eventLog.consumer(
+    typedConsumer({
+      group: USER_EVENTS_GROUP,
+      topics: [AUTH_USER_TOPIC],
+      database: ctx.database,
+      handlers: {
+        async 'user.registered'({ payload }, { tx, log }) {
           const outcome = await createProfileFromRegistration(tx, payload);
           log.debug({ userId: payload.userId, outcome }, 'registration applied');
-          return;
-        }
-        case 'user.deleted': {
-          const payload = payloadOf<typeof UserDeleted.static>(UserDeleted, event.type, event.payload);
+        },
+        async 'user.deleted'({ payload }, { tx, log }) {
           const existed = await purgeDeletedUser(tx, payload.userId);
           log.info({ userId: payload.userId, existed }, 'user purged from the social graph');
-          return;
-        }
-        default:
-          // Other user events (email verified, password changes) do not concern the graph.
-          return;
-      }
-    },
-  });
+        },
+      },
+      // Verification and password events do not concern the graph.
+      ignore: ['user.email_verified', 'user.password_changed', 'user.password_reset_requested'],
+    }),
+  );
 }

@@ -1,0 +1,55 @@
+import type { TSchema } from '@sinclair/typebox';
+import { AUTH_USER_AGGREGATE, authEvents } from './auth-events.js';
+import {
+  SOCIAL_BLOCK_AGGREGATE,
+  SOCIAL_FOLLOW_AGGREGATE,
+  SOCIAL_MUTE_AGGREGATE,
+  SOCIAL_PROFILE_AGGREGATE,
+  socialEvents,
+} from './social-events.js';
+
+/**
+ * A topic and every event type it carries, with the payload schemas. Typed
+ * consumers subscribe to these (the kernel's `typedConsumer`): the catalog is
+ * what lets start-up refuse a handler for a type the topic never carries, or
+ * a consumer that forgot one of the topic's types.
+ */
+export interface TopicContract<Events extends Readonly<Record<string, TSchema>> = Record<string, TSchema>> {
+  readonly topic: string;
+  readonly events: Events;
+}
+
+const topic = <E extends Readonly<Record<string, TSchema>>>(aggregateType: string, events: E) =>
+  ({ topic: `nova.${aggregateType}.v1`, events }) as const satisfies TopicContract<E>;
+
+const pick = <E extends Record<string, TSchema>, K extends keyof E>(events: E, ...types: K[]) =>
+  Object.fromEntries(types.map((t) => [t, events[t]])) as Pick<E, K>;
+
+/** nova.auth.user.v1, key = userId. */
+export const AUTH_USER_TOPIC = topic(AUTH_USER_AGGREGATE, authEvents);
+/** nova.social.profile.v1, key = userId. */
+export const SOCIAL_PROFILE_TOPIC = topic(SOCIAL_PROFILE_AGGREGATE, pick(socialEvents, 'profile.updated'));
+/** nova.social.follow.v1, key = followerId. */
+export const SOCIAL_FOLLOW_TOPIC = topic(
+  SOCIAL_FOLLOW_AGGREGATE,
+  pick(socialEvents, 'follow.created', 'follow.removed', 'follow.requested'),
+);
+/** nova.social.block.v1, key = blockerId. */
+export const SOCIAL_BLOCK_TOPIC = topic(
+  SOCIAL_BLOCK_AGGREGATE,
+  pick(socialEvents, 'block.created', 'block.removed'),
+);
+/** nova.social.mute.v1, key = muterId. */
+export const SOCIAL_MUTE_TOPIC = topic(
+  SOCIAL_MUTE_AGGREGATE,
+  pick(socialEvents, 'mute.created', 'mute.removed'),
+);
+
+/** Every topic Nova publishes. A contract test checks each event type is on exactly one. */
+export const EVENT_TOPICS: readonly TopicContract[] = [
+  AUTH_USER_TOPIC,
+  SOCIAL_PROFILE_TOPIC,
+  SOCIAL_FOLLOW_TOPIC,
+  SOCIAL_BLOCK_TOPIC,
+  SOCIAL_MUTE_TOPIC,
+];
