@@ -41,6 +41,7 @@ export function createKernel(config: Config, logger: Logger): OwnedKernel {
     metrics,
     databases,
     stores: stores.stores,
+    pubsub: stores.pubsub,
     eventLog,
     outbox: createOutboxWriter(validate),
     health,

@@ -6,6 +6,7 @@ import type { HealthRegistry } from './health/health-registry.js';
 import type { NovaApp } from './http/app.js';
 import type { Logger } from './logging/logger.js';
 import type { KeyValueStore } from './stores/key-value-store.js';
+import type { PubSub } from './stores/pubsub.js';
 import type { Worker } from './workers/worker.js';
 
 /**
@@ -18,6 +19,8 @@ export interface Kernel {
   metrics: Registry;
   databases: DatabaseProvider;
   stores: Record<RedisRole, KeyValueStore>;
+  /** Publish/subscribe on the realtime role (sockets across processes). */
+  pubsub: PubSub;
   eventLog: EventLog;
   outbox: OutboxWriter;
   health: HealthRegistry;

@@ -4,12 +4,15 @@ import type { HealthCheck } from '../health/health-registry.js';
 import type { Logger } from '../logging/logger.js';
 import type { KeyValueStore } from './key-value-store.js';
 import { createMemoryStore } from './memory-store.js';
+import { createMemoryPubSub, createRedisPubSub, type PubSub } from './pubsub.js';
 import { createRedisStore } from './redis-store.js';
 
 export const REDIS_ROLES: readonly RedisRole[] = ['security', 'cache', 'realtime'];
 
 export interface Stores {
   stores: Record<RedisRole, KeyValueStore>;
+  /** Publish/subscribe on the realtime role: Redis (a dedicated subscriber connection) or in-process. */
+  pubsub: PubSub;
   /** One required check per Redis-backed role, named `redis-<role>`. */
   healthChecks: HealthCheck[];
   /** Redis connections by URL, for roles that need more than key-value (e.g. pub/sub). */
@@ -103,11 +106,22 @@ export function createStores(config: Config, logger: Logger): Stores {
     stores[role] = store;
     healthChecks.push({ name: `redis-${role}`, required: true, check: () => store.ping() });
   }
+  const realtimeUrl = config.redis.urls.realtime;
+  const pubsubLogger = logger.child({ component: 'pubsub' });
+  const realtime = realtimeUrl ? connections.get(realtimeUrl) : undefined;
+  const pubsub = realtime
+    ? createRedisPubSub(realtime, `${config.redis.keyPrefix}realtime:`, { logger: pubsubLogger })
+    : createMemoryPubSub({ logger: pubsubLogger });
+  // A socket process whose subscriber is down would silently miss messages.
+  if (realtime)
+    healthChecks.push({ name: 'redis-realtime-pubsub', required: true, check: () => pubsub.ping() });
   return {
     stores,
+    pubsub,
     healthChecks,
     connections,
     async close() {
+      await pubsub.close();
       await Promise.all(memoryStores.map((s) => s.close()));
       await Promise.all([...connections.values()].map(closeConnection));
     },

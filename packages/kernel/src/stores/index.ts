@@ -1,5 +1,7 @@
 export * from './create-stores.js';
-export type * from './key-value-store.js';
+export * from './key-value-store.js';
 export * from './memory-store.js';
+export * from './presence.js';
+export * from './pubsub.js';
 export * from './rate-limiter.js';
 export * from './redis-store.js';

@@ -5,11 +5,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Config,
   createMemoryStore,
+  createPresence,
   createRateLimiter,
   createRedisStore,
   createStores,
   type KeyValueStore,
   loadConfig,
+  nextScoreCursor,
+  rangeAfter,
+  type ScoreCursor,
+  type ScoredMember,
 } from '../../src/index.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -161,6 +166,242 @@ describe.each(backends)('KeyValueStore on $name', (backend) => {
     expect((await limiter.hit('ip:1', 3, 60)).count).toBe(1);
   });
 
+  describe('sorted sets', () => {
+    const members = (list: ScoredMember[]) => list.map((m) => m.member);
+
+    it('adds in batches, updates scores and reads by rank in both orders', async () => {
+      expect(
+        await store.zadd('z:rank', [
+          { member: 'a', score: 1 },
+          { member: 'b', score: 2 },
+          { member: 'c', score: 3 },
+        ]),
+      ).toBe(3);
+      // An existing member only moves: not counted as new.
+      expect(
+        await store.zadd('z:rank', [
+          { member: 'a', score: 4 },
+          { member: 'd', score: 0.5 },
+        ]),
+      ).toBe(1);
+      expect(await store.zcard('z:rank')).toBe(4);
+      expect(await store.zrange('z:rank')).toEqual([
+        { member: 'a', score: 4 },
+        { member: 'c', score: 3 },
+        { member: 'b', score: 2 },
+        { member: 'd', score: 0.5 },
+      ]);
+      expect(members(await store.zrange('z:rank', { order: 'asc' }))).toEqual(['d', 'b', 'c', 'a']);
+      expect(members(await store.zrange('z:rank', { offset: 1, limit: 2 }))).toEqual(['c', 'b']);
+      expect(members(await store.zrange('z:rank', { order: 'asc', offset: 3, limit: 5 }))).toEqual(['a']);
+      expect(await store.zrange('z:rank', { offset: 9 })).toEqual([]);
+      expect(await store.zrange('z:rank', { limit: 0 })).toEqual([]);
+      expect(await store.zscores('z:rank', ['a', 'zz', 'd'])).toEqual([4, null, 0.5]);
+      expect(await store.zrange('z:missing')).toEqual([]);
+      expect(await store.zcard('z:missing')).toBe(0);
+      expect(await store.zscores('z:missing', ['a'])).toEqual([null]);
+      expect(await store.zadd('z:rank', [])).toBe(0);
+    });
+
+    it('orders tied scores by member, reversed in descending order', async () => {
+      await store.zadd(
+        'z:ties',
+        ['m2', 'm1', 'm3'].map((member) => ({ member, score: 7 })),
+      );
+      expect(members(await store.zrange('z:ties', { order: 'asc' }))).toEqual(['m1', 'm2', 'm3']);
+      expect(members(await store.zrange('z:ties'))).toEqual(['m3', 'm2', 'm1']);
+    });
+
+    it('reads by score with inclusive and exclusive bounds, offset and limit', async () => {
+      await store.zadd(
+        'z:score',
+        Array.from({ length: 10 }, (_, i) => ({ member: `p${i}`, score: i * 10 })),
+      );
+      expect(members(await store.zrange('z:score', { min: 20, max: 50 }))).toEqual(['p5', 'p4', 'p3', 'p2']);
+      expect(
+        members(await store.zrange('z:score', { min: 20, max: 50, minExclusive: true, maxExclusive: true })),
+      ).toEqual(['p4', 'p3']);
+      expect(
+        members(await store.zrange('z:score', { order: 'asc', min: 20, max: 50, offset: 1, limit: 2 })),
+      ).toEqual(['p3', 'p4']);
+      expect(members(await store.zrange('z:score', { max: 25, limit: 2 }))).toEqual(['p2', 'p1']);
+      expect(members(await store.zrange('z:score', { min: 75, order: 'asc' }))).toEqual(['p8', 'p9']);
+      expect(members(await store.zrange('z:score', { min: Number.NEGATIVE_INFINITY, max: 0 }))).toEqual([
+        'p0',
+      ]);
+      expect(await store.zrange('z:score', { min: 95, max: 99 })).toEqual([]);
+    });
+
+    it('pages a timeline by score cursor without duplicates or gaps while newer entries arrive', async () => {
+      // Scores tie in runs of three (posts in the same millisecond), across page boundaries.
+      const initial = Array.from({ length: 30 }, (_, i) => ({
+        member: `post-${String(i).padStart(2, '0')}`,
+        score: 1000 + Math.floor(i / 3),
+      }));
+      await store.zadd('z:timeline', initial);
+      const seen: string[] = [];
+      let cursor: ScoreCursor | null = null;
+      for (let page = 0; page < 20; page++) {
+        const items = await store.zrange('z:timeline', rangeAfter(cursor, 4));
+        if (items.length === 0) break;
+        seen.push(...members(items));
+        cursor = nextScoreCursor(items, cursor ?? undefined);
+        // Newer posts land on top between pages; the cursor must not shift.
+        await store.zadd('z:timeline', [{ member: `new-${page}`, score: 5000 + page }]);
+      }
+      const expected = [...initial]
+        .sort((a, b) => b.score - a.score || (a.member < b.member ? 1 : -1))
+        .map((m) => m.member);
+      expect(seen).toEqual(expected);
+      // Ascending pages work the same way.
+      const asc: string[] = [];
+      let up: ScoreCursor | null = null;
+      for (;;) {
+        const items = await store.zrange('z:timeline', { ...rangeAfter(up, 7, 'asc'), max: 2000 });
+        if (items.length === 0) break;
+        asc.push(...members(items));
+        up = nextScoreCursor(items, up ?? undefined);
+      }
+      expect(asc).toEqual([...expected].reverse());
+    });
+
+    it('caps a timeline at its highest members atomically with the add, also under concurrency', async () => {
+      const batch = Array.from({ length: 1000 }, (_, i) => ({ member: `e${i}`, score: i }));
+      expect(await store.zadd('z:cap', batch, { cap: 800 })).toBe(1000);
+      expect(await store.zcard('z:cap')).toBe(800);
+      expect(members(await store.zrange('z:cap', { order: 'asc', limit: 1 }))).toEqual(['e200']);
+      // 50 writers push concurrently (fan-out); the cap holds and the newest survive.
+      await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          store.zadd('z:cap', [{ member: `n${i}`, score: 2000 + i }], { cap: 800 }),
+        ),
+      );
+      expect(await store.zcard('z:cap')).toBe(800);
+      expect(members(await store.zrange('z:cap', { limit: 50 })).sort()).toEqual(
+        Array.from({ length: 50 }, (_, i) => `n${i}`).sort(),
+      );
+      expect(await store.ztrim('z:cap', 10)).toBe(790);
+      expect(members(await store.zrange('z:cap', { order: 'asc', limit: 1 }))).toEqual(['n40']);
+      expect(await store.ztrim('z:cap', 10)).toBe(0);
+      expect(await store.ztrim('z:missing', 10)).toBe(0);
+    });
+
+    it('removes members in batches and by score; an emptied set is gone', async () => {
+      await store.zadd(
+        'z:rm',
+        ['a', 'b', 'c', 'd'].map((member, i) => ({ member, score: i })),
+      );
+      expect(await store.zrem('z:rm', ['a', 'c', 'nope'])).toBe(2);
+      expect(await store.zrem('z:rm', [])).toBe(0);
+      expect(members(await store.zrange('z:rm'))).toEqual(['d', 'b']);
+      expect(await store.zremByScore('z:rm', 0, 1)).toBe(1);
+      expect(await store.zremByScore('z:rm', Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY)).toBe(1);
+      expect(await store.zcard('z:rm')).toBe(0);
+      // No key remains: it can be used as a string now.
+      await store.set('z:rm', 'plain');
+      expect(await store.get('z:rm')).toBe('plain');
+    });
+
+    it('increments scores atomically under concurrency', async () => {
+      expect(await store.zincrby('z:trend', 'tag:a', 1.5)).toBe(1.5);
+      await Promise.all(Array.from({ length: 40 }, () => store.zincrby('z:trend', 'tag:b', 1)));
+      expect(await store.zincrby('z:trend', 'tag:a', -0.5)).toBe(1);
+      expect(await store.zrange('z:trend')).toEqual([
+        { member: 'tag:b', score: 40 },
+        { member: 'tag:a', score: 1 },
+      ]);
+    });
+
+    it('expires a set as a whole, and expires any key on demand', async () => {
+      await store.zadd('z:ttl', [{ member: 'x', score: 1 }], { ttlMs: 80 });
+      await store.zadd('z:keep', [{ member: 'x', score: 1 }]);
+      await store.set('s:ttl', 'v');
+      expect(await store.expire('s:ttl', 80)).toBe(true);
+      expect(await store.expire('z:keep', 5000)).toBe(true);
+      expect(await store.expire('never-there', 80)).toBe(false);
+      expect(await store.zcard('z:ttl')).toBe(1);
+      await sleep(150);
+      expect(await store.zcard('z:ttl')).toBe(0);
+      expect(await store.zrange('z:ttl')).toEqual([]);
+      expect(await store.get('s:ttl')).toBeNull();
+      expect(await store.zcard('z:keep')).toBe(1);
+    });
+
+    it('reads the same slice of many sets in one call, in key order', async () => {
+      await store.zadd('tl:1', [
+        { member: 'a', score: 1 },
+        { member: 'b', score: 2 },
+        { member: 'c', score: 3 },
+      ]);
+      await store.zadd('tl:3', [{ member: 'x', score: 9 }]);
+      const pages = await store.zrangeMany(['tl:1', 'tl:2', 'tl:3'], { limit: 2 });
+      expect(pages.map(members)).toEqual([['c', 'b'], [], ['x']]);
+      expect(await store.zrangeMany([], { limit: 2 })).toEqual([]);
+      expect(await store.zrangeMany(['tl:1', 'tl:3'], { min: 2, order: 'asc' })).toEqual([
+        [
+          { member: 'b', score: 2 },
+          { member: 'c', score: 3 },
+        ],
+        [{ member: 'x', score: 9 }],
+      ]);
+      expect(await store.zrangeMany(['tl:1'], { limit: 0 })).toEqual([[]]);
+    });
+
+    it('refuses non-finite scores and keys of the other kind', async () => {
+      await expect(store.zadd('z:bad', [{ member: 'a', score: Number.NaN }])).rejects.toThrow(/finite/);
+      await expect(store.zincrby('z:bad', 'a', Number.POSITIVE_INFINITY)).rejects.toThrow(/finite/);
+      expect(await store.zcard('z:bad')).toBe(0);
+      await store.set('plain', 'v');
+      await expect(store.zadd('plain', [{ member: 'a', score: 1 }])).rejects.toThrow(/WRONGTYPE/);
+      await store.zadd('z:only', [{ member: 'a', score: 1 }]);
+      await expect(store.get('z:only')).rejects.toThrow(/WRONGTYPE/);
+      expect(await store.mget(['z:only', 'plain'])).toEqual([null, 'v']);
+    });
+  });
+
+  describe('presence', () => {
+    it('is online while any connection keeps touching within the TTL', async () => {
+      // A test clock decides which connections lapsed; the key's own TTL is real time.
+      let clock = 5_000_000;
+      const presence = createPresence(store, { ttlMs: 10_000, now: () => clock });
+      await presence.touch('u1', 'socket-a');
+      await presence.touch('u1', 'socket-b');
+      await presence.touch('u2', 'socket-c');
+      expect(await presence.online(['u1', 'u2', 'u3'])).toEqual(new Set(['u1', 'u2']));
+      await presence.leave('u1', 'socket-a');
+      expect(await presence.online(['u1'])).toEqual(new Set(['u1']));
+      await presence.leave('u1', 'socket-b');
+      expect(await presence.online(['u1', 'u2'])).toEqual(new Set(['u2']));
+      // u2's process died: no leave, the TTL takes it offline; a heartbeat keeps u4 online.
+      await presence.touch('u4', 'socket-d');
+      clock += 6_000;
+      await presence.touch('u4', 'socket-d');
+      clock += 6_000;
+      expect(await presence.online(['u2', 'u4'])).toEqual(new Set(['u4']));
+      expect(await presence.online([])).toEqual(new Set());
+    });
+
+    it('lets the key of a silent user expire', async () => {
+      const presence = createPresence(store, { ttlMs: 100 });
+      await presence.touch('gone', 'socket');
+      expect(await store.zcard('presence:gone')).toBe(1);
+      await sleep(250);
+      expect(await store.zcard('presence:gone')).toBe(0);
+      expect(await presence.online(['gone'])).toEqual(new Set());
+    });
+
+    it('remembers a bounded number of connections per user', async () => {
+      let clock = 1_000_000;
+      const presence = createPresence(store, { ttlMs: 60_000, maxConnections: 3, now: () => clock });
+      for (let i = 0; i < 10; i++) {
+        clock += 1;
+        await presence.touch('busy', `socket-${i}`);
+      }
+      expect(await store.zcard('presence:busy')).toBe(3);
+      expect(await presence.online(['busy'])).toEqual(new Set(['busy']));
+    });
+  });
+
   it('lets a short window lapse', async () => {
     const limiter = createRateLimiter(store);
     expect((await limiter.hit('burst', 1, 1)).allowed).toBe(true);
@@ -180,12 +421,13 @@ describe('createStores', () => {
   const logger = pino({ level: 'silent' });
 
   it('gives roles without a URL their own memory store', async () => {
-    const { stores, healthChecks, close } = createStores(loadConfig({}), logger);
+    const { stores, pubsub, healthChecks, close } = createStores(loadConfig({}), logger);
     expect(stores.security.kind).toBe('memory');
     expect(stores.cache).not.toBe(stores.security);
     await stores.security.set('k', 'v');
     expect(await stores.cache.get('k')).toBeNull();
     expect(healthChecks).toEqual([]);
+    expect(pubsub.kind).toBe('memory');
     await close();
   });
 
@@ -204,7 +446,9 @@ describe('createStores', () => {
         ['redis-security', true],
         ['redis-cache', true],
         ['redis-realtime', true],
+        ['redis-realtime-pubsub', true],
       ]);
+      expect(created.pubsub.kind).toBe('redis');
       for (const check of created.healthChecks) await check.check();
       await created.stores.security.set('k', 'sec');
       await created.stores.realtime.set('k', 'rt');

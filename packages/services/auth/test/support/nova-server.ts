@@ -88,6 +88,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
     metrics,
     databases: provider,
     stores: stores.stores,
+    pubsub: stores.pubsub,
     eventLog,
     outbox: createOutboxWriter(assertEventPayload),
     health,
