@@ -183,3 +183,25 @@ export async function waitForMailToken(
   }
   throw new Error(`no mail to ${to} containing "${marker}" within ${timeoutMs} ms`);
 }
+
+/** Runs one `nova <args>` command to completion (operator commands: migrate, seed, dlq). */
+export function runNovaCommand(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stderr: string; stdout: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('node', ['--import', 'tsx', 'apps/nova/src/main.ts', ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    });
+    let stderr = '';
+    let stdout = '';
+    child.stderr?.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    child.stdout?.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.on('exit', (code) => resolve({ code, stderr, stdout }));
+  });
+}

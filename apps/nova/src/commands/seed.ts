@@ -17,6 +17,13 @@ export const SEED_PASSWORD = 'nova-seed-password';
 export async function runSeed(options: CommandOptions): Promise<number> {
   const config = loadConfigOrReport({});
   if (!config) return 1;
+  if (config.env === 'production') {
+    // Every seeded account signs in with one published password: never in a real deployment.
+    process.stderr.write(
+      `nova: seed refuses to run with NOVA_ENV=production: it creates accounts whose password ("${SEED_PASSWORD}") is public\n`,
+    );
+    return 1;
+  }
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, { command: 'seed' });
   const users = options.users ?? 1000;
   const follows = options.follows ?? users * 20;
