@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { type Env, EnvSchema } from './env-schema.js';
+import { parseNetworks } from './networks.js';
 
 export const SERVICE_NAMES = ['auth', 'social'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -9,7 +10,18 @@ export type RedisRole = 'security' | 'cache' | 'realtime';
 /** Validated, derived configuration. Built once at start by loadConfig. */
 export interface Config {
   env: Env['NOVA_ENV'];
-  http: { port: number; host: string; bodyLimit: number; publicUrl: string };
+  http: {
+    port: number;
+    host: string;
+    bodyLimit: number;
+    publicUrl: string;
+    /** Exact origins allowed cross-origin (CORS); empty: none. */
+    corsOrigins: string[];
+    /** Proxies (CIDRs) whose X-Forwarded-For sets the client IP; empty: trust none. */
+    trustedProxies: string[];
+    /** Who may scrape /metrics: these networks, or anyone with the token. */
+    metrics: { allow: string[]; token?: string };
+  };
   dataDir: string;
   target: string;
   logLevel: Env['LOG_LEVEL'];
@@ -97,6 +109,11 @@ function crossChecks(env: Env): string[] {
     if (!env.AUTH_SIGNING_KEYS) problems.push('AUTH_SIGNING_KEYS: required in production');
     if (!env.AUTH_ENCRYPTION_KEY) problems.push('AUTH_ENCRYPTION_KEY: required in production');
   }
+  for (const key of ['NOVA_TRUSTED_PROXIES', 'NOVA_METRICS_ALLOW'] as const) {
+    for (const problem of parseNetworks(env[key]).problems) problems.push(`${key}: ${problem}`);
+  }
+  for (const problem of parseOrigins(env.NOVA_CORS_ORIGINS).problems)
+    problems.push(`NOVA_CORS_ORIGINS: ${problem}`);
   if (env.AUTH_ENCRYPTION_KEY && Buffer.from(env.AUTH_ENCRYPTION_KEY, 'base64').length !== 32) {
     problems.push('AUTH_ENCRYPTION_KEY: must be 32 bytes, base64-encoded');
   }
@@ -109,6 +126,30 @@ function crossChecks(env: Env): string[] {
     }
   }
   return problems;
+}
+
+/**
+ * Origins as browsers send them: scheme, host and port, nothing else. A
+ * wildcard is refused: the allow-list is the point.
+ */
+function parseOrigins(list: string): { origins: string[]; problems: string[] } {
+  const origins: string[] = [];
+  const problems: string[] = [];
+  for (const raw of list.split(',')) {
+    const entry = raw.trim();
+    if (entry === '') continue;
+    let origin: string | undefined;
+    try {
+      const url = new URL(entry);
+      if ((url.protocol === 'http:' || url.protocol === 'https:') && url.origin === entry.replace(/\/$/, ''))
+        origin = url.origin;
+    } catch {
+      // reported below
+    }
+    if (origin === undefined) problems.push(`"${entry}" is not an origin like https://app.example.com`);
+    else origins.push(origin);
+  }
+  return { origins, problems };
 }
 
 function serviceUrl(env: Env, service: ServiceName): string | undefined {
@@ -137,6 +178,9 @@ function derive(env: Env): Config {
       host: env.HOST,
       bodyLimit: env.NOVA_BODY_LIMIT_BYTES,
       publicUrl: (env.NOVA_PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
+      corsOrigins: parseOrigins(env.NOVA_CORS_ORIGINS).origins,
+      trustedProxies: parseNetworks(env.NOVA_TRUSTED_PROXIES).networks,
+      metrics: { allow: parseNetworks(env.NOVA_METRICS_ALLOW).networks, token: env.NOVA_METRICS_TOKEN },
     },
     dataDir: path.resolve(env.NOVA_DATA_DIR),
     target: env.NOVA_TARGET,

@@ -29,6 +29,22 @@ export const EnvSchema = Type.Object({
     { default: 'info' },
   ),
   NOVA_SHUTDOWN_TIMEOUT_MS: Int(1000, 600_000, 30_000, 'graceful shutdown deadline'),
+  NOVA_CORS_ORIGINS: Type.String({
+    default: '',
+    description:
+      'comma-separated origins (https://app.example.com) allowed cross-origin requests; empty = none',
+  }),
+  NOVA_TRUSTED_PROXIES: Type.String({
+    default: '',
+    description: 'comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed; empty = none',
+  }),
+  NOVA_METRICS_ALLOW: Type.String({
+    default: '127.0.0.1/8,::1/128',
+    description: 'comma-separated addresses/CIDRs that may read /metrics without a token',
+  }),
+  NOVA_METRICS_TOKEN: Type.Optional(
+    Type.String({ minLength: 16, description: 'bearer token that opens /metrics from any address' }),
+  ),
   NOVA_BODY_LIMIT_BYTES: Int(1024, 64 * 1024 * 1024, 1024 * 1024, 'largest accepted JSON body'),
 
   DATABASE_URL: Url('PostgreSQL for every service (unset: embedded PGlite)'),

@@ -1,5 +1,6 @@
 export * from './app.js';
 export * from './auth-plugin.js';
+export * from './edge.js';
 export * from './error-handler.js';
 export * from './ops-routes.js';
 export * from './problem.js';

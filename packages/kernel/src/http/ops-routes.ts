@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import { DEFAULT_RETRY_AFTER_SECONDS } from '../errors/errors.js';
 import type { HealthRegistry } from '../health/health-registry.js';
@@ -19,7 +20,15 @@ const Ready = Type.Object({
 });
 
 /** Public operational endpoints: liveness, readiness, Prometheus metrics. */
-export function registerOpsRoutes(app: NovaApp, deps: { health: HealthRegistry; metrics: Registry }): void {
+export function registerOpsRoutes(
+  app: NovaApp,
+  deps: {
+    health: HealthRegistry;
+    metrics: Registry;
+    /** False when it has answered (403) itself. */
+    metricsAccess: (request: FastifyRequest, reply: FastifyReply) => boolean;
+  },
+): void {
   const config = { auth: 'public' as const };
   app.get(
     '/health/live',
@@ -60,12 +69,13 @@ export function registerOpsRoutes(app: NovaApp, deps: { health: HealthRegistry; 
       config,
       schema: {
         tags: ['ops'],
-        summary: 'Prometheus metrics',
+        summary: 'Prometheus metrics (NOVA_METRICS_ALLOW networks, or Bearer NOVA_METRICS_TOKEN)',
         produces: ['text/plain'],
         response: { 200: { description: 'Prometheus text exposition', type: 'string' } },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
+      if (!deps.metricsAccess(request, reply)) return reply;
       const text = await deps.metrics.metrics();
       return reply.type(deps.metrics.contentType).send(text);
     },

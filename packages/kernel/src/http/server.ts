@@ -12,6 +12,7 @@ import { histogram } from '../metrics/metrics.js';
 import type { TokenVerifier } from '../principal.js';
 import type { NovaApp } from './app.js';
 import { registerAuth } from './auth-plugin.js';
+import { installEdgePolicies, metricsGuard, securityHeaders } from './edge.js';
 import { installErrorHandling, renderError, sendProblem } from './error-handler.js';
 import { registerOpsRoutes } from './ops-routes.js';
 import { ProblemSchema } from './schemas.js';
@@ -85,10 +86,14 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Nova
     genReqId: requestId,
     requestIdHeader: false,
     logController: new LogController({ disableRequestLogging: (req) => QUIET_PATHS.has(req.url) }),
+    // X-Forwarded-For is believed only from configured proxies; otherwise a
+    // client could choose its own IP (and dodge per-IP limits).
+    trustProxy: config.http.trustedProxies.length > 0 ? config.http.trustedProxies : false,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     // Errors Fastify raises before routing (e.g. a malformed URL) are problems too.
     frameworkErrors: (error, request, reply) => {
+      reply.headers(securityHeaders(config));
       const q = request.url.indexOf('?');
       const instance = q === -1 ? request.url : request.url.slice(0, q);
       sendProblem(reply as never, renderError(error, { traceId: String(request.id), instance }));
@@ -135,6 +140,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Nova
   });
 
   installErrorHandling(app);
+  // Before auth: a preflight is answered (or refused) without a token.
+  installEdgePolicies(app, config);
   registerAuth(app, options.getTokenVerifier);
 
   await app.register(swagger, {
@@ -154,6 +161,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Nova
   await app.register(swaggerUi, { routePrefix: DOCS_PREFIX });
 
   app.get('/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, () => app.swagger());
-  registerOpsRoutes(app, { health: options.health, metrics: options.metrics });
+  registerOpsRoutes(app, {
+    health: options.health,
+    metrics: options.metrics,
+    metricsAccess: metricsGuard(config),
+  });
   return app;
 }

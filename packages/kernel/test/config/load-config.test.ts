@@ -24,6 +24,10 @@ describe('loadConfig', () => {
       host: '0.0.0.0',
       bodyLimit: 1024 * 1024,
       publicUrl: 'http://localhost:8080',
+      // Closed edges by default: no cross-origin callers, no trusted proxy, metrics for loopback only.
+      corsOrigins: [],
+      trustedProxies: [],
+      metrics: { allow: ['127.0.0.1/8', '::1/128'], token: undefined },
     });
     expect(config.dataDir).toBe(path.resolve('./data'));
     expect(config.target).toBe('all');
