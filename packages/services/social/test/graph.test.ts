@@ -143,6 +143,72 @@ describe.each(DATABASE_KINDS)('social graph on %s', (kind) => {
     expect(types.filter((t) => t === 'block.removed')).toHaveLength(1);
   });
 
+  it("leaves accounts blocked either way out of another user's lists, in full pages", async () => {
+    const [owner, viewer, blockedByViewer, blockingViewer, c, d] = await f.addUsers(6);
+    for (const fan of [blockedByViewer, c, blockingViewer, d]) await f.social.follows.follow(fan, owner);
+    for (const followee of [blockedByViewer, c, blockingViewer, d])
+      await f.social.follows.follow(owner, followee);
+    await f.social.blocks.block(viewer, blockedByViewer);
+    await f.social.blocks.block(blockingViewer, viewer);
+    const ids = (page: { items: { id: string }[] }) => page.items.map((p) => p.id);
+    const all = async (viewerId: string | undefined, direction: 'followers' | 'following') => {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await f.social.queries.connections(viewerId, owner, direction, cursor, 1);
+        // A filtered-out account never leaves a page short: every page but the last is full.
+        if (page.nextCursor) expect(page.items).toHaveLength(1);
+        seen.push(...ids(page));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      return seen;
+    };
+    for (const direction of ['followers', 'following'] as const) {
+      expect(await all(viewer, direction)).toEqual([d, c]);
+      // Anonymous callers and the owner see everyone (blocks are between two accounts).
+      expect(await all(undefined, direction)).toEqual([d, blockingViewer, c, blockedByViewer]);
+      expect(await all(owner, direction)).toEqual([d, blockingViewer, c, blockedByViewer]);
+      expect(ids(await f.social.queries.connections(c, owner, direction, undefined, 10))).toEqual([
+        d,
+        blockingViewer,
+        c,
+        blockedByViewer,
+      ]);
+    }
+    await f.social.blocks.unblock(viewer, blockedByViewer);
+    expect(await all(viewer, 'followers')).toEqual([d, c, blockedByViewer]);
+  });
+
+  it('keeps the lists of a private account from anonymous callers and non-followers alike', async () => {
+    const [owner, follower, stranger] = await f.addUsers(3);
+    await f.social.follows.follow(follower, owner);
+    await f.social.profiles.update(owner, { isPrivate: true });
+    for (const direction of ['followers', 'following'] as const) {
+      await expectError(
+        f.social.queries.connections(undefined, owner, direction, undefined, 10),
+        ForbiddenError,
+        'private_account',
+      );
+      await expectError(
+        f.social.queries.connections(stranger, owner, direction, undefined, 10),
+        ForbiddenError,
+        'private_account',
+      );
+      await expect(
+        f.social.queries.connections(follower, owner, direction, undefined, 10),
+      ).resolves.toBeDefined();
+      await expect(
+        f.social.queries.connections(owner, owner, direction, undefined, 10),
+      ).resolves.toBeDefined();
+    }
+    // The card itself is the same for an anonymous caller and a non-follower.
+    const card = (await f.social.queries.getProfiles([owner]))[0];
+    const anonymous = await f.social.queries.byUsername(undefined, card?.username ?? '');
+    const { relationship, ...asStranger } = await f.social.queries.byUsername(stranger, card?.username ?? '');
+    expect(relationship).toMatchObject({ following: false });
+    expect(anonymous).toEqual(asStranger);
+  });
+
   it('suggests friends of friends ranked by mutuals, without excluded accounts', async () => {
     const [me, f1, f2, f3, x, y, z, w, q] = await f.addUsers(9);
     for (const friend of [f1, f2, f3]) await f.social.follows.follow(me, friend);

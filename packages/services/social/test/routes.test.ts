@@ -136,6 +136,31 @@ describe('social routes', () => {
     });
   });
 
+  it('filters blocked accounts out of lists and keeps private lists from anonymous callers', async () => {
+    const [owner, viewer, blocked, fan] = await f.addUsers(4);
+    for (const follower of [blocked, fan, viewer]) await call('POST', `/users/${owner}/follow`, follower);
+    expect((await call('POST', `/users/${blocked}/block`, viewer)).status).toBe(204);
+    const list = (as?: string) => call('GET', `/users/${owner}/followers`, as);
+    const ids = (r: { body: Record<string, unknown> }) => (r.body.items as { id: string }[]).map((i) => i.id);
+    expect(ids(await list(viewer))).toEqual([viewer, fan]);
+    expect(ids(await list())).toEqual([viewer, fan, blocked]);
+    expect(ids(await list(blocked))).toEqual([fan, blocked]);
+
+    expect((await call('PATCH', '/users/me', owner, { isPrivate: true })).status).toBe(200);
+    for (const direction of ['followers', 'following']) {
+      const anonymous = await call('GET', `/users/${owner}/${direction}`);
+      expect(anonymous).toMatchObject({ status: 403, body: { code: 'private_account' } });
+      const stranger = await call('GET', `/users/${owner}/${direction}`, users[0]);
+      expect(stranger).toMatchObject({ status: 403, body: { code: 'private_account' } });
+      expect((await call('GET', `/users/${owner}/${direction}`, fan)).status).toBe(200);
+    }
+    const description = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
+      paths: Record<string, { get: { description: string } }>;
+    };
+    expect(description.paths['/api/v1/users/{id}/followers']?.get.description).toContain('anonymous callers');
+    expect(description.paths['/api/v1/users/{username}']?.get.description).toContain('private account');
+  });
+
   it('documents every route in the OpenAPI document', async () => {
     const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
       paths: Record<string, object>;

@@ -49,7 +49,7 @@ export function registerFollowRoutes(app: NovaApp, social: SocialHandlers): void
           tags: ['follows'],
           summary: direction === 'followers' ? "An account's followers" : 'The accounts an account follows',
           description:
-            'Newest first, stable while the graph changes. Private accounts: only the owner and approved followers may list (403 `private_account`); 404 when blocked either way or unknown.',
+            'Newest first, stable while the graph changes. Private accounts: only the owner and approved followers may list; anyone else, anonymous callers included, gets 403 `private_account`. 404 when the account is unknown or blocks the caller (or the caller blocks it). With a token, accounts the caller blocks or is blocked by are left out of the list (pages stay full).',
           params: IdParam,
           querystring: PageQuery,
           response: { 200: Page(ProfileSchema), ...errorResponses(400, 401, 403, 404) },

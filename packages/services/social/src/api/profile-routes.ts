@@ -39,7 +39,7 @@ export function registerProfileRoutes(app: NovaApp, social: SocialHandlers): voi
         tags: ['users'],
         summary: 'A profile by username',
         description:
-          'With a token, includes `relationship` to the caller; 404 when the account does not exist or either side blocks the other.',
+          'With a token, includes `relationship` to the caller; 404 when the account does not exist or either side blocks the other. A private account shows the same card to everyone who may see it at all (anonymous callers and non-followers alike): username, display name, avatar, bio and counts, which is what one decides a follow request on. Its connections (and, later, its posts) are for the owner and approved followers only.',
         params: UsernameParam,
         response: { 200: PublicProfileSchema, ...errorResponses(400, 401, 404) },
       },

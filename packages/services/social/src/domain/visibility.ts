@@ -20,8 +20,11 @@ export function assertVisible(view: TargetView): void {
 
 /**
  * Follower and following lists of a private account are for its owner and its
- * approved followers. Others get 403 (not 404): the account itself is public
+ * approved followers; anyone else — an anonymous caller is no different from
+ * a signed-in non-follower — gets 403 (not 404): the account's card is public
  * knowledge through GET /users/{username}, only its connections are not.
+ * Inside a visible list, accounts blocked either way are left out (the
+ * repository filters them, see followRepository.page).
  */
 export function assertMayListConnections(
   viewerId: string | undefined,

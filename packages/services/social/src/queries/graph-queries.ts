@@ -52,8 +52,9 @@ export function createGraphQueries(ctx: SocialContext) {
     direction: Direction,
     cursor: string | null | undefined,
     limit: number,
+    viewerId?: string,
   ) => {
-    const rows = await followRepository.page(db, userId, direction, afterSeq(cursor), limit + 1);
+    const rows = await followRepository.page(db, userId, direction, afterSeq(cursor), limit + 1, viewerId);
     return paginate(rows, limit, toProfile, (r) => ({ s: r.seq }));
   };
 
@@ -75,7 +76,11 @@ export function createGraphQueries(ctx: SocialContext) {
       return { ...profile, relationship };
     },
 
-    /** Followers or followees as the viewer may see them (see domain/visibility.ts). */
+    /**
+     * Followers or followees as the viewer may see them (see domain/visibility.ts):
+     * a private account's lists only for its owner and approved followers (anonymous
+     * callers included), and never an account the viewer blocks or is blocked by.
+     */
     async connections(
       viewerId: string | undefined,
       userId: string,
@@ -84,7 +89,7 @@ export function createGraphQueries(ctx: SocialContext) {
       limit: number,
     ): Promise<ListPage<Profile>> {
       assertMayListConnections(viewerId, userId, await queryTargetView(db, viewerId, userId));
-      return edgePage(userId, direction, cursor, limit);
+      return edgePage(userId, direction, cursor, limit, viewerId);
     },
 
     /** Sync API: no viewer rules, the calling service applies its own. */

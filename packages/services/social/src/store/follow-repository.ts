@@ -61,6 +61,8 @@ export const followRepository = {
    * One page of an account's followers or followees, newest edge first.
    * Keyset on the edge's sequence number: edges added or removed while a
    * client pages never shift the remaining pages (no duplicates, no gaps).
+   * With a viewer, accounts the viewer blocks or is blocked by are left out
+   * in the query itself, so pages stay full.
    */
   async page(
     db: Db,
@@ -68,6 +70,7 @@ export const followRepository = {
     direction: Direction,
     afterSeq: string | null,
     limit: number,
+    viewerId?: string,
   ): Promise<EdgePageRow[]> {
     const [own, other] =
       direction === 'followers'
@@ -80,6 +83,31 @@ export const followRepository = {
       .select(sql<string>`f.seq::text`.as('seq'))
       .where(`f.${own}`, '=', userId);
     if (afterSeq !== null) query = query.where('f.seq', '<', afterSeq);
+    // The owner's own lists hold no blocked account (a block severs follows both ways).
+    if (viewerId !== undefined && viewerId !== userId) {
+      // Two probes of the blocks primary key rather than one OR.
+      query = query
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('blocks as b')
+                .select('b.blocker_id')
+                .where('b.blocker_id', '=', viewerId)
+                .whereRef('b.blocked_id', '=', `f.${other}`),
+            ),
+          ),
+        )
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('blocks as b')
+                .select('b.blocker_id')
+                .whereRef('b.blocker_id', '=', `f.${other}`)
+                .where('b.blocked_id', '=', viewerId),
+            ),
+          ),
+        );
+    }
     return query.orderBy('f.seq', 'desc').limit(limit).execute();
   },
 };
