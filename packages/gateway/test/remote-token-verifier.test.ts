@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { revocationKeys } from '@nova/contracts';
+import { REVOCATION_FEED_PATH, revocationKeys } from '@nova/contracts';
 import { createMemoryStore, type KeyValueStore, UnauthenticatedError, UnavailableError } from '@nova/kernel';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,9 @@ describe('remote token verifier (auth in another process)', () => {
   let authUrl: string;
   let privateKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
   let store: KeyValueStore;
+  // What the auth side's feed lists (the real feed is tested against the auth service itself).
+  const feedSessions: { id: string; until: number }[] = [];
+  let feedCalls: string[] = [];
 
   beforeAll(async () => {
     const pair = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
@@ -20,6 +23,10 @@ describe('remote token verifier (auth in another process)', () => {
       if (req.url === '/.well-known/jwks.json') {
         res.setHeader('content-type', 'application/json');
         res.end(JSON.stringify({ keys: [jwk] }));
+      } else if (req.url?.startsWith(REVOCATION_FEED_PATH)) {
+        feedCalls.push(req.url);
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ sessions: feedSessions, cursor: new Date().toISOString() }));
       } else {
         res.statusCode = 404;
         res.end();
@@ -74,6 +81,29 @@ describe('remote token verifier (auth in another process)', () => {
       await store.set(key, '1', 60_000);
       await expect(verify(token)).rejects.toBeInstanceOf(UnauthenticatedError);
     }
+  });
+
+  it('refuses sessions the feed lists though its own store never saw them, and polls for new ones', async () => {
+    const own = createMemoryStore();
+    const verify = createRemoteTokenVerifier({ authUrl, securityStore: own, revocationPollMs: 100 });
+    const until = Math.floor(Date.now() / 1000) + 600;
+    feedSessions.push({ id: 's-feed-1', until });
+    feedCalls = [];
+    await expect(verify(await sign({ sub: 'u9', sid: 's-feed-1', jti: 't9' }))).rejects.toBeInstanceOf(
+      UnauthenticatedError,
+    );
+    expect(feedCalls).toEqual([REVOCATION_FEED_PATH]); // the first read is a full one
+    const later = await sign({ sub: 'u10', sid: 's-feed-2', jti: 't10' });
+    await expect(verify(later)).resolves.toMatchObject({ userId: 'u10' });
+    feedSessions.push({ id: 's-feed-2', until });
+    await new Promise((r) => setTimeout(r, 150));
+    await expect(verify(later)).rejects.toBeInstanceOf(UnauthenticatedError);
+    expect(feedCalls[1]).toMatch(/\?since=/);
+    // The store lost everything (a flushed Redis): the next request reads the whole feed again.
+    await own.del(revocationKeys.session('s-feed-2'), revocationKeys.complete);
+    await expect(verify(later)).rejects.toBeInstanceOf(UnauthenticatedError);
+    expect(feedCalls.at(-1)).toBe(REVOCATION_FEED_PATH);
+    await own.close();
   });
 
   it('answers 503 (not 401) when the auth service cannot be reached', async () => {

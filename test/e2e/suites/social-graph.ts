@@ -181,7 +181,14 @@ export function defineSocialGraph(shape: E2eShape): void {
 
       // Deletion: dave goes; others' counters are corrected; nothing of dave remains in any service's tables.
       expect((await call('POST', `/users/${dave.id}/follow`, bob.token)).status).toBe(200);
-      expect((await call('DELETE', '/users/me', dave.token)).status).toBe(202);
+      // A token alone deletes nothing: the current password must come with it.
+      expect(
+        (await call('DELETE', '/users/me', dave.token, { password: 'not dave’s password' })).status,
+      ).toBe(401);
+      expect((await call('DELETE', '/users/me', dave.token, {})).status).toBe(400);
+      expect(
+        (await call('DELETE', '/users/me', dave.token, { password: 'correct horse battery staple' })).status,
+      ).toBe(202);
       // The deleted account's tokens stop at once (auth revokes before answering).
       expect((await call('GET', '/auth/sessions', dave.token)).status).toBe(401);
       const gone = await eventually(

@@ -15,6 +15,7 @@ import { type AccessTokens, createAccessTokens } from './security/access-tokens.
 import { createPasswordHasher, type PasswordHasher } from './security/password-hasher.js';
 import { createRevocations, type Revocations } from './security/revocations.js';
 import type { AuthDb } from './store/schema.js';
+import { revokedSessionSource } from './use-cases/revocation-feed.js';
 
 /** Exactly what the auth service uses; nothing else of the kernel reaches its code. */
 export interface AuthContext {
@@ -44,17 +45,27 @@ export async function createAuthContext(
   const security = overrides.security ?? kernel.stores.security;
   const keys = overrides.keys ?? (await loadSigningKeys(config));
   const ttl = config.auth.accessTokenTtlSeconds;
+  const logger = overrides.logger ?? kernel.logger.child({ module: 'auth' });
+  const database = overrides.database ?? (await kernel.databases.open<AuthDb>('auth'));
+  const revocations =
+    overrides.revocations ??
+    createRevocations({
+      store: security,
+      accessTtlSeconds: ttl,
+      source: revokedSessionSource(database),
+      logger,
+    });
   return {
     config,
-    logger: overrides.logger ?? kernel.logger.child({ module: 'auth' }),
-    database: overrides.database ?? (await kernel.databases.open<AuthDb>('auth')),
+    logger,
+    database,
     security,
     cache: overrides.cache ?? kernel.stores.cache,
     rateLimiter: overrides.rateLimiter ?? createRateLimiter(security),
     keys,
     secretBox: overrides.secretBox ?? (await loadSecretBox(config)),
-    accessTokens: overrides.accessTokens ?? createAccessTokens(keys, security, ttl),
-    revocations: overrides.revocations ?? createRevocations(security, ttl),
+    accessTokens: overrides.accessTokens ?? createAccessTokens(keys, revocations, ttl),
+    revocations,
     passwords: overrides.passwords ?? (await createPasswordHasher(config)),
     mail: overrides.mail ?? createMailTransport(config),
     outbox: overrides.outbox ?? kernel.outbox,

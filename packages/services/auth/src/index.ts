@@ -22,6 +22,11 @@ export const authModule: ServiceModule<AuthApi> = {
   migrationsDir,
   async init(kernel) {
     const ctx = await createAuthContext(kernel);
+    // Eagerly, so the first request after a restart does not wait for it; a failure here is not
+    // fatal: the first verification that finds the store incomplete retries (and answers 503 meanwhile).
+    await ctx.revocations.restore().catch((error: unknown) => {
+      ctx.logger.error({ err: error }, 'could not restore revocation marks at start');
+    });
     return {
       api: {
         verifyToken: (token) => ctx.accessTokens.verify(token),

@@ -1,7 +1,7 @@
 import { errorResponses, type NovaApp, requirePrincipal } from '@nova/kernel';
 import type { AuthContext } from '../context.js';
 import { deleteAccount, register, verifyEmail } from '../use-cases/accounts.js';
-import { Accepted, RegisterBody, TokenBody, UserResponse } from './schemas.js';
+import { Accepted, DeleteAccountBody, RegisterBody, TokenBody, UserResponse } from './schemas.js';
 
 const tags = ['auth'];
 
@@ -44,13 +44,17 @@ export function registerAccountRoutes(app: NovaApp, ctx: AuthContext): void {
     {
       schema: {
         summary: 'Delete the caller’s account',
-        description: 'Credentials go at once; every service removes the account’s data on `user.deleted`.',
+        description:
+          'Needs the current password, and a TOTP or backup code when 2FA is on: 401 `invalid_password`, ' +
+          '`code_required` or `invalid_code` otherwise (429 `too_many_attempts` after repeated failures). ' +
+          'Credentials go at once; every service removes the account’s data on `user.deleted`.',
         tags: ['users'],
-        response: { 202: Accepted, ...errorResponses(401, 404) },
+        body: DeleteAccountBody,
+        response: { 202: Accepted, ...errorResponses(400, 401, 404, 413, 415, 429) },
       },
     },
     async (request, reply) => {
-      await deleteAccount(ctx, requirePrincipal(request));
+      await deleteAccount(ctx, requirePrincipal(request), request.body, request.ip ?? null);
       return reply.code(202).send({ status: 'accepted' as const });
     },
   );

@@ -4,6 +4,7 @@ import { registerAccountRoutes } from './account-routes.js';
 import { registerJwksRoute } from './jwks-route.js';
 import { registerLoginRoutes } from './login-routes.js';
 import { registerPasswordRoutes } from './password-routes.js';
+import { registerRevocationFeedRoute } from './revocation-feed-route.js';
 import { registerSessionRoutes } from './session-routes.js';
 import { registerTwoFactorRoutes } from './two-factor-routes.js';
 
@@ -19,6 +20,7 @@ export function authRoutes(ctx: AuthContext): ServiceRoutes {
     },
     root(app: NovaApp) {
       registerJwksRoute(app, ctx);
+      registerRevocationFeedRoute(app, ctx);
     },
   };
 }

@@ -37,6 +37,10 @@ export const CodeBody = body({ code: Code });
 export const ChangePasswordBody = body({ currentPassword: Password, newPassword: Password });
 export const ForgotPasswordBody = body({ email: Email });
 export const ResetPasswordBody = body({ token: Token, newPassword: Password });
+export const DeleteAccountBody = body({
+  password: Password,
+  code: Type.Optional({ ...Code, description: 'required when 2FA is on: a TOTP code or a backup code' }),
+});
 
 export const AccountSchema = Type.Object({
   id: Type.String(),

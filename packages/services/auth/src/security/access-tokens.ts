@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { ACCESS_TOKEN_ISSUER } from '@nova/contracts';
-import { type KeyValueStore, type Principal, UnauthenticatedError } from '@nova/kernel';
+import { type Principal, UnauthenticatedError } from '@nova/kernel';
 import { type CryptoKey, type JWTHeaderParameters, jwtVerify, SignJWT } from 'jose';
 import { SIGNING_ALGORITHM, type SigningKeys } from '../keys/signing-keys.js';
-import { revokedJtiKey, revokedSessionKey, revokedUserKey } from './revocations.js';
+import type { Revocations } from './revocations.js';
 import { createVerifiedTokenCache, type VerifiedClaims } from './verified-token-cache.js';
 
 export const TOKEN_ISSUER = ACCESS_TOKEN_ISSUER;
@@ -16,7 +16,7 @@ export interface IssuedAccessToken {
 
 export interface AccessTokens {
   issue(userId: string, sessionId: string): Promise<IssuedAccessToken>;
-  /** Signature and issuer (once per token), expiry, then one multi-get for revocations. */
+  /** Signature and issuer (once per token), expiry, then one multi-get for revocations (ADR 009). */
   verify(token: string): Promise<Principal>;
 }
 
@@ -25,7 +25,7 @@ const invalidToken = () =>
 
 export function createAccessTokens(
   keys: SigningKeys,
-  security: KeyValueStore,
+  revocations: Pick<Revocations, 'isRevoked'>,
   ttlSeconds: number,
 ): AccessTokens {
   // Resolved per token from the cached CryptoKeys: no JWK parsing on the hot path.
@@ -73,8 +73,7 @@ export function createAccessTokens(
     },
     async verify(token) {
       const { sub, sid, jti, exp } = cache.get(token) ?? (await verifySignature(token));
-      const marks = await security.mget([revokedJtiKey(jti), revokedSessionKey(sid), revokedUserKey(sub)]);
-      if (marks.some((mark) => mark !== null)) throw invalidToken();
+      if (await revocations.isRevoked({ jti, sid, sub })) throw invalidToken();
       return { userId: sub, sessionId: sid, tokenId: jti, expiresAt: exp };
     },
   };

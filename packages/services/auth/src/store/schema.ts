@@ -54,6 +54,11 @@ export interface BackupCodesTable {
   used_at: NullableTimestamp;
 }
 
+export interface RevokedSessionTombstonesTable {
+  session_id: string;
+  revoked_at: Timestamp;
+}
+
 export interface AuthDb {
   users: UsersTable;
   sessions: SessionsTable;
@@ -62,4 +67,5 @@ export interface AuthDb {
   password_resets: OneTimeTokensTable;
   totp: TotpTable;
   backup_codes: BackupCodesTable;
+  revoked_session_tombstones: RevokedSessionTombstonesTable;
 }

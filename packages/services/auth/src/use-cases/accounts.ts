@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { type Account, AUTH_USER_AGGREGATE } from '@nova/contracts';
-import { NotFoundError, type Principal, ValidationError } from '@nova/kernel';
+import { NotFoundError, type Principal, UnauthenticatedError, ValidationError } from '@nova/kernel';
 import type { AuthContext } from '../context.js';
+import { normalizePassword } from '../domain/password-rules.js';
 import { checkRegistration, type RegistrationInput } from '../domain/registration.js';
 import { hashToken, TOKEN_PATTERN } from '../domain/tokens.js';
 import { claimOneTimeToken } from '../store/one-time-tokens-repository.js';
+import { entombUserSessions } from '../store/revocations-repository.js';
+import { findTotp } from '../store/two-factor-repository.js';
 import {
   deleteUser,
   findUserById,
@@ -13,7 +16,9 @@ import {
   markEmailVerified,
 } from '../store/users-repository.js';
 import { accountView } from './account-view.js';
+import { consumeSecondFactor } from './second-factor.js';
 import { forgetSessions } from './session-list-cache.js';
+import { countCodeAttempt, loginThrottle } from './throttles.js';
 
 /** Creates the account; the mailer sends the verification link on user.registered. */
 export async function register(ctx: AuthContext, input: RegistrationInput): Promise<Account> {
@@ -71,12 +76,39 @@ export async function verifyEmail(ctx: AuthContext, token: string): Promise<Acco
 
 /**
  * Deletes the caller's auth rows (cascade) and announces user.deleted so the
- * other services purge theirs; the caller's tokens stop at once.
+ * other services purge theirs; the caller's tokens stop at once. A stolen
+ * access token is not enough: the current password (and the second factor
+ * when it is on) must come with it, each attempt throttled like a login.
  */
-export async function deleteAccount(ctx: AuthContext, principal: Principal): Promise<void> {
+export async function deleteAccount(
+  ctx: AuthContext,
+  principal: Principal,
+  input: { password: string; code?: string },
+  ip: string | null,
+): Promise<void> {
+  const user = await findUserById(ctx.database.db, principal.userId);
+  if (!user) throw new NotFoundError('account_not_found', 'The account no longer exists.');
+  const throttle = loginThrottle(ctx, user.id, ip);
+  await throttle.attempt();
+  if (!(await ctx.passwords.verify(user.passwordHash, normalizePassword(input.password)))) {
+    throw new UnauthenticatedError('invalid_password', 'The password is wrong.');
+  }
+  await throttle.succeeded();
+  const totp = await findTotp(ctx.database.db, user.id);
+  if (totp?.enabled) {
+    if (input.code === undefined) {
+      throw new UnauthenticatedError('code_required', 'Two-factor authentication is on: send a code.');
+    }
+    await countCodeAttempt(ctx, user.id);
+    if (!(await consumeSecondFactor(ctx, user.id, input.code))) {
+      throw new UnauthenticatedError('invalid_code', 'The code is wrong or was already used.');
+    }
+  }
   const deleted = await ctx.database.transaction(async (tx) => {
+    // Their rows go with the account, but their access tokens live on until they expire.
+    const sessions = await entombUserSessions(tx, principal.userId, ctx.config.auth.accessTokenTtlSeconds);
     const user = await deleteUser(tx, principal.userId);
-    if (!user) return false;
+    if (!user) return null;
     await ctx.outbox.write(tx, [
       {
         aggregateType: AUTH_USER_AGGREGATE,
@@ -85,9 +117,13 @@ export async function deleteAccount(ctx: AuthContext, principal: Principal): Pro
         payload: { userId: user.id, deletedAt: new Date().toISOString() },
       },
     ]);
-    return true;
+    return { sessions };
   });
-  await Promise.all([ctx.revocations.revokeUser(principal.userId), forgetSessions(ctx, principal.userId)]);
+  await Promise.all([
+    ctx.revocations.revokeUser(principal.userId),
+    ctx.revocations.revokeSessions(deleted?.sessions ?? []),
+    forgetSessions(ctx, principal.userId),
+  ]);
   if (!deleted) throw new NotFoundError('account_not_found', 'The account no longer exists.');
 }
 

@@ -471,7 +471,14 @@ describe.each(SHAPES)('auth routes ($name)', (shape) => {
       body: { token: resetToken, newPassword: 'third long password' },
     });
     const fresh = await loginTokens(who.username, 'third long password');
-    expect((await call('DELETE', '/api/v1/users/me', { token: fresh.accessToken })).status).toBe(202);
+    expect(
+      (
+        await call('DELETE', '/api/v1/users/me', {
+          token: fresh.accessToken,
+          body: { password: 'third long password' },
+        })
+      ).status,
+    ).toBe(202);
 
     const database = await server.databases.open<{
       outbox: { aggregateid: string; aggregatetype: string; type: string; payload: unknown; seq: number };
@@ -514,7 +521,7 @@ describe.each(SHAPES)('auth routes ($name)', (shape) => {
       ['/api/v1/auth/password/change', 'post', [204, 400]],
       ['/api/v1/auth/password/forgot', 'post', [202, 400]],
       ['/api/v1/auth/password/reset', 'post', [204, 400]],
-      ['/api/v1/users/me', 'delete', [202, 401]],
+      ['/api/v1/users/me', 'delete', [202, 400, 401, 429]],
       ['/.well-known/jwks.json', 'get', [200]],
     ];
     for (const [path, method, statuses] of expected) {
@@ -532,7 +539,10 @@ describe.each(SHAPES)('auth routes ($name)', (shape) => {
     const user = await registerUser();
     const other = await registerUser();
     const tokens = await loginTokens(user.username);
-    const deleted = await call('DELETE', '/api/v1/users/me', { token: tokens.accessToken });
+    const deleted = await call('DELETE', '/api/v1/users/me', {
+      token: tokens.accessToken,
+      body: { password: PASSWORD },
+    });
     expect(deleted.status).toBe(202);
     expectProblem(await call('GET', '/api/v1/auth/sessions', { token: tokens.accessToken }), 401);
     expectProblem(

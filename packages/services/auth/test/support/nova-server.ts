@@ -20,7 +20,7 @@ import { type DatabaseKind, openTestDatabases } from '@nova/kernel/testing';
 import { Redis } from 'ioredis';
 import { authModule } from '../../src/index.js';
 
-const REDIS_URL = process.env.NOVA_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const REDIS_URL = process.env.NOVA_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /**
  * The auth module on the real kernel pieces (database, stores, embedded event
@@ -39,6 +39,8 @@ export interface AuthServer {
   mailToken(to: string, pathPart: string, timeoutMs?: number): Promise<string>;
   /** Waits for at least `count` such mails; every token found, newest first. */
   mailTokens(to: string, pathPart: string, count: number, timeoutMs?: number): Promise<string[]>;
+  /** Redis shape only: deletes every key of the security role (an empty Redis came back). */
+  flushSecurityStore(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -182,6 +184,10 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
     call,
     mailToken,
     mailTokens,
+    async flushSecurityStore() {
+      if (!options.redis) throw new Error('flushSecurityStore needs the Redis shape');
+      await deleteRedisPrefix(`${redisPrefix}security:`);
+    },
     async close() {
       await app.close();
       const deadline = Date.now() + 10_000;
@@ -196,7 +202,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 }
 
 /** Removes every key under a test's private prefix. */
-async function deleteRedisPrefix(prefix: string): Promise<void> {
+export async function deleteRedisPrefix(prefix: string): Promise<void> {
   const redis = new Redis(REDIS_URL);
   try {
     let cursor = '0';

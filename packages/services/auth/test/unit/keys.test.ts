@@ -1,13 +1,18 @@
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type Config, createMemoryStore, loadConfig } from '@nova/kernel';
+import { type Config, createMemoryStore, type KeyValueStore, loadConfig } from '@nova/kernel';
 import { decodeProtectedHeader } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSecretBox, loadSecretBox } from '../../src/keys/secret-box.js';
 import { generateSigningJwk, importSigningKeys, loadSigningKeys } from '../../src/keys/signing-keys.js';
 import { createFileTransport } from '../../src/mail/mail-transport.js';
 import { createAccessTokens } from '../../src/security/access-tokens.js';
+import { createRevocations } from '../../src/security/revocations.js';
+
+// No session was ever revoked in a database here: the durable source is empty.
+const revocationsIn = (store: KeyValueStore) =>
+  createRevocations({ store, accessTtlSeconds: 900, source: async () => [] });
 
 let dataDir: string;
 let config: Config;
@@ -45,7 +50,7 @@ describe('signing keys', () => {
     const newKey = await generateSigningJwk();
     const store = createMemoryStore();
     const before = await importSigningKeys([oldKey]);
-    const issued = await createAccessTokens(before, store, 900).issue('u1', 's1');
+    const issued = await createAccessTokens(before, revocationsIn(store), 900).issue('u1', 's1');
 
     const rotated = loadConfig({
       NOVA_DATA_DIR: dataDir,
@@ -54,13 +59,13 @@ describe('signing keys', () => {
     const after = await loadSigningKeys(rotated);
     expect(after.currentKid).toBe(newKey.kid);
     expect(after.jwks.keys.map((k) => k.kid)).toEqual([newKey.kid, oldKey.kid]);
-    const tokens = createAccessTokens(after, store, 900);
+    const tokens = createAccessTokens(after, revocationsIn(store), 900);
     await expect(tokens.verify(issued.token)).resolves.toMatchObject({ userId: 'u1', sessionId: 's1' });
     const fresh = await tokens.issue('u2', 's2');
     expect(decodeProtectedHeader(fresh.token).kid).toBe(newKey.kid);
 
     // Once the old key is dropped, what it signed stops verifying.
-    const dropped = createAccessTokens(await importSigningKeys([newKey]), store, 900);
+    const dropped = createAccessTokens(await importSigningKeys([newKey]), revocationsIn(store), 900);
     await expect(dropped.verify(issued.token)).rejects.toMatchObject({ status: 401, code: 'invalid_token' });
     await store.close();
   });
@@ -76,7 +81,7 @@ describe('signing keys', () => {
 describe('access tokens', () => {
   it('carry sub, sid, jti, iat, exp, iss and are refused once revoked', async () => {
     const store = createMemoryStore();
-    const tokens = createAccessTokens(await loadSigningKeys(config), store, 600);
+    const tokens = createAccessTokens(await loadSigningKeys(config), revocationsIn(store), 600);
     const issued = await tokens.issue('user-1', 'session-1');
     const principal = await tokens.verify(issued.token);
     expect(principal).toEqual({
@@ -100,7 +105,7 @@ describe('access tokens', () => {
 
   it('check the signature once per token, but expiry and revocation on every use', async () => {
     const store = createMemoryStore();
-    const tokens = createAccessTokens(await loadSigningKeys(config), store, 1);
+    const tokens = createAccessTokens(await loadSigningKeys(config), revocationsIn(store), 1);
     const issued = await tokens.issue('u', 's');
     await expect(tokens.verify(issued.token)).resolves.toMatchObject({ userId: 'u' });
     const [h, p, s] = issued.token.split('.');
@@ -118,8 +123,12 @@ describe('access tokens', () => {
 
   it('are refused when signed by a key not in the set', async () => {
     const store = createMemoryStore();
-    const foreign = createAccessTokens(await importSigningKeys([await generateSigningJwk()]), store, 600);
-    const ours = createAccessTokens(await loadSigningKeys(config), store, 600);
+    const foreign = createAccessTokens(
+      await importSigningKeys([await generateSigningJwk()]),
+      revocationsIn(store),
+      600,
+    );
+    const ours = createAccessTokens(await loadSigningKeys(config), revocationsIn(store), 600);
     await expect(ours.verify((await foreign.issue('u', 's')).token)).rejects.toMatchObject({
       code: 'invalid_token',
     });
