@@ -14,8 +14,8 @@ import { createMailTransport, type MailTransport } from './mail/mail-transport.j
 import { type AccessTokens, createAccessTokens } from './security/access-tokens.js';
 import { createPasswordHasher, type PasswordHasher } from './security/password-hasher.js';
 import { createRevocations, type Revocations } from './security/revocations.js';
+import { revokedSessionSource } from './security/revoked-sessions.js';
 import type { AuthDb } from './store/schema.js';
-import { revokedSessionSource } from './use-cases/revocation-feed.js';
 
 /** Exactly what the auth service uses; nothing else of the kernel reaches its code. */
 export interface AuthContext {
