@@ -1,4 +1,5 @@
 import { hash } from '@node-rs/argon2';
+import { authConfigOf, authModule } from '@nova/auth';
 import { loadConfig } from '@nova/kernel';
 import { startNova } from '../../test/e2e/harness.js';
 import { interleaved, LOAD_GENERATOR } from '../lib/load.js';
@@ -10,7 +11,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 
 /** argon2id hashes per second with the configured (default) parameters, one at a time and 4 in parallel. */
 async function argon2Rate(): Promise<{ sequential: number; parallel4: number; params: string }> {
-  const { auth } = loadConfig({});
+  const { auth } = authConfigOf(loadConfig({}, { modules: [authModule] }));
   const options = { memoryCost: auth.argon2.memoryCost, timeCost: auth.argon2.timeCost, parallelism: 1 };
   const measure = async (parallel: number) => {
     const started = performance.now();

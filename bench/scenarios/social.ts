@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { generatePopulation } from '@nova/social';
+import { generatePopulation } from '@nova/contracts/seed';
 import pg from 'pg';
 import { startNova } from '../../test/e2e/harness.js';
 import { interleaved, LOAD_GENERATOR } from '../lib/load.js';

@@ -6,6 +6,7 @@ Commands:
   start [--target=all|<service>[,<service>]]   run the platform (default target: $NOVA_TARGET or all)
   migrate [--target=...]                        apply pending migrations of the target's services
   seed [--users=N] [--follows=N] [--seed=S]     load a deterministic synthetic population
+  config [--target=...]                         list every environment variable the target reads
   help                                          this text
 
 Configuration comes from the environment (see README.md).
@@ -19,10 +20,10 @@ export interface CommandOptions {
 }
 
 export type ParsedCommandLine =
-  | { command: 'start' | 'migrate' | 'seed' | 'help'; options: CommandOptions }
+  | { command: 'start' | 'migrate' | 'seed' | 'config' | 'help'; options: CommandOptions }
   | { error: string };
 
-const COMMANDS = ['start', 'migrate', 'seed', 'help'] as const;
+const COMMANDS = ['start', 'migrate', 'seed', 'config', 'help'] as const;
 
 export function parseCommandLine(argv: string[]): ParsedCommandLine {
   let parsed: ReturnType<typeof parseArgs>;

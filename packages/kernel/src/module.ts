@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { Config, RedisRole } from './config/config.js';
-import type { DatabaseProvider } from './db/database.js';
+import type { ModuleConfig } from './config/module-config.js';
+import type { Database, DatabaseProvider } from './db/database.js';
 import type { EventLog, OutboxWriter } from './events/event-log.js';
 import type { HealthRegistry } from './health/health-registry.js';
 import type { NovaApp } from './http/app.js';
@@ -42,14 +43,53 @@ export interface ServiceInstance<Api = unknown> {
   close?(): Promise<void>;
 }
 
+/** What `nova seed` asks for; every module derives its rows from the same numbers. */
+export interface SeedOptions {
+  users: number;
+  follows: number;
+  seed: number;
+}
+
+export interface SeedProgress {
+  update(done: number, total?: number): void;
+  done(): void;
+}
+
+export interface SeedResult {
+  /** What was loaded, e.g. `1000 accounts`. */
+  summary: string;
+  /** Something the operator must know, e.g. the shared password. */
+  note?: string;
+}
+
+/** What a module's seed hook gets: its own migrated database and nothing of other services. */
+export interface SeedContext {
+  config: Config;
+  logger: Logger;
+  database: Database<unknown>;
+  options: SeedOptions;
+  /** A progress bar for one phase of the load. */
+  progress(phase: string, total: number): SeedProgress;
+}
+
 /**
  * A service as the module registry sees it (apps/nova/src/modules.ts):
- * a name, the services whose sync APIs it needs, and an init.
+ * a name, the services whose sync APIs it needs, its own configuration, an
+ * init, and optionally a bulk seed. Adding a service is its package plus one
+ * line in the registry; the kernel names no service.
  */
 export interface ServiceModule<Api = unknown, Deps = Record<string, unknown>> {
   name: string;
   dependsOn: readonly string[];
   /** Absolute path of the service's forward-only SQL migrations (run by `nova migrate`). */
   migrationsDir: string;
+  /** The service's env keys (its `src/config.ts`); read only when the target runs it. */
+  // biome-ignore lint/suspicious/noExplicitAny: each module's schema and settings types differ
+  config?: ModuleConfig<any, unknown>;
   init(kernel: Kernel, deps: Deps): Promise<ServiceInstance<Api>>;
+  /**
+   * `nova seed`: bulk-loads the service's share of the deterministic
+   * population, offline (no events); resolves to what it loaded.
+   */
+  seed?(context: SeedContext): Promise<SeedResult>;
 }

@@ -1,11 +1,15 @@
 import { type Config, ConfigError, loadConfig } from '@nova/kernel';
 import type { CommandOptions } from '../cli.js';
+import { MODULES, resolveTarget } from '../modules.js';
+
+/** The registry's modules as loadConfig composes them: all name keys, the target's are read. */
+export const CONFIG_COMPOSITION = { modules: Object.values(MODULES), resolveTarget };
 
 /** Loads the configuration (a --target flag overrides NOVA_TARGET); prints every bad key and returns null. */
 export function loadConfigOrReport(options: CommandOptions): Config | null {
   const env = options.target ? { ...process.env, NOVA_TARGET: options.target } : process.env;
   try {
-    return loadConfig(env);
+    return loadConfig(env, CONFIG_COMPOSITION);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`nova: ${error.message}\n`);

@@ -1,26 +1,21 @@
-import { hashPassword, loadAccounts } from '@nova/auth';
-import { createDatabaseProvider, createLogger, runMigrations } from '@nova/kernel';
-import { generatePopulation, loadSocialGraph, type SocialTables } from '@nova/social';
+import { createDatabaseProvider, createLogger, runMigrations, type SeedContext } from '@nova/kernel';
 import cliProgress from 'cli-progress';
 import type { CommandOptions } from '../cli.js';
-import { MODULES } from '../modules.js';
+import { resolveTarget } from '../modules.js';
 import { loadConfigOrReport, withoutStatementTimeout } from './load-config.js';
 
-/** Every seeded account signs in with this password (demo and benchmark data only). */
-export const SEED_PASSWORD = 'nova-seed-password';
-
 /**
- * `nova seed`: a deterministic population — accounts in auth, profiles and a
- * power-law follow graph in social — each service's rows loaded by that
- * service's own bulk loader. Offline: no events are published.
+ * `nova seed`: a deterministic population, each service's share loaded by its
+ * own seed hook (auth the accounts, social the profiles and follow graph)
+ * into its own migrated database. Offline: no events are published.
  */
 export async function runSeed(options: CommandOptions): Promise<number> {
-  const config = loadConfigOrReport({});
+  const config = loadConfigOrReport({ target: options.target ?? 'all' });
   if (!config) return 1;
   if (config.env === 'production') {
     // Every seeded account signs in with one published password: never in a real deployment.
     process.stderr.write(
-      `nova: seed refuses to run with NOVA_ENV=production: it creates accounts whose password ("${SEED_PASSWORD}") is public\n`,
+      'nova: seed refuses to run with NOVA_ENV=production: every seeded account shares one published password\n',
     );
     return 1;
   }
@@ -31,7 +26,6 @@ export async function runSeed(options: CommandOptions): Promise<number> {
     process.stderr.write('nova: --users must be at least 2\n');
     return 2;
   }
-  const population = generatePopulation({ users, seed: options.seed ?? 42, avgFollows: follows / users });
   const provider = createDatabaseProvider({ config: withoutStatementTimeout(config), logger });
   const bar = new cliProgress.SingleBar(
     {
@@ -40,38 +34,39 @@ export async function runSeed(options: CommandOptions): Promise<number> {
     },
     cliProgress.Presets.shades_classic,
   );
-  const started = Date.now();
-  try {
-    const auth = await provider.open('auth');
-    const social = await provider.open<SocialTables>('social');
-    await runMigrations(auth, MODULES.auth?.migrationsDir ?? '', logger);
-    await runMigrations(social, MODULES.social?.migrationsDir ?? '', logger);
-
-    const passwordHash = await hashPassword(SEED_PASSWORD, config);
-    bar.start(users, 0, { phase: 'accounts' });
-    const accounts = (function* () {
-      for (const chunk of population.userChunks(5000)) yield* chunk;
-    })();
-    let loadedAccounts = 0;
-    await loadAccounts(auth, accounts, passwordHash, (n) => {
-      loadedAccounts = n;
-      bar.update(n);
-    });
-    bar.stop();
-
-    bar.start(users + population.followCount, 0, { phase: 'graph   ' });
-    const result = await loadSocialGraph(social, population, {
-      postgresUrl: config.database.urls.social,
-      onProgress: (done, total) => {
-        bar.setTotal(total);
+  const progress: SeedContext['progress'] = (phase, total) => {
+    bar.start(total, 0, { phase: phase.padEnd(8) });
+    return {
+      update(done, newTotal) {
+        if (newTotal !== undefined) bar.setTotal(newTotal);
         bar.update(done);
       },
-    });
-    bar.stop();
+      done: () => bar.stop(),
+    };
+  };
+  const started = Date.now();
+  try {
+    const summaries: string[] = [];
+    const notes: string[] = [];
+    for (const module of resolveTarget(config.target)) {
+      if (!module.seed) continue;
+      const database = await provider.open(module.name);
+      await runMigrations(database, module.migrationsDir, logger.child({ module: module.name }));
+      const result = await module.seed({
+        config,
+        logger: logger.child({ module: module.name }),
+        database,
+        options: { users, follows, seed: options.seed ?? 42 },
+        progress,
+      });
+      summaries.push(result.summary);
+      if (result.note) notes.push(result.note);
+    }
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    const summary =
+      summaries.length > 1 ? `${summaries.slice(0, -1).join(', ')} and ${summaries.at(-1)}` : summaries[0];
     process.stdout.write(
-      `seeded ${loadedAccounts} accounts, ${result.users} profiles and ${result.follows} follows ` +
-        `(${result.method}) in ${seconds} s; every account's password is "${SEED_PASSWORD}"\n`,
+      `seeded ${summary ?? 'nothing'} in ${seconds} s${notes.map((n) => `; ${n}`).join('')}\n`,
     );
     return 0;
   } catch (error) {

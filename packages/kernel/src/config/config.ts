@@ -1,14 +1,14 @@
 import path from 'node:path';
+import { type TObject, type TSchema, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { type Env, EnvSchema } from './env-schema.js';
+import { type Env, EnvSchema, EnvUrl } from './env-schema.js';
+import type { ConfigurableModule } from './module-config.js';
 import { parseNetworks } from './networks.js';
 
-export const SERVICE_NAMES = ['auth', 'social'] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
 export type RedisRole = 'security' | 'cache' | 'realtime';
 
-/** Validated, derived configuration. Built once at start by loadConfig. */
-export interface Config {
+/** The kernel's derived settings: the process, not any service. */
+export interface KernelConfig {
   env: Env['NOVA_ENV'];
   http: {
     port: number;
@@ -26,10 +26,11 @@ export interface Config {
   target: string;
   logLevel: Env['LOG_LEVEL'];
   shutdownTimeoutMs: number;
-  /** Remote service URLs; a service without one runs in this process. */
-  serviceUrls: Partial<Record<ServiceName, string>>;
+  /** Remote service URLs (`NOVA_<SERVICE>_URL`); a service without one runs in this process. */
+  serviceUrls: Readonly<Record<string, string>>;
+  /** Per-service PostgreSQL (`<SERVICE>_DATABASE_URL`, else `DATABASE_URL`); none: embedded PGlite. */
   database: {
-    urls: Partial<Record<ServiceName, string>>;
+    urls: Readonly<Record<string, string>>;
     defaultUrl?: string;
     poolSize: number;
     connectTimeoutMs: number;
@@ -49,16 +50,13 @@ export interface Config {
    * (Debezium) publishes the outbox and Nova only prunes it after retention.
    */
   kafka?: { brokers: string[]; clientId: string; outboxRelay: 'builtin' | 'external' };
-  mail: { smtpUrl?: string; from: string };
-  auth: {
-    signingKeys?: string;
-    encryptionKey?: string;
-    accessTokenTtlSeconds: number;
-    refreshTokenTtlSeconds: number;
-    argon2: { memoryCost: number; timeCost: number };
-    login: { maxFailures: number; maxFailuresPerIp: number; windowSeconds: number };
-  };
   raw: Env;
+}
+
+/** Validated, derived configuration. Built once at start by loadConfig. */
+export interface Config extends KernelConfig {
+  /** Each configured module's derived settings, by module name (read with moduleSettings). */
+  modules: Readonly<Record<string, unknown>>;
 }
 
 export class ConfigError extends Error {
@@ -68,63 +66,169 @@ export class ConfigError extends Error {
   }
 }
 
-const NUMERIC_KEYS = Object.entries(EnvSchema.properties)
-  .filter(([, s]) => (s as { type?: string }).type === 'integer')
-  .map(([k]) => k);
+export interface ConfigComposition {
+  /**
+   * Every module the binary can run. Their names give the per-service keys
+   * (`<SERVICE>_DATABASE_URL`, `NOVA_<SERVICE>_URL`), since any process may
+   * need to find any service.
+   */
+  modules: readonly ConfigurableModule[];
+  /**
+   * The modules the configured target runs (default: all of them); only
+   * their keys are read and checked. Throwing names NOVA_TARGET as bad.
+   */
+  resolveTarget?: (target: string) => readonly ConfigurableModule[];
+}
 
-/** Reads the environment, validates every key at once, derives the config. */
-export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+/** One environment variable of a composition, for docs and `nova config`. */
+export interface ConfigKey {
+  key: string;
+  /** `kernel` or the module that declares it. */
+  owner: string;
+  default?: unknown;
+  description?: string;
+}
+
+/** `auth` → `AUTH`, `live-streams` → `LIVE_STREAMS`: the env spelling of a module name. */
+export function envName(module: string): string {
+  return module.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+}
+
+/** The per-service keys the kernel reads for each registered module. */
+function serviceKeysSchema(names: readonly string[]): TObject {
+  const properties: Record<string, TSchema> = {};
+  for (const name of names) {
+    properties[`${envName(name)}_DATABASE_URL`] = EnvUrl(`PostgreSQL for the ${name} service`);
+    properties[`NOVA_${envName(name)}_URL`] = EnvUrl(`where another process serves the ${name} service`);
+  }
+  return Type.Object(properties);
+}
+
+/** Every key a composition reads, with its owner, default and description. */
+export function describeConfig(composition: ConfigComposition = { modules: [] }): ConfigKey[] {
+  const keys: ConfigKey[] = [];
+  const add = (owner: string, schema: TObject) => {
+    for (const [key, s] of Object.entries(schema.properties)) {
+      const { default: dflt, description } = s as { default?: unknown; description?: string };
+      keys.push({ key, owner, default: dflt, description });
+    }
+  };
+  add('kernel', EnvSchema);
+  add('kernel', serviceKeysSchema(composition.modules.map((m) => m.name)));
+  for (const module of composition.modules) if (module.config) add(module.name, module.config.schema);
+  return keys;
+}
+
+/**
+ * Reads one schema's keys from the environment: integers parsed from their
+ * decimal strings, defaults applied, every violation reported as
+ * `KEY: message` (with ` (module)` after the key when a module owns it).
+ */
+function readKeys(
+  schema: TObject,
+  source: NodeJS.ProcessEnv,
+  owner: string | undefined,
+  problems: string[],
+): { values: Record<string, unknown>; ok: boolean } {
+  const before = problems.length;
+  const label = (key: string) => (owner ? `${key} (${owner})` : key);
   const input: Record<string, unknown> = {};
-  const problems: string[] = [];
-  for (const key of Object.keys(EnvSchema.properties)) {
+  for (const [key, s] of Object.entries(schema.properties)) {
     const value = source[key];
     if (value === undefined || value === '') continue;
-    if (NUMERIC_KEYS.includes(key)) {
+    if ((s as { type?: string }).type === 'integer') {
       if (!/^-?\d+$/.test(value.trim())) {
-        problems.push(`${key}: expected an integer, got "${value}"`);
+        problems.push(`${label(key)}: expected an integer, got "${value}"`);
         continue;
       }
       input[key] = Number(value);
     } else input[key] = value;
   }
-  const withDefaults = Value.Default(EnvSchema, input) as Record<string, unknown>;
-  for (const error of Value.Errors(EnvSchema, withDefaults)) {
-    problems.push(`${error.path.slice(1) || '(root)'}: ${error.message}`);
+  const values = Value.Default(schema, input) as Record<string, unknown>;
+  for (const error of Value.Errors(schema, values)) {
+    problems.push(`${label(error.path.slice(1)) || '(root)'}: ${error.message}`);
   }
-  const env = withDefaults as Env;
-  problems.push(...crossChecks(env));
-  if (problems.length > 0) throw new ConfigError(problems);
-  return derive(env);
+  return { values, ok: problems.length === before };
 }
 
-function crossChecks(env: Env): string[] {
+/**
+ * Reads the environment, validates every key of the kernel and of the
+ * target's modules at once, derives the config. A module's keys are checked
+ * only when the target runs it: a process without auth needs none of auth's
+ * settings. Throws ConfigError naming every bad key (and its module).
+ */
+export function loadConfig(
+  source: NodeJS.ProcessEnv = process.env,
+  composition: ConfigComposition = { modules: [] },
+): Config {
   const problems: string[] = [];
-  const perService = SERVICE_NAMES.filter((s) => env[`${s.toUpperCase()}_DATABASE_URL` as keyof Env]);
-  if (!env.KAFKA_BROKERS && (perService.length > 0 || SERVICE_NAMES.some((s) => serviceUrl(env, s)))) {
+  const registered = composition.modules.map((m) => m.name);
+  const declaredBy = new Map<string, string>(Object.keys(EnvSchema.properties).map((k) => [k, 'kernel']));
+  const serviceKeys = serviceKeysSchema(registered);
+  for (const key of Object.keys(serviceKeys.properties)) declaredBy.set(key, 'kernel');
+  for (const module of composition.modules) {
+    for (const key of Object.keys(module.config?.schema.properties ?? {})) {
+      const owner = declaredBy.get(key);
+      // Two owners of one key would read it differently: a registry mistake, refused outright.
+      if (owner) throw new Error(`config key ${key} is declared by both ${owner} and ${module.name}`);
+      declaredBy.set(key, module.name);
+    }
+  }
+
+  const kernelKeys = readKeys(EnvSchema, source, undefined, problems);
+  const env = kernelKeys.values as Env;
+  const urls = readKeys(serviceKeys, source, undefined, problems).values as Record<
+    string,
+    string | undefined
+  >;
+  let running: readonly ConfigurableModule[] = composition.modules;
+  if (composition.resolveTarget && kernelKeys.ok) {
+    try {
+      running = composition.resolveTarget(env.NOVA_TARGET);
+    } catch (error) {
+      problems.push(`NOVA_TARGET: ${(error as Error).message}`);
+      running = [];
+    }
+  }
+  const moduleEnvs = running.map((module) => ({
+    module,
+    read: module.config ? readKeys(module.config.schema, source, module.name, problems) : undefined,
+  }));
+
+  const kernel = deriveKernel(env, registered, urls);
+  problems.push(...crossChecks(env, registered, urls));
+  const modules: Record<string, unknown> = {};
+  for (const { module, read } of moduleEnvs) {
+    // A module whose own keys are malformed is not derived: its checks would only repeat them.
+    if (!module.config || !read?.ok) continue;
+    modules[module.name] = module.config.derive(read.values, {
+      kernel,
+      problem: (key, message) => problems.push(`${key} (${module.name}): ${message}`),
+    });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { ...kernel, modules };
+}
+
+function crossChecks(
+  env: Env,
+  services: readonly string[],
+  urls: Record<string, string | undefined>,
+): string[] {
+  const problems: string[] = [];
+  const split = services.some(
+    (s) => urls[`${envName(s)}_DATABASE_URL`] !== undefined || urls[`NOVA_${envName(s)}_URL`] !== undefined,
+  );
+  if (!env.KAFKA_BROKERS && split) {
     // The embedded event log is the outbox tables of one database: services
     // on separate databases or processes can only meet through Kafka.
     problems.push('KAFKA_BROKERS: required when services use separate databases or processes');
-  }
-  if (env.NOVA_ENV === 'production') {
-    if (!env.AUTH_SIGNING_KEYS) problems.push('AUTH_SIGNING_KEYS: required in production');
-    if (!env.AUTH_ENCRYPTION_KEY) problems.push('AUTH_ENCRYPTION_KEY: required in production');
   }
   for (const key of ['NOVA_TRUSTED_PROXIES', 'NOVA_METRICS_ALLOW'] as const) {
     for (const problem of parseNetworks(env[key]).problems) problems.push(`${key}: ${problem}`);
   }
   for (const problem of parseOrigins(env.NOVA_CORS_ORIGINS).problems)
     problems.push(`NOVA_CORS_ORIGINS: ${problem}`);
-  if (env.AUTH_ENCRYPTION_KEY && Buffer.from(env.AUTH_ENCRYPTION_KEY, 'base64').length !== 32) {
-    problems.push('AUTH_ENCRYPTION_KEY: must be 32 bytes, base64-encoded');
-  }
-  if (env.AUTH_SIGNING_KEYS) {
-    try {
-      const keys: unknown = JSON.parse(env.AUTH_SIGNING_KEYS);
-      if (!Array.isArray(keys) || keys.length === 0) throw new Error('not a non-empty array');
-    } catch {
-      problems.push('AUTH_SIGNING_KEYS: must be a JSON array of Ed25519 private JWKs');
-    }
-  }
   return problems;
 }
 
@@ -152,37 +256,40 @@ function parseOrigins(list: string): { origins: string[]; problems: string[] } {
   return { origins, problems };
 }
 
-function serviceUrl(env: Env, service: ServiceName): string | undefined {
-  return env[`NOVA_${service.toUpperCase()}_URL` as keyof Env] as string | undefined;
-}
-
-function derive(env: Env): Config {
-  const serviceUrls: Config['serviceUrls'] = {};
-  const dbUrls: Config['database']['urls'] = {};
-  for (const s of SERVICE_NAMES) {
-    const url = serviceUrl(env, s);
+function deriveKernel(
+  env: Env,
+  services: readonly string[],
+  urls: Record<string, string | undefined>,
+): KernelConfig {
+  const serviceUrls: Record<string, string> = {};
+  const dbUrls: Record<string, string> = {};
+  for (const s of services) {
+    const url = urls[`NOVA_${envName(s)}_URL`];
     if (url) serviceUrls[s] = url;
-    const dbUrl =
-      (env[`${s.toUpperCase()}_DATABASE_URL` as keyof Env] as string | undefined) ?? env.DATABASE_URL;
+    const dbUrl = urls[`${envName(s)}_DATABASE_URL`] ?? env.DATABASE_URL;
     if (dbUrl) dbUrls[s] = dbUrl;
   }
-  const redisUrls: Config['redis']['urls'] = {};
+  const redisUrls: KernelConfig['redis']['urls'] = {};
   for (const role of ['security', 'cache', 'realtime'] as const) {
     const url = (env[`REDIS_${role.toUpperCase()}_URL` as keyof Env] as string | undefined) ?? env.REDIS_URL;
     if (url) redisUrls[role] = url;
   }
+  const port = typeof env.PORT === 'number' ? env.PORT : 8080;
   return {
     env: env.NOVA_ENV,
     http: {
       port: env.PORT,
       host: env.HOST,
       bodyLimit: env.NOVA_BODY_LIMIT_BYTES,
-      publicUrl: (env.NOVA_PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
-      corsOrigins: parseOrigins(env.NOVA_CORS_ORIGINS).origins,
-      trustedProxies: parseNetworks(env.NOVA_TRUSTED_PROXIES).networks,
-      metrics: { allow: parseNetworks(env.NOVA_METRICS_ALLOW).networks, token: env.NOVA_METRICS_TOKEN },
+      publicUrl: (env.NOVA_PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+      corsOrigins: parseOrigins(String(env.NOVA_CORS_ORIGINS)).origins,
+      trustedProxies: parseNetworks(String(env.NOVA_TRUSTED_PROXIES)).networks,
+      metrics: {
+        allow: parseNetworks(String(env.NOVA_METRICS_ALLOW)).networks,
+        token: env.NOVA_METRICS_TOKEN,
+      },
     },
-    dataDir: path.resolve(env.NOVA_DATA_DIR),
+    dataDir: path.resolve(String(env.NOVA_DATA_DIR)),
     target: env.NOVA_TARGET,
     logLevel: env.LOG_LEVEL,
     shutdownTimeoutMs: env.NOVA_SHUTDOWN_TIMEOUT_MS,
@@ -203,26 +310,14 @@ function derive(env: Env): Config {
     events: { retentionMs: env.NOVA_EVENT_RETENTION_HOURS * 3600_000 },
     kafka: env.KAFKA_BROKERS
       ? {
-          brokers: env.KAFKA_BROKERS.split(',')
+          brokers: String(env.KAFKA_BROKERS)
+            .split(',')
             .map((b) => b.trim())
             .filter(Boolean),
           clientId: env.KAFKA_CLIENT_ID,
           outboxRelay: env.NOVA_OUTBOX_RELAY,
         }
       : undefined,
-    mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM },
-    auth: {
-      signingKeys: env.AUTH_SIGNING_KEYS,
-      encryptionKey: env.AUTH_ENCRYPTION_KEY,
-      accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
-      refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL_SECONDS,
-      argon2: { memoryCost: env.ARGON2_MEMORY_KIB, timeCost: env.ARGON2_TIME_COST },
-      login: {
-        maxFailures: env.LOGIN_MAX_FAILURES,
-        maxFailuresPerIp: env.LOGIN_MAX_FAILURES_PER_IP,
-        windowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS,
-      },
-    },
     raw: env,
   };
 }

@@ -4,7 +4,8 @@ import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { type Config, loadConfig, SERVICE_NAMES } from '../config/config.js';
+import { type Config, loadConfig } from '../config/config.js';
+import type { ConfigurableModule } from '../config/module-config.js';
 import type { DatabaseProvider } from '../db/database.js';
 import { createDatabaseProvider } from '../db/provider.js';
 import { createLogger } from '../logging/logger.js';
@@ -23,10 +24,19 @@ export interface TestDatabases {
   close(): Promise<void>;
 }
 
-/** A Config for tests: silent logs, a private temporary data dir, then `overrides`. */
-export function testConfig(overrides: NodeJS.ProcessEnv = {}): Config {
+/**
+ * A Config for tests: silent logs, a private temporary data dir, then
+ * `overrides`; `modules` adds their own keys and settings (as the app does).
+ */
+export function testConfig(
+  overrides: NodeJS.ProcessEnv = {},
+  modules: readonly ConfigurableModule[] = [],
+): Config {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'nova-test-'));
-  return loadConfig({ NOVA_ENV: 'test', LOG_LEVEL: 'silent', NOVA_DATA_DIR: dataDir, ...overrides });
+  return loadConfig(
+    { NOVA_ENV: 'test', LOG_LEVEL: 'silent', NOVA_DATA_DIR: dataDir, ...overrides },
+    { modules },
+  );
 }
 
 /**
@@ -36,9 +46,10 @@ export function testConfig(overrides: NodeJS.ProcessEnv = {}): Config {
 export async function openTestDatabases(
   kind: DatabaseKind,
   overrides: NodeJS.ProcessEnv = {},
+  modules: readonly ConfigurableModule[] = [],
 ): Promise<TestDatabases> {
   if (kind === 'pglite') {
-    const config = testConfig(overrides);
+    const config = testConfig(overrides, modules);
     const provider = createDatabaseProvider({
       config,
       logger: createLogger(config.logLevel),
@@ -57,7 +68,7 @@ export async function openTestDatabases(
   await admin((client) => client.query(`create database ${name}`));
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
-  const config = withDatabaseUrl(testConfig(overrides), url.toString());
+  const config = withDatabaseUrl(testConfig(overrides, modules), url.toString());
   const provider = createDatabaseProvider({ config, logger: createLogger(config.logLevel) });
   return {
     provider,
@@ -81,7 +92,7 @@ export async function openTestDatabases(
  * on how the environment schema validates URLs.
  */
 function withDatabaseUrl(config: Config, url: string): Config {
-  const urls = Object.fromEntries(SERVICE_NAMES.map((service) => [service, url]));
+  const urls = Object.fromEntries(Object.keys(config.database.urls).map((service) => [service, url]));
   return { ...config, database: { ...config.database, urls, defaultUrl: url } };
 }
 

@@ -1,10 +1,20 @@
 import path from 'node:path';
+import { Type } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/index.js';
+import {
+  type ConfigComposition,
+  ConfigError,
+  defineModuleConfig,
+  describeConfig,
+  EnvInt,
+  loadConfig,
+  ModuleSettingsMissingError,
+  moduleSettings,
+} from '../../src/index.js';
 
-function configError(env: Record<string, string>): ConfigError {
+function configError(env: Record<string, string>, composition?: ConfigComposition): ConfigError {
   try {
-    loadConfig(env);
+    loadConfig(env, composition);
   } catch (error) {
     if (error instanceof ConfigError) return error;
     throw error;
@@ -12,10 +22,39 @@ function configError(env: Record<string, string>): ConfigError {
   throw new Error('expected loadConfig to refuse the environment');
 }
 
-const ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
-const SIGNING_KEYS = JSON.stringify([{ kty: 'OKP', crv: 'Ed25519', d: 'x', x: 'y' }]);
+// Two modules as a service package declares them: own keys, own checks, own derived settings.
+const mailConfig = defineModuleConfig({
+  schema: Type.Object({
+    MAILBOX_QUOTA_MB: EnvInt(1, 10_000, 100, 'mailbox quota'),
+    MAILBOX_SECRET: Type.Optional(Type.String({ minLength: 8, description: 'required in production' })),
+  }),
+  derive(env, { kernel, problem }) {
+    if (kernel.env === 'production' && !env.MAILBOX_SECRET)
+      problem('MAILBOX_SECRET', 'required in production');
+    return { quotaBytes: env.MAILBOX_QUOTA_MB * 1024 * 1024, dataDir: path.join(kernel.dataDir, 'mailbox') };
+  },
+});
+const feedConfig = defineModuleConfig({
+  schema: Type.Object({ FEED_PAGE_SIZE: EnvInt(1, 500, 50, 'items per feed page') }),
+  derive: (env) => ({ pageSize: env.FEED_PAGE_SIZE }),
+});
+const mailbox = { name: 'mailbox', config: mailConfig };
+const feed = { name: 'feed', config: feedConfig };
+const targets: Record<string, (typeof mailbox | typeof feed)[]> = {
+  all: [mailbox, feed],
+  mailbox: [mailbox],
+  feed: [feed],
+};
+const composition: ConfigComposition = {
+  modules: [mailbox, feed],
+  resolveTarget: (target) => {
+    const modules = targets[target];
+    if (!modules) throw new Error(`unknown target "${target}"`);
+    return modules;
+  },
+};
 
-describe('loadConfig', () => {
+describe('loadConfig (kernel keys)', () => {
   it('gives the all-in-one shape by default', () => {
     const config = loadConfig({});
     expect(config.env).toBe('development');
@@ -42,6 +81,7 @@ describe('loadConfig', () => {
     expect(config.database.urls).toEqual({});
     expect(config.kafka).toBeUndefined();
     expect(config.serviceUrls).toEqual({});
+    expect(config.modules).toEqual({});
   });
 
   it('reads integers and strings from the environment', () => {
@@ -66,30 +106,6 @@ describe('loadConfig', () => {
     expect(error.message).toContain('LOG_LEVEL');
   });
 
-  it('refuses production without signing and encryption keys', () => {
-    const error = configError({ NOVA_ENV: 'production' });
-    const text = error.problems.join('\n');
-    expect(text).toContain('AUTH_SIGNING_KEYS');
-    expect(text).toContain('AUTH_ENCRYPTION_KEY');
-  });
-
-  it('accepts production with well-formed keys', () => {
-    const config = loadConfig({
-      NOVA_ENV: 'production',
-      AUTH_SIGNING_KEYS: SIGNING_KEYS,
-      AUTH_ENCRYPTION_KEY: ENCRYPTION_KEY,
-    });
-    expect(config.env).toBe('production');
-    expect(config.auth.encryptionKey).toBe(ENCRYPTION_KEY);
-  });
-
-  it('refuses malformed keys', () => {
-    const error = configError({ AUTH_SIGNING_KEYS: 'not json', AUTH_ENCRYPTION_KEY: 'A'.repeat(60) });
-    const text = error.problems.join('\n');
-    expect(text).toContain('AUTH_SIGNING_KEYS');
-    expect(text).toContain('AUTH_ENCRYPTION_KEY');
-  });
-
   it('accepts URL-valued settings and derives one Redis URL per role', () => {
     const config = loadConfig({
       REDIS_URL: 'redis://127.0.0.1:6379',
@@ -104,8 +120,95 @@ describe('loadConfig', () => {
     expect(config.http.publicUrl).toBe('https://nova.example');
   });
 
-  it('refuses split databases without Kafka', () => {
-    const error = configError({ AUTH_DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/auth' });
-    expect(error.problems.join('\n')).toContain('KAFKA_BROKERS');
+  it('names no service: the kernel alone reads no service keys', () => {
+    const keys = describeConfig().map((k) => k.key);
+    expect(keys).toContain('DATABASE_URL');
+    expect(keys.filter((k) => /AUTH|SOCIAL|SMTP|MAIL|LOGIN|ARGON2|TOKEN_TTL/.test(k))).toEqual([]);
+  });
+});
+
+describe('loadConfig (composed with modules)', () => {
+  it('derives each running module its own settings', () => {
+    const config = loadConfig({ MAILBOX_QUOTA_MB: '5', NOVA_DATA_DIR: '/srv/nova' }, composition);
+    expect(moduleSettings(config, 'mailbox', mailConfig)).toEqual({
+      quotaBytes: 5 * 1024 * 1024,
+      dataDir: '/srv/nova/mailbox',
+    });
+    expect(moduleSettings(config, 'feed', feedConfig)).toEqual({ pageSize: 50 });
+  });
+
+  it('names every bad key of the kernel and of every module at once, each with its module', () => {
+    const error = configError(
+      { PORT: 'x', MAILBOX_QUOTA_MB: 'lots', FEED_PAGE_SIZE: '9999', NOVA_ENV: 'production' },
+      composition,
+    );
+    expect(error.problems).toEqual([
+      'PORT: expected an integer, got "x"',
+      'MAILBOX_QUOTA_MB (mailbox): expected an integer, got "lots"',
+      expect.stringMatching(/^FEED_PAGE_SIZE \(feed\): .*500/),
+    ]);
+    const checked = configError({ NOVA_ENV: 'production' }, composition);
+    expect(checked.problems).toEqual(['MAILBOX_SECRET (mailbox): required in production']);
+  });
+
+  it('neither reads nor requires the keys of a module the target does not run', () => {
+    const env = { NOVA_ENV: 'production', NOVA_TARGET: 'feed', MAILBOX_QUOTA_MB: 'not read' } as const;
+    const config = loadConfig(env, composition);
+    expect(config.modules).toEqual({ feed: { pageSize: 50 } });
+    expect(() => moduleSettings(config, 'mailbox', mailConfig)).toThrow(ModuleSettingsMissingError);
+    expect(configError({ ...env, NOVA_TARGET: 'all' }, composition).problems.join('\n')).toContain(
+      'MAILBOX_QUOTA_MB (mailbox)',
+    );
+  });
+
+  it('reports an unknown target as a bad NOVA_TARGET', () => {
+    expect(configError({ NOVA_TARGET: 'chat' }, composition).problems).toEqual([
+      'NOVA_TARGET: unknown target "chat"',
+    ]);
+  });
+
+  it('derives the per-service keys from the registered module names', () => {
+    const keys = describeConfig(composition).map((k) => `${k.key}:${k.owner}`);
+    for (const key of ['MAILBOX_DATABASE_URL:kernel', 'NOVA_FEED_URL:kernel', 'FEED_PAGE_SIZE:feed'])
+      expect(keys).toContain(key);
+    const config = loadConfig(
+      {
+        DATABASE_URL: 'postgres://u@127.0.0.1:5432/all',
+        FEED_DATABASE_URL: 'postgres://u@127.0.0.1:5432/feed',
+        NOVA_MAILBOX_URL: 'http://mailbox:8080',
+        KAFKA_BROKERS: '127.0.0.1:9092',
+        NOVA_TARGET: 'feed',
+      },
+      composition,
+    );
+    expect(config.database.urls).toEqual({
+      mailbox: 'postgres://u@127.0.0.1:5432/all',
+      feed: 'postgres://u@127.0.0.1:5432/feed',
+    });
+    expect(config.serviceUrls).toEqual({ mailbox: 'http://mailbox:8080' });
+  });
+
+  it('refuses split databases or processes without Kafka', () => {
+    const splits: Record<string, string>[] = [
+      { FEED_DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/feed' },
+      { NOVA_FEED_URL: 'http://f' },
+    ];
+    for (const env of splits)
+      expect(configError(env, composition).problems).toEqual([
+        'KAFKA_BROKERS: required when services use separate databases or processes',
+      ]);
+  });
+
+  it('refuses a key declared twice (a registry mistake)', () => {
+    const clash = {
+      name: 'clash',
+      config: defineModuleConfig({ schema: feedConfig.schema, derive: () => ({}) }),
+    };
+    expect(() => loadConfig({}, { modules: [feed, clash] })).toThrow(/FEED_PAGE_SIZE .*feed and clash/);
+    const kernelKey = defineModuleConfig({
+      schema: Type.Object({ PORT: Type.String() }),
+      derive: () => ({}),
+    });
+    expect(() => loadConfig({}, { modules: [{ name: 'x', config: kernelKey }] })).toThrow(/PORT/);
   });
 });

@@ -1,5 +1,4 @@
 import {
-  type Config,
   createRateLimiter,
   type Database,
   type Kernel,
@@ -8,6 +7,7 @@ import {
   type OutboxWriter,
   type RateLimiter,
 } from '@nova/kernel';
+import { type AuthConfig, authConfigOf } from './config.js';
 import { loadSecretBox, type SecretBox } from './keys/secret-box.js';
 import { loadSigningKeys, type SigningKeys } from './keys/signing-keys.js';
 import { createMailTransport, type MailTransport } from './mail/mail-transport.js';
@@ -19,7 +19,8 @@ import type { AuthDb } from './store/schema.js';
 
 /** Exactly what the auth service uses; nothing else of the kernel reaches its code. */
 export interface AuthContext {
-  config: Config;
+  /** The process config with auth's own settings (`config.auth`, `config.mail`). */
+  config: AuthConfig;
   logger: Logger;
   database: Database<AuthDb>;
   /** Revocations, 2FA challenges and login throttles. */
@@ -41,7 +42,7 @@ export async function createAuthContext(
   kernel: Kernel,
   overrides: Partial<AuthContext> = {},
 ): Promise<AuthContext> {
-  const { config } = kernel;
+  const config = overrides.config ?? authConfigOf(kernel.config);
   const security = overrides.security ?? kernel.stores.security;
   const keys = overrides.keys ?? (await loadSigningKeys(config));
   const ttl = config.auth.accessTokenTtlSeconds;

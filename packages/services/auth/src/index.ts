@@ -3,14 +3,18 @@ import { fileURLToPath } from 'node:url';
 import type { AuthApi } from '@nova/contracts';
 import type { ServiceModule } from '@nova/kernel';
 import { authRoutes } from './api/routes.js';
+import { authConfig } from './config.js';
 import { createAuthContext } from './context.js';
+import { seedAccounts } from './seed/seed-accounts.js';
 import { getAccounts } from './use-cases/accounts.js';
 import { createMailer } from './workers/mailer.js';
 
+export { type AuthConfig, type AuthSettings, authConfig, authConfigOf } from './config.js';
 export type { AuthContext } from './context.js';
 export { createAuthContext } from './context.js';
 export { generateSigningJwk } from './keys/signing-keys.js';
 export { hashPassword } from './security/password-hasher.js';
+export { SEED_PASSWORD } from './seed/seed-accounts.js';
 export { loadAccounts, type SeedAccount } from './store/account-loader.js';
 
 const migrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../migrations');
@@ -20,6 +24,7 @@ export const authModule: ServiceModule<AuthApi> = {
   name: 'auth',
   dependsOn: [],
   migrationsDir,
+  config: authConfig,
   async init(kernel) {
     const ctx = await createAuthContext(kernel);
     // Eagerly, so the first request after a restart does not wait for it; a failure here is not
@@ -39,4 +44,5 @@ export const authModule: ServiceModule<AuthApi> = {
       },
     };
   },
+  seed: seedAccounts,
 };

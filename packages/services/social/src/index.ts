@@ -9,6 +9,7 @@ import { createFollowCommands } from './commands/follow-commands.js';
 import { createProfileCommands } from './commands/profile-commands.js';
 import { createSocialContext, type SocialContext } from './context.js';
 import { createGraphQueries } from './queries/graph-queries.js';
+import { seedGraph } from './seed/seed-graph.js';
 import { createUserEventsConsumer } from './workers/user-events-consumer.js';
 
 export const SOCIAL_MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
@@ -40,14 +41,9 @@ export const socialModule: ServiceModule<SocialApi> = {
       workers: [createUserEventsConsumer(ctx)],
     };
   },
+  seed: seedGraph,
 };
 
 export type { SocialContext } from './context.js';
 export { type LoadGraphOptions, type LoadGraphResult, loadSocialGraph } from './seed/load-graph.js';
-export {
-  generatePopulation,
-  type Population,
-  type PopulationOptions,
-  type SeedUser,
-} from './seed/population.js';
 export type { SocialTables } from './store/tables.js';

@@ -1,8 +1,8 @@
+import { generatePopulation } from '@nova/contracts/seed';
 import { ForbiddenError, NotFoundError, UnprocessableError, ValidationError } from '@nova/kernel';
 import { describe, expect, it } from 'vitest';
 import { applyProfilePatch, approvesPendingRequests, assertNotSelf } from '../src/domain/profile-rules.js';
 import { assertMayListConnections, followOutcome } from '../src/domain/visibility.js';
-import { generatePopulation } from '../src/seed/population.js';
 
 const blank = { displayName: null, bio: null, avatarMediaId: null, isPrivate: false };
 

@@ -1,10 +1,10 @@
+import { generatePopulation } from '@nova/contracts/seed';
 import { ConflictError, createLogger, type Database, runMigrations } from '@nova/kernel';
 import { DATABASE_KINDS, openTestDatabases, type TestDatabases } from '@nova/kernel/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SOCIAL_MIGRATIONS_DIR } from '../src/index.js';
 import { loadSocialGraph } from '../src/seed/load-graph.js';
-import { generatePopulation } from '../src/seed/population.js';
 import type { SocialTables } from '../src/store/tables.js';
 import { tablesOf } from '../src/store/tables-of.js';
 

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import path from 'node:path';
-import type { Config } from '@nova/kernel';
+import type { AuthConfig } from '../config.js';
 import { readOrCreateSecretFile } from './key-files.js';
 
 const VERSION = 'v1';
@@ -14,7 +14,7 @@ export interface SecretBox {
 }
 
 /** `config.auth.encryptionKey`, or (development) a key generated once under `<dataDir>/keys/`. */
-export async function loadSecretBox(config: Config): Promise<SecretBox> {
+export async function loadSecretBox(config: Pick<AuthConfig, 'auth' | 'dataDir'>): Promise<SecretBox> {
   const encoded =
     config.auth.encryptionKey ??
     (await readOrCreateSecretFile(path.join(config.dataDir, 'keys'), KEY_FILE, async () =>

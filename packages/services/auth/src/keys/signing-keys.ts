@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { ACCESS_TOKEN_ALGORITHM } from '@nova/contracts';
-import type { Config } from '@nova/kernel';
 import {
   type CryptoKey,
   calculateJwkThumbprint,
@@ -9,6 +8,7 @@ import {
   importJWK,
   type JWK,
 } from 'jose';
+import type { AuthConfig } from '../config.js';
 import { readOrCreateSecretFile } from './key-files.js';
 
 export const SIGNING_ALGORITHM = ACCESS_TOKEN_ALGORITHM;
@@ -42,7 +42,7 @@ export interface SigningKeys {
  * Development / all-in-one: one key generated on first start and kept in
  * `<dataDir>/keys/signing-keys.json` (same format) so restarts keep tokens valid.
  */
-export async function loadSigningKeys(config: Config): Promise<SigningKeys> {
+export async function loadSigningKeys(config: Pick<AuthConfig, 'auth' | 'dataDir'>): Promise<SigningKeys> {
   const source =
     config.auth.signingKeys ??
     (await readOrCreateSecretFile(path.join(config.dataDir, 'keys'), KEY_FILE, async () =>

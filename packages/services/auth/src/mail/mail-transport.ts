@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Config } from '@nova/kernel';
 import { TransientError } from '@nova/kernel';
 import nodemailer from 'nodemailer';
+import type { AuthConfig } from '../config.js';
 
 export interface MailMessage {
   to: string;
@@ -19,7 +19,7 @@ export interface MailTransport {
 }
 
 /** SMTP when `SMTP_URL` is set; otherwise each mail becomes an .eml file under `<dataDir>/mail/`. */
-export function createMailTransport(config: Pick<Config, 'mail' | 'dataDir'>): MailTransport {
+export function createMailTransport(config: Pick<AuthConfig, 'mail' | 'dataDir'>): MailTransport {
   return config.mail.smtpUrl
     ? createSmtpTransport(config.mail.smtpUrl, config.mail.from)
     : createFileTransport(path.join(config.dataDir, 'mail'), config.mail.from);

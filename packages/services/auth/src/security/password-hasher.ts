@@ -1,13 +1,13 @@
 import { hash, verify } from '@node-rs/argon2';
-import type { Config } from '@nova/kernel';
+import type { AuthConfig } from '../config.js';
 
 // @node-rs/argon2 declares Algorithm as a const enum, which isolatedModules cannot read: 2 is Argon2id.
 const ARGON2ID = 2;
 
-export type Argon2Settings = Config['auth']['argon2'];
+export type Argon2Settings = AuthConfig['auth']['argon2'];
 
 /** argon2id with the configured cost; one lane so concurrent logins don't fight for cores. */
-export function hashPassword(password: string, config: Pick<Config, 'auth'>): Promise<string> {
+export function hashPassword(password: string, config: Pick<AuthConfig, 'auth'>): Promise<string> {
   const { memoryCost, timeCost } = config.auth.argon2;
   return hash(password, { algorithm: ARGON2ID, memoryCost, timeCost, parallelism: 1 });
 }
@@ -22,7 +22,7 @@ export interface PasswordHasher {
   verifyDummy(password: string): Promise<false>;
 }
 
-export async function createPasswordHasher(config: Pick<Config, 'auth'>): Promise<PasswordHasher> {
+export async function createPasswordHasher(config: Pick<AuthConfig, 'auth'>): Promise<PasswordHasher> {
   const dummyHash = await hashPassword('nova-dummy-password-for-timing', config);
   const check = async (passwordHash: string, password: string) => {
     try {

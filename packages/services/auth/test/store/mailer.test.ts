@@ -3,7 +3,9 @@ import { createLogger, type EventRecord, TransientError } from '@nova/kernel';
 import { testConfig } from '@nova/kernel/testing';
 import type { Transaction } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authConfigOf } from '../../src/config.js';
 import { hashToken } from '../../src/domain/tokens.js';
+import { authModule } from '../../src/index.js';
 import type { MailMessage, MailTransport } from '../../src/mail/mail-transport.js';
 import { claimOneTimeToken } from '../../src/store/one-time-tokens-repository.js';
 import type { AuthDb } from '../../src/store/schema.js';
@@ -43,7 +45,7 @@ describe.each(AUTH_DATABASE_KINDS)('mailer on %s', (kind) => {
   };
 
   let opened: OpenedAuthDatabase;
-  const config = testConfig({ NOVA_PUBLIC_URL: 'https://nova.example' });
+  const config = authConfigOf(testConfig({ NOVA_PUBLIC_URL: 'https://nova.example' }, [authModule]));
 
   beforeAll(async () => {
     opened = await openAuthDatabase(kind);

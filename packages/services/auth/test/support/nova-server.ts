@@ -70,14 +70,18 @@ export interface AuthServerOptions {
 
 export async function startAuthServer(options: AuthServerOptions = {}): Promise<AuthServer> {
   const redisPrefix = `nova-test-auth-${randomUUID().slice(0, 8)}:`;
-  const opened = await openTestDatabases(options.kind ?? 'pglite', {
-    HOST: '127.0.0.1',
-    PORT: '0',
-    ARGON2_MEMORY_KIB: '8192',
-    ARGON2_TIME_COST: '1',
-    ...(options.redis ? { REDIS_URL, REDIS_KEY_PREFIX: redisPrefix } : {}),
-    ...options.env,
-  });
+  const opened = await openTestDatabases(
+    options.kind ?? 'pglite',
+    {
+      HOST: '127.0.0.1',
+      PORT: '0',
+      ARGON2_MEMORY_KIB: '8192',
+      ARGON2_TIME_COST: '1',
+      ...(options.redis ? { REDIS_URL, REDIS_KEY_PREFIX: redisPrefix } : {}),
+      ...options.env,
+    },
+    [authModule],
+  );
   const { config, provider } = opened;
   const logger = createLogger('silent');
   const metrics = createMetricsRegistry();

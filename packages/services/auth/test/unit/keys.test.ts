@@ -1,25 +1,27 @@
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type Config, createMemoryStore, type KeyValueStore, loadConfig } from '@nova/kernel';
+import { createMemoryStore, type KeyValueStore } from '@nova/kernel';
 import { decodeProtectedHeader } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AuthConfig } from '../../src/config.js';
 import { createSecretBox, loadSecretBox } from '../../src/keys/secret-box.js';
 import { generateSigningJwk, importSigningKeys, loadSigningKeys } from '../../src/keys/signing-keys.js';
 import { createFileTransport } from '../../src/mail/mail-transport.js';
 import { createAccessTokens } from '../../src/security/access-tokens.js';
 import { createRevocations } from '../../src/security/revocations.js';
+import { loadAuthConfig } from '../support/config.js';
 
 // No session was ever revoked in a database here: the durable source is empty.
 const revocationsIn = (store: KeyValueStore) =>
   createRevocations({ store, accessTtlSeconds: 900, source: async () => [] });
 
 let dataDir: string;
-let config: Config;
+let config: AuthConfig;
 
 beforeEach(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'nova-auth-keys-'));
-  config = loadConfig({ NOVA_DATA_DIR: dataDir, NOVA_ENV: 'test' });
+  config = loadAuthConfig({ NOVA_DATA_DIR: dataDir, NOVA_ENV: 'test' });
 });
 afterEach(async () => {
   await rm(dataDir, { recursive: true, force: true });
@@ -52,7 +54,7 @@ describe('signing keys', () => {
     const before = await importSigningKeys([oldKey]);
     const issued = await createAccessTokens(before, revocationsIn(store), 900).issue('u1', 's1');
 
-    const rotated = loadConfig({
+    const rotated = loadAuthConfig({
       NOVA_DATA_DIR: dataDir,
       AUTH_SIGNING_KEYS: JSON.stringify([newKey, oldKey]),
     });
@@ -153,7 +155,9 @@ describe('secret box', () => {
 
   it('uses AUTH_ENCRYPTION_KEY when configured', async () => {
     const key = Buffer.alloc(32, 7).toString('base64');
-    const configured = await loadSecretBox(loadConfig({ NOVA_DATA_DIR: dataDir, AUTH_ENCRYPTION_KEY: key }));
+    const configured = await loadSecretBox(
+      loadAuthConfig({ NOVA_DATA_DIR: dataDir, AUTH_ENCRYPTION_KEY: key }),
+    );
     const sealed = configured.seal('s', 'c');
     expect(createSecretBox(Buffer.alloc(32, 7)).open(sealed, 'c')).toBe('s');
     expect(() => createSecretBox(Buffer.alloc(16))).toThrow(/32 bytes/);

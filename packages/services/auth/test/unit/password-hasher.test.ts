@@ -1,8 +1,8 @@
-import { loadConfig } from '@nova/kernel';
 import { describe, expect, it } from 'vitest';
 import { createPasswordHasher, hashPassword } from '../../src/security/password-hasher.js';
+import { loadAuthConfig } from '../support/config.js';
 
-const config = loadConfig({ ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '2' });
+const config = loadAuthConfig({ ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '2' });
 
 describe('password hasher', () => {
   it('hashes with argon2id and the configured cost, and verifies', async () => {

@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { Population } from '@nova/contracts/seed';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { Population } from './population.js';
 
 export type Progress = (rows: number) => void;
 

@@ -1,9 +1,9 @@
+import type { Population } from '@nova/contracts/seed';
 import { ConflictError, type Database } from '@nova/kernel';
 import { sql } from 'kysely';
 import type { SocialTables } from '../store/tables.js';
 import { tablesOf } from '../store/tables-of.js';
 import { connectRaw, copyFollows, copyProfiles, dropStructure, restoreStructure } from './copy-loader.js';
-import type { Population } from './population.js';
 
 export interface LoadGraphOptions {
   /** PostgreSQL only: a URL for a raw connection, enabling COPY. Without it, batched INSERTs. */

@@ -1,6 +1,9 @@
 /**
  * A deterministic synthetic population for `nova seed` and benchmarks: users
- * and a power-law follow graph. Everything derives from (seed, user index), so
+ * and a power-law follow graph. It lives in contracts because every module's
+ * seed hook loads its own share of the same population (auth the accounts,
+ * social the profiles and follows, later content the posts) and they must
+ * agree on ids without calling each other. Everything derives from (seed, user index), so
  * any chunk can be regenerated independently and nothing large is held in
  * memory: edges come out as typed-array chunks of user indices.
  */
