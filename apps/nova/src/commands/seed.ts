@@ -63,11 +63,8 @@ export async function runSeed(options: CommandOptions): Promise<number> {
       if (result.note) notes.push(result.note);
     }
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    const summary =
-      summaries.length > 1 ? `${summaries.slice(0, -1).join(', ')} and ${summaries.at(-1)}` : summaries[0];
-    process.stdout.write(
-      `seeded ${summary ?? 'nothing'} in ${seconds} s${notes.map((n) => `; ${n}`).join('')}\n`,
-    );
+    const summary = summaries.join(', ') || 'nothing';
+    process.stdout.write(`seeded ${summary} in ${seconds} s${notes.map((n) => `; ${n}`).join('')}\n`);
     return 0;
   } catch (error) {
     bar.stop();
