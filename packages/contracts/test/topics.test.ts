@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { authEvents } from '../src/events/auth-events.js';
+import { authEvents, authInternalEvents } from '../src/events/auth-events.js';
 import { isKnownEventType } from '../src/events/registry.js';
 import { socialEvents } from '../src/events/social-events.js';
-import { EVENT_TOPICS } from '../src/events/topics.js';
+import { EVENT_TOPICS, PUBLIC_EVENT_TOPICS } from '../src/events/topics.js';
 
 describe('event topics', () => {
   it('put every event type of the registry on exactly one topic, with the registry’s schema', () => {
-    const registry = { ...authEvents, ...socialEvents } as Record<string, unknown>;
+    const registry = { ...authEvents, ...authInternalEvents, ...socialEvents } as Record<string, unknown>;
     const placed = EVENT_TOPICS.flatMap((t) => Object.keys(t.events));
     expect([...placed].sort()).toEqual(Object.keys(registry).sort());
     for (const { events } of EVENT_TOPICS) {
@@ -21,5 +21,29 @@ describe('event topics', () => {
     const names = EVENT_TOPICS.map((t) => t.topic);
     expect(new Set(names).size).toBe(names.length);
     for (const name of names) expect(name).toMatch(/^nova\.[a-z_]+\.[a-z_]+\.v1$/);
+  });
+
+  it('keep personal data and internal requests off the public topics', () => {
+    // Every property name anywhere in a payload schema (nested objects, unions, arrays).
+    const properties = (schema: unknown): string[] => {
+      if (typeof schema !== 'object' || schema === null) return [];
+      const node = schema as Record<string, unknown>;
+      const own = node.properties ? Object.keys(node.properties as object) : [];
+      return [
+        ...own,
+        ...Object.values(node).flatMap((child) =>
+          Array.isArray(child) ? child.flatMap(properties) : properties(child),
+        ),
+      ];
+    };
+    const internalTypes = EVENT_TOPICS.filter((t) => t.internal).flatMap((t) => Object.keys(t.events));
+    expect(internalTypes).toContain('user.password_reset_requested');
+    expect(PUBLIC_EVENT_TOPICS.map((t) => t.topic)).toContain('nova.auth.user.v1');
+    for (const { topic, events } of PUBLIC_EVENT_TOPICS) {
+      for (const [type, schema] of Object.entries(events)) {
+        expect(internalTypes, `${topic} carries ${type}`).not.toContain(type);
+        expect(properties(schema), `${type} on ${topic}`).not.toContain('email');
+      }
+    }
   });
 });

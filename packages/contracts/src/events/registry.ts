@@ -1,10 +1,10 @@
 import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { authEvents } from './auth-events.js';
+import { authEvents, authInternalEvents } from './auth-events.js';
 import { socialEvents } from './social-events.js';
 
 /** Every event type Nova publishes, with its payload schema (version 1). */
-const schemas: Record<string, TSchema> = { ...authEvents, ...socialEvents };
+const schemas: Record<string, TSchema> = { ...authEvents, ...authInternalEvents, ...socialEvents };
 const compiled = new Map(
   Object.entries(schemas).map(([type, schema]) => [type, TypeCompiler.Compile(schema)]),
 );

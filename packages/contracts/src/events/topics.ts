@@ -1,5 +1,10 @@
 import type { TSchema } from '@sinclair/typebox';
-import { AUTH_USER_AGGREGATE, authEvents } from './auth-events.js';
+import {
+  AUTH_ACCOUNT_MAIL_AGGREGATE,
+  AUTH_USER_AGGREGATE,
+  authEvents,
+  authInternalEvents,
+} from './auth-events.js';
 import {
   SOCIAL_BLOCK_AGGREGATE,
   SOCIAL_FOLLOW_AGGREGATE,
@@ -17,16 +22,22 @@ import {
 export interface TopicContract<Events extends Readonly<Record<string, TSchema>> = Record<string, TSchema>> {
   readonly topic: string;
   readonly events: Events;
+  /** Only the owning service's consumer groups may read it (nova.<owner>.…); it may carry personal data. */
+  readonly internal?: boolean;
 }
 
 const topic = <E extends Readonly<Record<string, TSchema>>>(aggregateType: string, events: E) =>
   ({ topic: `nova.${aggregateType}.v1`, events }) as const satisfies TopicContract<E>;
+const internalTopic = <E extends Readonly<Record<string, TSchema>>>(aggregateType: string, events: E) =>
+  ({ topic: `nova.${aggregateType}.v1`, events, internal: true }) as const satisfies TopicContract<E>;
 
 const pick = <E extends Record<string, TSchema>, K extends keyof E>(events: E, ...types: K[]) =>
   Object.fromEntries(types.map((t) => [t, events[t]])) as Pick<E, K>;
 
-/** nova.auth.user.v1, key = userId. */
+/** nova.auth.user.v1, key = userId. Public: no email, no internal requests. */
 export const AUTH_USER_TOPIC = topic(AUTH_USER_AGGREGATE, authEvents);
+/** nova.auth.account_mail.v1, key = userId. Internal to auth (the mailer). */
+export const AUTH_ACCOUNT_MAIL_TOPIC = internalTopic(AUTH_ACCOUNT_MAIL_AGGREGATE, authInternalEvents);
 /** nova.social.profile.v1, key = userId. */
 export const SOCIAL_PROFILE_TOPIC = topic(SOCIAL_PROFILE_AGGREGATE, pick(socialEvents, 'profile.updated'));
 /** nova.social.follow.v1, key = followerId. */
@@ -48,8 +59,12 @@ export const SOCIAL_MUTE_TOPIC = topic(
 /** Every topic Nova publishes. A contract test checks each event type is on exactly one. */
 export const EVENT_TOPICS: readonly TopicContract[] = [
   AUTH_USER_TOPIC,
+  AUTH_ACCOUNT_MAIL_TOPIC,
   SOCIAL_PROFILE_TOPIC,
   SOCIAL_FOLLOW_TOPIC,
   SOCIAL_BLOCK_TOPIC,
   SOCIAL_MUTE_TOPIC,
 ];
+
+/** The topics any service may read. */
+export const PUBLIC_EVENT_TOPICS: readonly TopicContract[] = EVENT_TOPICS.filter((t) => !t.internal);

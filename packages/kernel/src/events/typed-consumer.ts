@@ -18,6 +18,8 @@ export type EventCatalog = Readonly<Record<string, TSchema>>;
 export interface TopicContract<Events extends EventCatalog = EventCatalog> {
   readonly topic: string;
   readonly events: Events;
+  /** Only consumer groups of the owning service (nova.<owner>.…) may subscribe. */
+  readonly internal?: boolean;
 }
 
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void
@@ -90,6 +92,12 @@ export function typedConsumer<DB, const Topics extends readonly TopicContract[]>
   const { group } = spec;
   if (spec.topics.length === 0) throw new ConsumerDefinitionError(group, 'subscribes to no topic');
   const carried = new Map<string, string>();
+  for (const { topic, internal } of spec.topics) {
+    const owner = topic.split('.')[1];
+    // Groups are "<service>.<purpose>": an internal topic is read by its own service only.
+    if (internal && !group.startsWith(`${owner}.`))
+      throw new ConsumerDefinitionError(group, `may not read ${topic}: it is internal to ${owner}`);
+  }
   for (const { topic, events } of spec.topics) {
     for (const type of Object.keys(events)) carried.set(type, topic);
   }

@@ -36,6 +36,15 @@ describe('typedConsumer definitions', () => {
     ).toThrow(/no handler for "account.closed" \(nova.tprobe.account.v1\)/);
   });
 
+  it("lets only the owning service's groups read an internal topic", () => {
+    const internal = { ...AUDIT, internal: true };
+    const spec = (group: string) => () =>
+      typedConsumer({ group, topics: [internal], database, handlers: { 'audit.noted': noop } });
+    expect(spec('social.users')).toThrow(/may not read nova.tprobe.audit.v1: it is internal to tprobe/);
+    expect(spec('tprobeextra.mailer')).toThrow(ConsumerDefinitionError);
+    expect(spec('tprobe.mailer')).not.toThrow();
+  });
+
   it('refuses a handler or an ignore for a type none of its topics carries', () => {
     expect(() =>
       typedConsumer({

@@ -35,7 +35,6 @@ export async function register(ctx: AuthContext, input: RegistrationInput): Prom
         type: 'user.registered',
         payload: {
           userId: created.id,
-          email: created.email,
           username: created.username,
           createdAt: created.createdAt,
         },
@@ -65,7 +64,7 @@ export async function verifyEmail(ctx: AuthContext, token: string): Promise<Acco
         aggregateType: AUTH_USER_AGGREGATE,
         aggregateId: userId,
         type: 'user.email_verified',
-        payload: { userId, email: verified.email },
+        payload: { userId },
       },
     ]);
     return verified;

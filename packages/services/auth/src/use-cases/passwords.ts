@@ -1,4 +1,4 @@
-import { AUTH_USER_AGGREGATE } from '@nova/contracts';
+import { AUTH_ACCOUNT_MAIL_AGGREGATE, AUTH_USER_AGGREGATE } from '@nova/contracts';
 import { type Principal, UnauthenticatedError, ValidationError } from '@nova/kernel';
 import type { Transaction } from 'kysely';
 import type { AuthContext } from '../context.js';
@@ -87,7 +87,8 @@ export async function forgotPassword(ctx: AuthContext, rawEmail: string): Promis
   await ctx.database.transaction(async (tx) => {
     await ctx.outbox.write(tx, [
       {
-        aggregateType: AUTH_USER_AGGREGATE,
+        // Internal: it carries the address and is work for auth's mailer only.
+        aggregateType: AUTH_ACCOUNT_MAIL_AGGREGATE,
         aggregateId: user.id,
         type: 'user.password_reset_requested',
         payload: { userId: user.id, email: user.email },

@@ -1,4 +1,4 @@
-import { AUTH_USER_TOPIC } from '@nova/contracts';
+import { AUTH_ACCOUNT_MAIL_TOPIC, AUTH_USER_TOPIC } from '@nova/contracts';
 import {
   type Database,
   type EventConsumerSpec,
@@ -36,7 +36,9 @@ export function mailerConsumer(ctx: MailerDeps, database: Database<AuthDb>): Eve
   const publicUrl = ctx.config.http.publicUrl;
   return typedConsumer({
     group: MAILER_GROUP,
-    topics: [AUTH_USER_TOPIC],
+    // The public user topic for registrations (the address is read here, never from an
+    // event), auth's internal topic for reset requests.
+    topics: [AUTH_USER_TOPIC, AUTH_ACCOUNT_MAIL_TOPIC],
     database,
     handlers: {
       async 'user.registered'({ payload }, { tx }) {

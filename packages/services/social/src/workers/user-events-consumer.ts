@@ -28,7 +28,7 @@ export function createUserEventsConsumer(ctx: SocialContext): Worker {
         },
       },
       // Verification and password events do not concern the graph.
-      ignore: ['user.email_verified', 'user.password_changed', 'user.password_reset_requested'],
+      ignore: ['user.email_verified', 'user.password_changed'],
     }),
   );
 }

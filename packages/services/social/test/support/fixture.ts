@@ -63,7 +63,6 @@ export async function openSocialFixture(kind: DatabaseKind): Promise<SocialFixtu
           counter++;
           await createProfileFromRegistration(tx, {
             userId: id,
-            email: `u${counter}@example.test`,
             username: `u${counter}_${id.slice(0, 8)}`,
             createdAt: new Date().toISOString(),
           });
