@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCommandLine } from '../src/cli.js';
-import { resolveTarget, TargetError } from '../src/modules.js';
+import { resolveRemoteDependencies, resolveTarget, TargetError } from '../src/modules.js';
 
 describe('command line', () => {
   it('parses start with a target', () => {
@@ -32,8 +32,21 @@ describe('module registry', () => {
   it('resolves the all group to every service, dependencies first', () => {
     expect(resolveTarget('all').map((m) => m.name)).toEqual(['auth', 'social']);
   });
-  it('resolves a comma-separated list without duplicates', () => {
-    expect(resolveTarget('social, auth ,social').map((m) => m.name)).toEqual(['social', 'auth']);
+  it('resolves a comma-separated list without duplicates, in-process dependencies first', () => {
+    expect(resolveTarget('social, auth ,social').map((m) => m.name)).toEqual(['auth', 'social']);
+  });
+  it('runs only the target: a dependency is an API, not a module to pull into the process', () => {
+    expect(resolveTarget('social').map((m) => m.name)).toEqual(['social']);
+  });
+  it('binds a dependency outside the target to its NOVA_<SERVICE>_URL, or refuses clearly', () => {
+    expect(resolveRemoteDependencies(resolveTarget('all'), {})).toEqual({});
+    expect(resolveRemoteDependencies(resolveTarget('auth'), {})).toEqual({});
+    expect(resolveRemoteDependencies(resolveTarget('social'), { auth: 'grpc://auth:50051' })).toEqual({
+      auth: 'grpc://auth:50051',
+    });
+    expect(() => resolveRemoteDependencies(resolveTarget('social'), {})).toThrow(
+      /"social" needs the auth API.*--target=social,auth.*NOVA_AUTH_URL/,
+    );
   });
   it('refuses unknown or empty targets', () => {
     expect(() => resolveTarget('feed')).toThrow(TargetError);

@@ -11,4 +11,5 @@ export * from './metrics/index.js';
 export type * from './module.js';
 export type * from './principal.js';
 export * from './stores/index.js';
+export * from './sync/index.js';
 export * from './workers/index.js';

@@ -8,6 +8,7 @@ import type { NovaApp } from './http/app.js';
 import type { Logger } from './logging/logger.js';
 import type { KeyValueStore } from './stores/key-value-store.js';
 import type { PubSub } from './stores/pubsub.js';
+import type { SyncApiDefinition } from './sync/definition.js';
 import type { Worker } from './workers/worker.js';
 
 /**
@@ -35,7 +36,10 @@ export interface ServiceRoutes {
 }
 
 export interface ServiceInstance<Api = unknown> {
-  /** The batch-first sync API other services may call (see contracts). */
+  /**
+   * The handlers of the module's sync API (its `syncApi` declared in
+   * contracts); the registry binds them in-process or serves them over gRPC.
+   */
   api: Api;
   routes?: ServiceRoutes;
   workers?: Worker[];
@@ -80,7 +84,14 @@ export interface SeedContext {
  */
 export interface ServiceModule<Api = unknown, Deps = Record<string, unknown>> {
   name: string;
+  /**
+   * The services whose sync APIs this module calls. Not "runs in my process":
+   * each resolves to the in-process instance when the target includes it, else
+   * to a gRPC client of NOVA_<SERVICE>_URL; `deps` of init holds the clients.
+   */
   dependsOn: readonly string[];
+  /** The sync API this module serves (declared once in @nova/contracts). */
+  syncApi?: SyncApiDefinition;
   /** Absolute path of the service's forward-only SQL migrations (run by `nova migrate`). */
   migrationsDir: string;
   /** The service's env keys (its `src/config.ts`); read only when the target runs it. */

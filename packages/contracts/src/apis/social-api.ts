@@ -1,35 +1,73 @@
-export interface Profile {
-  id: string;
-  username: string;
-  displayName: string | null;
-  bio: string | null;
-  avatarMediaId: string | null;
-  isPrivate: boolean;
-  followerCount: number;
-  followingCount: number;
-  postCount: number;
-  createdAt: string;
-}
+import { defineSyncApi, type SyncApiClient, type SyncApiHandlers } from '@nova/kernel';
+import { type Static, Type } from '@sinclair/typebox';
+import { BatchIds, Id } from './common.js';
+
+const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const ProfileSchema = Type.Object({
+  id: Id,
+  username: Type.String(),
+  displayName: Nullable(Type.String()),
+  bio: Nullable(Type.String()),
+  avatarMediaId: Nullable(Type.String()),
+  isPrivate: Type.Boolean(),
+  followerCount: Type.Integer({ minimum: 0 }),
+  followingCount: Type.Integer({ minimum: 0 }),
+  postCount: Type.Integer({ minimum: 0 }),
+  createdAt: Type.String({ description: 'ISO 8601 UTC' }),
+});
+export type Profile = Static<typeof ProfileSchema>;
 
 /** How `viewer` relates to another account. */
-export interface Relationship {
-  userId: string;
-  following: boolean;
-  followRequested: boolean;
-  followedBy: boolean;
-  blocking: boolean;
-  blockedBy: boolean;
-  muting: boolean;
-}
+export const RelationshipSchema = Type.Object({
+  userId: Id,
+  following: Type.Boolean(),
+  followRequested: Type.Boolean(),
+  followedBy: Type.Boolean(),
+  blocking: Type.Boolean(),
+  blockedBy: Type.Boolean(),
+  muting: Type.Boolean(),
+});
+export type Relationship = Static<typeof RelationshipSchema>;
 
-export interface ProfilePage {
-  items: Profile[];
-  nextCursor: string | null;
-}
+export const ProfilePageSchema = Type.Object({
+  items: Type.Array(ProfileSchema),
+  nextCursor: Nullable(Type.String()),
+});
+export type ProfilePage = Static<typeof ProfilePageSchema>;
 
 /** The social service's sync API (batch-first: one query per call). */
-export interface SocialApi {
-  getProfiles(ids: readonly string[]): Promise<Profile[]>;
-  relationships(viewerId: string, ids: readonly string[]): Promise<Relationship[]>;
-  followersPage(userId: string, cursor: string | null, limit: number): Promise<ProfilePage>;
-}
+export const socialSyncApi = defineSyncApi('social', 1, {
+  /**
+   * Profiles in the order asked, unknown ids omitted. With `viewerId`, accounts
+   * that block the viewer or that the viewer blocks are omitted too.
+   */
+  getProfiles: {
+    request: Type.Object({ ids: BatchIds, viewerId: Type.Optional(Id) }),
+    response: Type.Object({ profiles: Type.Array(ProfileSchema) }),
+    idempotent: true,
+    deadlineMs: 2000,
+  },
+  /** One entry per distinct id, in the order asked. */
+  relationships: {
+    request: Type.Object({ viewerId: Id, ids: BatchIds }),
+    response: Type.Object({ relationships: Type.Array(RelationshipSchema) }),
+    idempotent: true,
+    deadlineMs: 2000,
+  },
+  /** Newest followers first; keyset cursor. */
+  followersPage: {
+    request: Type.Object({
+      userId: Id,
+      cursor: Type.Optional(Nullable(Type.String({ maxLength: 512 }))),
+      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    }),
+    response: ProfilePageSchema,
+    idempotent: true,
+    deadlineMs: 2000,
+  },
+});
+
+export type SocialSyncApi = typeof socialSyncApi;
+export type SocialApi = SyncApiClient<SocialSyncApi>;
+export type SocialApiHandlers = SyncApiHandlers<SocialSyncApi>;

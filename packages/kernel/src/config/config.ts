@@ -26,8 +26,16 @@ export interface KernelConfig {
   target: string;
   logLevel: Env['LOG_LEVEL'];
   shutdownTimeoutMs: number;
-  /** Remote service URLs (`NOVA_<SERVICE>_URL`); a service without one runs in this process. */
+  /**
+   * Remote service URLs (`NOVA_<SERVICE>_URL`, grpc://host:port): where a
+   * dependency outside the target serves its sync API.
+   */
   serviceUrls: Readonly<Record<string, string>>;
+  /**
+   * The gRPC server for the sync APIs of this process's services: a port
+   * (0: any free one) or undefined for none (the all-in-one default).
+   */
+  grpc: { port?: number; internalToken?: string };
   /** Per-service PostgreSQL (`<SERVICE>_DATABASE_URL`, else `DATABASE_URL`); none: embedded PGlite. */
   database: {
     urls: Readonly<Record<string, string>>;
@@ -99,7 +107,9 @@ function serviceKeysSchema(names: readonly string[]): TObject {
   const properties: Record<string, TSchema> = {};
   for (const name of names) {
     properties[`${envName(name)}_DATABASE_URL`] = EnvUrl(`PostgreSQL for the ${name} service`);
-    properties[`NOVA_${envName(name)}_URL`] = EnvUrl(`where another process serves the ${name} service`);
+    properties[`NOVA_${envName(name)}_URL`] = EnvUrl(
+      `grpc://host:port of another process that serves the ${name} sync API`,
+    );
   }
   return Type.Object(properties);
 }
@@ -224,6 +234,17 @@ function crossChecks(
     // on separate databases or processes can only meet through Kafka.
     problems.push('KAFKA_BROKERS: required when services use separate databases or processes');
   }
+  for (const s of services) {
+    const key = `NOVA_${envName(s)}_URL`;
+    const url = urls[key];
+    if (url && !/^grpc:\/\/[^/:]+:\d+\/?$/.test(url)) {
+      problems.push(`${key}: must be grpc://host:port (the gRPC address of its process)`);
+    }
+  }
+  const remote = services.some((s) => urls[`NOVA_${envName(s)}_URL`] !== undefined);
+  if (env.NOVA_ENV === 'production' && (env.NOVA_TARGET !== 'all' || remote) && !env.NOVA_INTERNAL_TOKEN) {
+    problems.push('NOVA_INTERNAL_TOKEN: required in production when services run in separate processes');
+  }
   for (const key of ['NOVA_TRUSTED_PROXIES', 'NOVA_METRICS_ALLOW'] as const) {
     for (const problem of parseNetworks(env[key]).problems) problems.push(`${key}: ${problem}`);
   }
@@ -294,6 +315,10 @@ function deriveKernel(
     logLevel: env.LOG_LEVEL,
     shutdownTimeoutMs: env.NOVA_SHUTDOWN_TIMEOUT_MS,
     serviceUrls,
+    grpc: {
+      port: env.NOVA_GRPC_PORT ?? (env.NOVA_TARGET === 'all' ? undefined : 50051),
+      internalToken: env.NOVA_INTERNAL_TOKEN,
+    },
     database: {
       urls: dbUrls,
       defaultUrl: env.DATABASE_URL,

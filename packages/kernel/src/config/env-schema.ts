@@ -33,6 +33,20 @@ export const EnvSchema = Type.Object({
       description: 'public base URL, e.g. for links in mail (default http://localhost:PORT)',
     }),
   ),
+  NOVA_GRPC_PORT: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 65535,
+      description:
+        "where this process serves its services' sync APIs over gRPC (unset: 50051, or none for target all)",
+    }),
+  ),
+  NOVA_INTERNAL_TOKEN: Type.Optional(
+    Type.String({
+      minLength: 32,
+      description: 'shared secret callers present to the gRPC sync APIs; required in production when split',
+    }),
+  ),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info', description: 'JSON log lines on stdout from this level up' },

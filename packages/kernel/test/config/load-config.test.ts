@@ -82,6 +82,44 @@ describe('loadConfig (kernel keys)', () => {
     expect(config.kafka).toBeUndefined();
     expect(config.serviceUrls).toEqual({});
     expect(config.modules).toEqual({});
+    expect(config.grpc).toEqual({ port: undefined, internalToken: undefined });
+  });
+
+  it('serves gRPC on 50051 for a split target unless NOVA_GRPC_PORT says otherwise', () => {
+    const kafka = { KAFKA_BROKERS: 'k:9092' };
+    expect(loadConfig({ ...kafka, NOVA_TARGET: 'feed' }, composition).grpc.port).toBe(50051);
+    expect(loadConfig({ NOVA_TARGET: 'feed', NOVA_GRPC_PORT: '6000' }, composition).grpc.port).toBe(6000);
+    expect(loadConfig({ NOVA_GRPC_PORT: '0' }).grpc.port).toBe(0);
+    const split = loadConfig(
+      { ...kafka, NOVA_TARGET: 'feed', NOVA_MAILBOX_URL: 'grpc://mail:50051' },
+      composition,
+    );
+    expect(split.serviceUrls).toEqual({ mailbox: 'grpc://mail:50051' });
+  });
+
+  it('takes service URLs only as grpc://host:port, and wants an internal token in production when split', () => {
+    const kafka = { KAFKA_BROKERS: 'k:9092' };
+    const bad = configError({ ...kafka, NOVA_MAILBOX_URL: 'http://mail:8080' }, composition);
+    expect(bad.problems).toContain(
+      'NOVA_MAILBOX_URL: must be grpc://host:port (the gRPC address of its process)',
+    );
+    const production = {
+      ...kafka,
+      NOVA_ENV: 'production',
+      FEED_PAGE_SIZE: '20',
+      NOVA_TARGET: 'feed',
+      NOVA_MAILBOX_URL: 'grpc://mail:50051',
+    };
+    expect(configError(production, composition).problems).toEqual([
+      'NOVA_INTERNAL_TOKEN: required in production when services run in separate processes',
+    ]);
+    const token = 'x'.repeat(32);
+    expect(loadConfig({ ...production, NOVA_INTERNAL_TOKEN: token }, composition).grpc.internalToken).toBe(
+      token,
+    );
+    expect(configError({ NOVA_INTERNAL_TOKEN: 'short' }).problems.join('\n')).toContain(
+      'NOVA_INTERNAL_TOKEN',
+    );
   });
 
   it('reads integers and strings from the environment', () => {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AuthApi } from '@nova/contracts';
+import { type AuthApiHandlers, authSyncApi } from '@nova/contracts';
 import type { ServiceModule } from '@nova/kernel';
 import { authRoutes } from './api/routes.js';
 import { authConfig } from './config.js';
@@ -20,9 +20,10 @@ export { loadAccounts, type SeedAccount } from './store/account-loader.js';
 const migrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../migrations');
 
 /** Credentials, sessions, tokens and 2FA. Its sync API backs the edge's token check. */
-export const authModule: ServiceModule<AuthApi> = {
+export const authModule: ServiceModule<AuthApiHandlers> = {
   name: 'auth',
   dependsOn: [],
+  syncApi: authSyncApi,
   migrationsDir,
   config: authConfig,
   async init(kernel) {
@@ -34,8 +35,8 @@ export const authModule: ServiceModule<AuthApi> = {
     });
     return {
       api: {
-        verifyToken: (token) => ctx.accessTokens.verify(token),
-        getAccounts: (ids) => getAccounts(ctx, ids),
+        verifyToken: ({ token }) => ctx.accessTokens.verify(token),
+        getAccounts: async ({ ids }) => ({ accounts: await getAccounts(ctx, ids) }),
       },
       routes: authRoutes(ctx),
       workers: [createMailer(ctx, kernel.eventLog)],

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { SocialApi } from '@nova/contracts';
+import { type AuthApi, type SocialApiHandlers, socialSyncApi } from '@nova/contracts';
 import type { ServiceModule } from '@nova/kernel';
 import { registerSocialRoutes } from './api/routes.js';
 import type { SocialHandlers } from './api/social-handlers.js';
@@ -23,9 +23,15 @@ export function createSocialHandlers(ctx: SocialContext): SocialHandlers {
   };
 }
 
-export const socialModule: ServiceModule<SocialApi> = {
+/**
+ * Profiles and the follow graph. It needs auth's API: its routes act for an
+ * authenticated user, and the edge of a process without auth verifies tokens
+ * through auth's `verifyToken` (in-process or over gRPC).
+ */
+export const socialModule: ServiceModule<SocialApiHandlers, { auth: AuthApi }> = {
   name: 'social',
-  dependsOn: [],
+  dependsOn: ['auth'],
+  syncApi: socialSyncApi,
   migrationsDir: path.resolve(SOCIAL_MIGRATIONS_DIR),
   async init(kernel) {
     const ctx = await createSocialContext(kernel);
@@ -33,9 +39,12 @@ export const socialModule: ServiceModule<SocialApi> = {
     const { queries } = social;
     return {
       api: {
-        getProfiles: (ids) => queries.getProfiles(ids),
-        relationships: (viewerId, ids) => queries.relationships(viewerId, ids),
-        followersPage: (userId, cursor, limit) => queries.followersPage(userId, cursor, limit),
+        getProfiles: async ({ ids, viewerId }) => ({ profiles: await queries.getProfiles(ids, viewerId) }),
+        relationships: async ({ viewerId, ids }) => ({
+          relationships: await queries.relationships(viewerId, ids),
+        }),
+        followersPage: ({ userId, cursor, limit }) =>
+          queries.followersPage(userId, cursor ?? null, limit ?? 20),
       },
       routes: { api: (app) => registerSocialRoutes(app, social) },
       workers: [createUserEventsConsumer(ctx)],

@@ -86,7 +86,9 @@ describe.each(SHAPES)('auth routes ($name)', (shape) => {
       400,
       'invalid_token',
     );
-    const [account] = await server.api.getAccounts([created.body.user.id, randomUUID()]);
+    const {
+      accounts: [account],
+    } = await server.api.getAccounts({ ids: [created.body.user.id, randomUUID()] });
     expect(account).toMatchObject({ id: created.body.user.id, emailVerified: true });
   });
 
@@ -560,7 +562,7 @@ describe.each(SHAPES)('auth routes ($name)', (shape) => {
       401,
     );
     expectProblem(await login(user.username), 401, 'invalid_credentials');
-    expect(await server.api.getAccounts([user.id, other.id])).toEqual([
+    expect((await server.api.getAccounts({ ids: [user.id, other.id] })).accounts).toEqual([
       expect.objectContaining({ id: other.id }),
     ]);
   });

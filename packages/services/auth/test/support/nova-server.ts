@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type AuthApi, assertEventPayload } from '@nova/contracts';
+import { type AuthApi, assertEventPayload, authSyncApi } from '@nova/contracts';
 import {
   API_PREFIX,
+  bindInProcess,
   createEventLog,
   createHealthRegistry,
   createHttpServer,
@@ -102,12 +103,13 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
   const database = await provider.open('auth');
   await runMigrations(database, authModule.migrationsDir, logger);
   const instance = await authModule.init(kernel, {});
+  const api = bindInProcess(authSyncApi, instance.api);
   const app = await createHttpServer({
     config,
     logger,
     metrics,
     health,
-    getTokenVerifier: () => instance.api.verifyToken,
+    getTokenVerifier: () => (token) => api.verifyToken({ token }),
   });
   const routes = instance.routes;
   if (routes?.root) await app.register(async (scope) => routes.root?.(scope as NovaApp));
@@ -183,7 +185,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
     url,
     mailDir,
     app,
-    api: instance.api,
+    api,
     databases: provider,
     call,
     mailToken,

@@ -127,10 +127,15 @@ export function createGraphQueries(ctx: SocialContext) {
     },
 
     /** Sync API: one query; unknown ids are omitted, the others come in the order asked. */
-    async getProfiles(ids: readonly string[]): Promise<Profile[]> {
-      const rows = await profileRepository.findByIds(db, ids);
+    /** Sync API: with a viewer, accounts on either side of a block with the viewer are left out. */
+    async getProfiles(ids: readonly string[], viewerId?: string): Promise<Profile[]> {
+      const [rows, relations] = await Promise.all([
+        profileRepository.findByIds(db, ids),
+        viewerId ? queryRelationships(db, viewerId, ids) : Promise.resolve([]),
+      ]);
+      const hidden = new Set(relations.filter((r) => r.blocking || r.blockedBy).map((r) => r.userId));
       const byId = new Map(rows.map((r) => [r.id, toProfile(r)]));
-      return [...new Set(ids)].flatMap((id) => byId.get(id) ?? []);
+      return [...new Set(ids)].flatMap((id) => (hidden.has(id) ? [] : (byId.get(id) ?? [])));
     },
 
     /** Sync API: one query; one entry per distinct id, in the order asked. */
