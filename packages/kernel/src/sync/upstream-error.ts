@@ -9,9 +9,12 @@ export class UpstreamUnavailableError extends UnavailableError {
   constructor(
     readonly upstream: string,
     readonly reason: string,
-    readonly retryAfterSeconds = 1,
+    retryAfterSeconds = 1,
     options?: ErrorOptions,
   ) {
-    super('upstream_unavailable', `The ${upstream} service is temporarily unavailable.`, options);
+    super('upstream_unavailable', `The ${upstream} service is temporarily unavailable.`, {
+      ...options,
+      retryAfterSeconds,
+    });
   }
 }

@@ -14,6 +14,7 @@ import {
   UnprocessableError,
   ValidationError,
 } from '../../errors/errors.js';
+import { unavailableFrom } from '../../errors/infrastructure.js';
 import type { Principal } from '../../principal.js';
 import type { SyncApiDefinition } from '../definition.js';
 
@@ -100,7 +101,9 @@ interface ErrorEnvelope {
 }
 
 /** A handler's error as a gRPC status; only NovaErrors' (client-safe) parts cross the wire. */
-export function toServiceError(error: unknown): Partial<ServiceError> {
+export function toServiceError(thrown: unknown): Partial<ServiceError> {
+  // An outage of the callee's own stores is a 503 here as at its HTTP edge (one classification).
+  const error = unavailableFrom(thrown) ?? thrown;
   const metadata = new Metadata();
   if (!(error instanceof NovaError) || error.status === 500) {
     // The envelope tells the caller it was the handler (a bug: not retried), not the transport.
@@ -156,7 +159,10 @@ export function fromServiceError(error: ServiceError): NovaError | undefined {
     case 429:
       return new RateLimitedError(e.retryAfterSeconds ?? 1, e.code, e.message);
     case 503:
-      return new UnavailableError(e.code, e.message, { cause: error });
+      return new UnavailableError(e.code, e.message, {
+        cause: error,
+        retryAfterSeconds: e.retryAfterSeconds,
+      });
     default:
       return new InternalError({ cause: error });
   }
