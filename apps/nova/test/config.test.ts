@@ -8,10 +8,15 @@ const load = (env: Record<string, string>) => loadConfig(env, CONFIG_COMPOSITION
 
 describe('the composed configuration of the registry', () => {
   it('a target that does not run auth requires none of auth’s settings', () => {
-    const env = { NOVA_ENV: 'production', NOVA_AUTH_URL: 'http://auth:8080', KAFKA_BROKERS: 'k:9092' };
+    const env = {
+      NOVA_ENV: 'production',
+      NOVA_AUTH_URL: 'grpc://auth:50051',
+      NOVA_INTERNAL_TOKEN: 'an-internal-token-of-32-characters!',
+      KAFKA_BROKERS: 'k:9092',
+    };
     const social = load({ ...env, NOVA_TARGET: 'social', ARGON2_TIME_COST: 'ignored here' });
     expect(Object.keys(social.modules)).not.toContain('auth');
-    expect(social.serviceUrls).toEqual({ auth: 'http://auth:8080' });
+    expect(social.serviceUrls).toEqual({ auth: 'grpc://auth:50051' });
     let refused: ConfigError | undefined;
     try {
       load({ ...env, NOVA_TARGET: 'all', ARGON2_TIME_COST: 'two' });

@@ -190,7 +190,12 @@ describe('loadConfig (composed with modules)', () => {
   });
 
   it('neither reads nor requires the keys of a module the target does not run', () => {
-    const env = { NOVA_ENV: 'production', NOVA_TARGET: 'feed', MAILBOX_QUOTA_MB: 'not read' } as const;
+    const env = {
+      NOVA_ENV: 'production',
+      NOVA_TARGET: 'feed',
+      NOVA_INTERNAL_TOKEN: 'an-internal-token-of-32-characters!',
+      MAILBOX_QUOTA_MB: 'not read',
+    } as const;
     const config = loadConfig(env, composition);
     expect(config.modules).toEqual({ feed: { pageSize: 50 } });
     expect(() => moduleSettings(config, 'mailbox', mailConfig)).toThrow(ModuleSettingsMissingError);
@@ -213,7 +218,7 @@ describe('loadConfig (composed with modules)', () => {
       {
         DATABASE_URL: 'postgres://u@127.0.0.1:5432/all',
         FEED_DATABASE_URL: 'postgres://u@127.0.0.1:5432/feed',
-        NOVA_MAILBOX_URL: 'http://mailbox:8080',
+        NOVA_MAILBOX_URL: 'grpc://mailbox:50051',
         KAFKA_BROKERS: '127.0.0.1:9092',
         NOVA_TARGET: 'feed',
       },
@@ -223,13 +228,13 @@ describe('loadConfig (composed with modules)', () => {
       mailbox: 'postgres://u@127.0.0.1:5432/all',
       feed: 'postgres://u@127.0.0.1:5432/feed',
     });
-    expect(config.serviceUrls).toEqual({ mailbox: 'http://mailbox:8080' });
+    expect(config.serviceUrls).toEqual({ mailbox: 'grpc://mailbox:50051' });
   });
 
   it('refuses split databases or processes without Kafka', () => {
     const splits: Record<string, string>[] = [
       { FEED_DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/feed' },
-      { NOVA_FEED_URL: 'http://f' },
+      { NOVA_FEED_URL: 'grpc://feed:50051' },
     ];
     for (const env of splits)
       expect(configError(env, composition).problems).toEqual([
