@@ -39,7 +39,14 @@ export function defineAuthWalk(shape: E2eShape): void {
     };
 
     beforeAll(async () => {
-      nova = await startNova({ env: { ...shape.env(), ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' } });
+      nova = await startNova({
+        env: {
+          ...shape.env(),
+          ARGON2_MEMORY_KIB: '8192',
+          ARGON2_TIME_COST: '1',
+          REFRESH_REUSE_GRACE_SECONDS: '0',
+        },
+      });
     });
     afterAll(async () => {
       await nova?.stop();

@@ -36,6 +36,14 @@ const AuthEnv = Type.Object({
   LOGIN_MAX_FAILURES: EnvInt(1, 1000, 5, 'failed logins per account per window before 429'),
   LOGIN_MAX_FAILURES_PER_IP: EnvInt(1, 100_000, 50, 'failed logins per IP per window before 429'),
   LOGIN_FAILURE_WINDOW_SECONDS: EnvInt(1, 86_400, 900, 'window of the login throttles'),
+  REFRESH_REUSE_GRACE_SECONDS: EnvInt(
+    0,
+    300,
+    10,
+    'a used refresh token presented again within this many seconds (two tabs, a retry) gets a new pair instead of revoking its family; 0: never',
+  ),
+  REGISTER_MAX_PER_IP: EnvInt(1, 1_000_000, 20, 'registrations per client IP per window before 429'),
+  REGISTER_WINDOW_SECONDS: EnvInt(1, 86_400, 3600, 'window of the registration throttle'),
 });
 
 export const authConfig = defineModuleConfig({
@@ -72,6 +80,9 @@ export const authConfig = defineModuleConfig({
           maxFailuresPerIp: env.LOGIN_MAX_FAILURES_PER_IP,
           windowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS,
         },
+        /** 0: any reuse of a used refresh token revokes its family. */
+        refreshReuseGraceSeconds: env.REFRESH_REUSE_GRACE_SECONDS,
+        registration: { maxPerIp: env.REGISTER_MAX_PER_IP, windowSeconds: env.REGISTER_WINDOW_SECONDS },
       },
     };
   },

@@ -59,7 +59,8 @@ export function registerLoginRoutes(app: NovaApp, ctx: AuthContext): void {
       schema: {
         summary: 'Exchange a refresh token for a new pair (rotation)',
         description:
-          'A refresh token works once. Presenting a used one answers 401 `refresh_token_reused` and revokes its whole family.',
+          'A refresh token works once. Presented again within REFRESH_REUSE_GRACE_SECONDS of its use (two tabs, a ' +
+          'retry), it gets another pair of the same session; later, 401 `refresh_token_reused` and its whole family is revoked.',
         tags,
         body: RefreshBody,
         response: { 200: TokenPairSchema, ...errorResponses(400, 401, 413, 415) },

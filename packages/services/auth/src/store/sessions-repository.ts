@@ -66,18 +66,41 @@ export async function claimRefreshToken(db: Executor, tokenHash: string): Promis
   return row ? { sessionId: row.session_id, userId: row.user_id, sessionActive: row.active } : null;
 }
 
+export interface RefreshTokenFamily {
+  sessionId: string;
+  userId: string;
+  sessionActive: boolean;
+  /** The token was used less than `graceSeconds` ago (by the database's clock). */
+  usedWithinGrace: boolean;
+}
+
 /** The family of a refresh token that exists (used or not); null for an unknown token. */
 export async function findRefreshTokenFamily(
   db: Executor,
   tokenHash: string,
-): Promise<{ sessionId: string; userId: string } | null> {
+  graceSeconds = 0,
+): Promise<RefreshTokenFamily | null> {
   const row = await db
     .selectFrom('refresh_tokens')
     .innerJoin('sessions', 'sessions.id', 'refresh_tokens.session_id')
-    .select(['sessions.id as session_id', 'sessions.user_id as user_id'])
+    .select([
+      'sessions.id as session_id',
+      'sessions.user_id as user_id',
+      sql<boolean>`sessions.revoked_at IS NULL AND sessions.expires_at > now()`.as('active'),
+      sql<boolean>`coalesce(refresh_tokens.used_at > now() - make_interval(secs => ${graceSeconds}), false)`.as(
+        'within_grace',
+      ),
+    ])
     .where('refresh_tokens.token_hash', '=', tokenHash)
     .executeTakeFirst();
-  return row ? { sessionId: row.session_id, userId: row.user_id } : null;
+  return row
+    ? {
+        sessionId: row.session_id,
+        userId: row.user_id,
+        sessionActive: row.active,
+        usedWithinGrace: graceSeconds > 0 && row.within_grace,
+      }
+    : null;
 }
 
 export async function touchSession(db: Executor, sessionId: string): Promise<void> {

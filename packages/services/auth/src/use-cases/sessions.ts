@@ -61,29 +61,42 @@ const invalidRefresh = () =>
 /**
  * Rotation: the presented token is claimed in one statement and replaced.
  * A token that exists but was already used means it leaked (or two clients
- * share it): the whole family is revoked, access tokens included.
+ * share it): the whole family is revoked, access tokens included — unless it
+ * was used only moments ago (REFRESH_REUSE_GRACE_SECONDS): two tabs or a
+ * retried request racing the same token get a second pair of the same
+ * session instead of logging the user out.
  */
 export async function refreshSession(ctx: AuthContext, refreshToken: string): Promise<TokenPair> {
   if (!TOKEN_PATTERN.test(refreshToken)) throw invalidRefresh();
   const hash = hashToken(refreshToken);
   const next = generateToken();
+  const graceSeconds = ctx.config.auth.refreshReuseGraceSeconds;
   const outcome = await ctx.database.transaction(async (tx) => {
     const claimed = await claimRefreshToken(tx, hash);
-    if (!claimed?.sessionActive) return claimed;
-    await insertRefreshToken(tx, hashToken(next), claimed.sessionId);
-    await touchSession(tx, claimed.sessionId);
-    return claimed;
+    if (claimed) {
+      if (claimed.sessionActive) {
+        await insertRefreshToken(tx, hashToken(next), claimed.sessionId);
+        await touchSession(tx, claimed.sessionId);
+      }
+      return { kind: claimed.sessionActive ? ('rotated' as const) : ('ended' as const), ...claimed };
+    }
+    const family = await findRefreshTokenFamily(tx, hash, graceSeconds);
+    if (!family) return null;
+    if (!family.sessionActive) return { kind: 'ended' as const, ...family };
+    if (!family.usedWithinGrace) return { kind: 'reused' as const, ...family };
+    // The duplicate of a moment ago: a token of its own in the same family (which later reuse still revokes).
+    await insertRefreshToken(tx, hashToken(next), family.sessionId);
+    return { kind: 'rotated' as const, ...family };
   });
-  if (outcome) await forgetSessions(ctx, outcome.userId);
-  if (outcome?.sessionActive) return pair(ctx, outcome.userId, outcome.sessionId, next);
-  if (outcome) throw invalidRefresh();
-  const family = await findRefreshTokenFamily(ctx.database.db, hash);
-  if (!family) throw invalidRefresh();
-  await revokeSession(ctx.database.db, family.sessionId);
-  await ctx.revocations.revokeSessions([family.sessionId]);
-  await forgetSessions(ctx, family.userId);
+  if (!outcome) throw invalidRefresh();
+  await forgetSessions(ctx, outcome.userId);
+  if (outcome.kind === 'rotated') return pair(ctx, outcome.userId, outcome.sessionId, next);
+  if (outcome.kind === 'ended') throw invalidRefresh();
+  await revokeSession(ctx.database.db, outcome.sessionId);
+  await ctx.revocations.revokeSessions([outcome.sessionId]);
+  await forgetSessions(ctx, outcome.userId);
   ctx.logger.warn(
-    { userId: family.userId, sessionId: family.sessionId },
+    { userId: outcome.userId, sessionId: outcome.sessionId },
     'refresh token reused; session revoked',
   );
   throw new UnauthenticatedError(

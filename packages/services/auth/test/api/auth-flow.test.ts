@@ -14,7 +14,8 @@ describe.each(SHAPES)('auth routes ($name)', (shape) => {
   beforeAll(async () => {
     server = await startAuthServer({
       ...shape,
-      env: { LOGIN_MAX_FAILURES: '3', LOGIN_MAX_FAILURES_PER_IP: '1000' },
+      // No grace for duplicate refreshes here: reuse is detected at once (refresh-races.test.ts covers the grace).
+      env: { LOGIN_MAX_FAILURES: '3', LOGIN_MAX_FAILURES_PER_IP: '1000', REFRESH_REUSE_GRACE_SECONDS: '0' },
     });
   });
   afterAll(async () => {
@@ -192,7 +193,7 @@ describe.each(SHAPES)('auth routes ($name)', (shape) => {
     );
   });
 
-  it('lets exactly one of concurrent refreshes with one token succeed', async () => {
+  it('without a grace period, lets exactly one of concurrent refreshes with one token succeed', async () => {
     const user = await registerUser();
     const { refreshToken } = await loginTokens(user.username);
     const answers = await Promise.all(

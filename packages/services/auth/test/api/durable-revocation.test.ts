@@ -25,7 +25,7 @@ describe.each(SHAPES)('durable revocation ($name)', (shape) => {
   let revoked: Revoked;
 
   beforeAll(async () => {
-    server = await startAuthServer(shape);
+    server = await startAuthServer({ ...shape, env: { REFRESH_REUSE_GRACE_SECONDS: '0' } });
     revoked = await revokeEveryWay(server);
   });
   afterAll(async () => {
@@ -156,7 +156,7 @@ async function revokeEveryWay(server: AuthServer): Promise<Revoked> {
     body: { refreshToken: family.refreshToken },
   });
   expect(rotated.status).toBe(200);
-  // Far past any grace period for duplicates: presenting it again is theft, the family goes.
+  // No grace period for duplicates on this server: presenting it again is theft, the family goes.
   await forceReuseDetection(server, family.refreshToken);
 
   const doomed = await register(server);

@@ -78,6 +78,8 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
       PORT: '0',
       ARGON2_MEMORY_KIB: '8192',
       ARGON2_TIME_COST: '1',
+      // Every test signs up from 127.0.0.1; the registration throttle's own test sets its limit.
+      REGISTER_MAX_PER_IP: '100000',
       ...(options.redis ? { REDIS_URL, REDIS_KEY_PREFIX: redisPrefix } : {}),
       ...options.env,
     },
