@@ -9,6 +9,7 @@ import {
   createStores,
   type Kernel,
   type Logger,
+  startTracing,
 } from '@nova/kernel';
 
 export interface OwnedKernel extends Kernel {
@@ -18,6 +19,10 @@ export interface OwnedKernel extends Kernel {
 
 /** Builds the shared infrastructure of one process from its configuration. */
 export function createKernel(config: Config, logger: Logger): OwnedKernel {
+  // First: spans of everything below (SQL, outbox, consumers) need it (ADR 014).
+  const tracing = config.tracing
+    ? startTracing({ ...config.tracing, attributes: { 'nova.target': config.target } }, logger)
+    : undefined;
   const metrics = createMetricsRegistry();
   const health = createHealthRegistry();
   const databases = createDatabaseProvider({ config, logger: logger.child({ component: 'db' }) });
@@ -49,6 +54,7 @@ export function createKernel(config: Config, logger: Logger): OwnedKernel {
       await eventLog.close();
       await stores.close();
       await databases.close();
+      await tracing?.shutdown();
     },
   };
 }

@@ -12,4 +12,5 @@ export type * from './module.js';
 export type * from './principal.js';
 export * from './stores/index.js';
 export * from './sync/index.js';
+export * from './tracing/index.js';
 export * from './workers/index.js';

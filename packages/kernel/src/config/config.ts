@@ -58,6 +58,8 @@ export interface KernelConfig {
    * (Debezium) publishes the outbox and Nova only prunes it after retention.
    */
   kafka?: { brokers: string[]; clientId: string; outboxRelay: 'builtin' | 'external' };
+  /** Set when OTEL_EXPORTER_OTLP_ENDPOINT is: traces are exported over OTLP (ADR 014). */
+  tracing?: { endpoint: string; protocol: 'http/protobuf' | 'http/json'; serviceName: string };
   raw: Env;
 }
 
@@ -341,6 +343,13 @@ function deriveKernel(
             .filter(Boolean),
           clientId: env.KAFKA_CLIENT_ID,
           outboxRelay: env.NOVA_OUTBOX_RELAY,
+        }
+      : undefined,
+    tracing: env.OTEL_EXPORTER_OTLP_ENDPOINT
+      ? {
+          endpoint: String(env.OTEL_EXPORTER_OTLP_ENDPOINT),
+          protocol: env.OTEL_EXPORTER_OTLP_PROTOCOL,
+          serviceName: env.OTEL_SERVICE_NAME,
         }
       : undefined,
     raw: env,

@@ -113,6 +113,19 @@ export const EnvSchema = Type.Object({
     description:
       'with Kafka: builtin publishes the outbox; external leaves it to Debezium (rows pruned after retention)',
   }),
+
+  OTEL_EXPORTER_OTLP_ENDPOINT: EnvUrl(
+    'OpenTelemetry: export traces over OTLP/HTTP to <endpoint>/v1/traces (unset: no tracing)',
+  ),
+  OTEL_EXPORTER_OTLP_PROTOCOL: Type.Union([Type.Literal('http/protobuf'), Type.Literal('http/json')], {
+    default: 'http/protobuf',
+    description: 'OTLP encoding of exported traces',
+  }),
+  OTEL_SERVICE_NAME: Type.String({
+    default: 'nova',
+    minLength: 1,
+    description: 'service.name of exported traces',
+  }),
 });
 
 export type Env = Static<typeof EnvSchema>;

@@ -61,4 +61,11 @@ export const KERNEL_MIGRATIONS: readonly KernelMigration[] = [
       CREATE INDEX dead_letters_group_failed_idx ON dead_letters (group_id, failed_at);
     `,
   },
+  {
+    version: 'kernel-003',
+    name: 'outbox-traceparent',
+    // W3C trace context of the writing span (ADR 014); Debezium maps it to a
+    // header like the other additional columns (docs/debezium.md).
+    sql: `ALTER TABLE outbox ADD COLUMN traceparent text;`,
+  },
 ];

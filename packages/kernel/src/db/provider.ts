@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { Config } from '../config/config.js';
 import { rethrowClassified, unavailableFrom } from '../errors/infrastructure.js';
 import type { Logger } from '../logging/logger.js';
+import { recordQuerySpan } from '../tracing/db-spans.js';
 import type { Database, DatabaseProvider } from './database.js';
 import { Mutex } from './mutex.js';
 import { withNamedStatements } from './named-statements.js';
@@ -200,8 +201,9 @@ function scopedDatabase(
   const stats = { queries: 0 };
   const root = new Kysely<unknown>({
     dialect,
-    log: () => {
+    log: (event) => {
       stats.queries += 1;
+      recordQuerySpan(event, schema);
     },
   });
   const db = root.withSchema(schema);

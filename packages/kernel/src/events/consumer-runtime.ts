@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { FatalError, isTransient } from '../errors/errors.js';
 import type { Logger } from '../logging/logger.js';
+import { consumerSpanOptions, tracingEnabled, withSpan } from '../tracing/tracing.js';
 import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../workers/retry.js';
 import { sleep } from '../workers/sleep.js';
 import type { ConsumerMetrics } from './consumer-metrics.js';
@@ -63,7 +64,29 @@ export class ConsumerRuntime<DB> {
       : (options.spec.concurrency ?? DEFAULT_CONSUMER_CONCURRENCY);
   }
 
-  async deliver(event: EventRecord): Promise<DeliveryOutcome> {
+  /** One event's delivery as a CONSUMER span continuing the producer's trace (ADR 014). */
+  deliver(event: EventRecord): Promise<DeliveryOutcome> {
+    if (!tracingEnabled()) return this.#deliver(event);
+    return withSpan(
+      `${event.topic} process`,
+      {
+        'messaging.system': 'nova',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': event.topic,
+        'messaging.consumer.group.name': this.group,
+        'messaging.message.id': event.id,
+        'nova.event.type': event.type,
+      },
+      async (span) => {
+        const outcome = await this.#deliver(event);
+        span.setAttribute('nova.delivery.outcome', outcome);
+        return outcome;
+      },
+      consumerSpanOptions([event]),
+    );
+  }
+
+  async #deliver(event: EventRecord): Promise<DeliveryOutcome> {
     const { metrics, logger, signal, spec } = this.options;
     const labels = { group: this.group };
     if (spec.ignores?.(event.type)) {

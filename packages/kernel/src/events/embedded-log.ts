@@ -259,7 +259,7 @@ class EmbeddedConsumer<DB> implements Worker {
       if (horizon <= cursor.fetched) continue;
       const rows = await producer.db
         .selectFrom('outbox')
-        .select(['id', 'aggregateid', 'type', 'payload', 'timestamp', 'seq'])
+        .select(['id', 'aggregateid', 'type', 'payload', 'timestamp', 'seq', 'traceparent'])
         .where('aggregatetype', '=', cursor.aggregateType)
         .where('seq', '>', cursor.fetched)
         .where('seq', '<=', horizon)
@@ -284,6 +284,7 @@ class EmbeddedConsumer<DB> implements Worker {
             type: row.type,
             payload: row.payload,
             timestamp: new Date(row.timestamp).toISOString(),
+            ...(row.traceparent ? { traceparent: row.traceparent } : {}),
           },
           Number(row.seq),
         );

@@ -20,6 +20,8 @@ export interface EventRecord<P = unknown> {
   payload: P;
   /** ISO 8601 UTC, when the producing transaction wrote it. */
   timestamp: string;
+  /** W3C traceparent of the producing span, when it was traced (ADR 014). */
+  traceparent?: string;
 }
 
 /** What a service writes to its outbox inside its business transaction. */

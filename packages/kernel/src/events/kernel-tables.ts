@@ -10,6 +10,8 @@ export interface KernelTables {
     payload: unknown;
     timestamp: Generated<Date>;
     seq: Generated<number>;
+    /** W3C traceparent of the span that wrote the event; null when tracing was off. */
+    traceparent: string | null;
   };
   processed_events: { group_id: string; event_id: string; processed_at: Generated<Date> };
   consumer_offsets: {

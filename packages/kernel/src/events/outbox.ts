@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { schemaOf } from '../db/schema-of.js';
 import { FatalError } from '../errors/errors.js';
+import { currentTraceparent, SpanKind, tracingEnabled, withSpan } from '../tracing/tracing.js';
 import { type EventValidator, type OutboxEvent, type OutboxWriter, topicFor } from './event-log.js';
 import type { KernelTables } from './kernel-tables.js';
 
@@ -36,24 +37,44 @@ export function createOutboxWriter(validate: EventValidator): OutboxWriter {
       const schema = schemaOf(db as unknown as Kysely<unknown>);
       if (schema === undefined)
         throw new FatalError('outbox writes need a schema-scoped transaction (Database.transaction)');
-      // Assigns the xid before the insert draws seqs (the horizon's premise);
-      // NOTIFY rides along since it is only delivered at commit anyway.
       const topics = [...new Set(events.map((e) => topicFor(e.aggregateType)))];
-      await sql`select pg_current_xact_id(), ${sql.join(
-        topics.map((topic) => sql`pg_notify(${OUTBOX_CHANNEL}, ${topic})`),
-      )}`.execute(db);
-      await db
-        .insertInto('outbox')
-        .values(
-          events.map((event) => ({
-            id: randomUUID(),
-            aggregatetype: event.aggregateType,
-            aggregateid: event.aggregateId,
-            type: event.type,
-            payload: JSON.stringify(event.payload),
-          })),
-        )
-        .execute();
+      const attributes = tracingEnabled()
+        ? {
+            'messaging.system': 'nova-outbox',
+            'messaging.operation.type': 'send',
+            'messaging.destination.name': topics.join(','),
+            'messaging.batch.message_count': events.length,
+            'nova.event.types': [...new Set(events.map((e) => e.type))].join(','),
+          }
+        : {};
+      // A PRODUCER span per write: its traceparent goes into the rows, so the
+      // consumer's span continues this trace (ADR 014).
+      await withSpan(
+        `outbox write ${schema}`,
+        attributes,
+        async () => {
+          const traceparent = currentTraceparent() ?? null;
+          // Assigns the xid before the insert draws seqs (the horizon's premise);
+          // NOTIFY rides along since it is only delivered at commit anyway.
+          await sql`select pg_current_xact_id(), ${sql.join(
+            topics.map((topic) => sql`pg_notify(${OUTBOX_CHANNEL}, ${topic})`),
+          )}`.execute(db);
+          await db
+            .insertInto('outbox')
+            .values(
+              events.map((event) => ({
+                id: randomUUID(),
+                aggregatetype: event.aggregateType,
+                aggregateid: event.aggregateId,
+                type: event.type,
+                payload: JSON.stringify(event.payload),
+                traceparent,
+              })),
+            )
+            .execute();
+        },
+        { kind: SpanKind.PRODUCER },
+      );
     },
   };
 }

@@ -3,6 +3,7 @@ import type { FieldIssue } from '../errors/errors.js';
 import { unavailableFrom } from '../errors/infrastructure.js';
 import type { NovaApp } from './app.js';
 import { buildProblem, isNovaError, type ProblemRender, renderNovaError } from './problem.js';
+import { traceIdFor } from './request-tracing.js';
 import { PROBLEM_CONTENT_TYPE } from './schemas.js';
 
 /** Fastify's own client errors, by their stable `code`, as Nova problem codes. */
@@ -125,7 +126,7 @@ function problemContext(request: FastifyRequest): { traceId: string; instance: s
   const url = request.url;
   const q = url.indexOf('?');
   // The instance is the path only: query strings may carry tokens.
-  return { traceId: request.id, instance: q === -1 ? url : url.slice(0, q) };
+  return { traceId: traceIdFor(request), instance: q === -1 ? url : url.slice(0, q) };
 }
 
 /** Installs the error and not-found handlers on the root instance. */

@@ -17,7 +17,11 @@ export const ProblemSchema = Type.Object(
     code: Type.String({ description: 'stable machine-readable code' }),
     detail: Type.Optional(Type.String()),
     instance: Type.Optional(Type.String()),
-    traceId: Type.Optional(Type.String({ description: 'the request id, also in the x-request-id header' })),
+    traceId: Type.Optional(
+      Type.String({
+        description: 'W3C trace id of the request (32 hex digits; the trace of its spans when tracing is on)',
+      }),
+    ),
     errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
   },
   { $id: 'Problem', additionalProperties: true, description: 'RFC 9457 problem details' },

@@ -15,6 +15,7 @@ import { registerAuth } from './auth-plugin.js';
 import { installEdgePolicies, metricsGuard, securityHeaders } from './edge.js';
 import { installErrorHandling, renderError, sendProblem } from './error-handler.js';
 import { registerOpsRoutes } from './ops-routes.js';
+import { registerRequestTracing, traceIdFor } from './request-tracing.js';
 import { ProblemSchema } from './schemas.js';
 import { strictValidatorCompiler } from './validation.js';
 
@@ -96,10 +97,12 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Nova
       reply.headers(securityHeaders(config));
       const q = request.url.indexOf('?');
       const instance = q === -1 ? request.url : request.url.slice(0, q);
-      sendProblem(reply as never, renderError(error, { traceId: String(request.id), instance }));
+      sendProblem(reply as never, renderError(error, { traceId: traceIdFor(request), instance }));
     },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as NovaApp;
 
+  // First hook: everything after it runs inside the request's span.
+  registerRequestTracing(app);
   app.setValidatorCompiler(strictValidatorCompiler);
   // JSON only: a text/plain body is an unsupported media type (415), not a string to validate.
   app.removeContentTypeParser('text/plain');

@@ -126,7 +126,28 @@ describe('createHttpServer', () => {
     });
     const fields = body.errors.map((e: { field: string }) => e.field).sort();
     expect(fields).toEqual(['/age', '/email', '/extra', '/username']);
-    expect(body.traceId).toBe(res.headers['x-request-id']);
+    expect(body.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(body.traceId).not.toBe('0'.repeat(32));
+  });
+
+  it('names the incoming W3C trace in problem+json traceId (tracing off)', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const res = await app.inject({
+      method: 'POST',
+      url: `${API_PREFIX}/users`,
+      headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+      payload: { email: 'a@b.co' },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().traceId).toBe(traceId);
+    const bad = await app.inject({
+      method: 'POST',
+      url: `${API_PREFIX}/users`,
+      headers: { traceparent: 'garbage' },
+      payload: { email: 'a@b.co' },
+    });
+    expect(bad.json().traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(bad.json().traceId).not.toBe(traceId);
   });
 
   it('names a missing required field', async () => {

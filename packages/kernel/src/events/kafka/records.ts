@@ -5,14 +5,16 @@ import { type EventRecord, topicFor } from '../event-log.js';
 /**
  * Header names of a Nova event on Kafka. They are the outbox column names, so
  * Debezium's Outbox Event Router produces the same record with
- * `table.fields.additional.placement=type:header:type,aggregatetype:header:aggregatetype,timestamp:header:timestamp`
- * (it adds the `id` header itself). See docs/debezium.md.
+ * `table.fields.additional.placement=type:header:type,aggregatetype:header:aggregatetype,timestamp:header:timestamp,traceparent:header:traceparent`
+ * (it adds the `id` header itself). `traceparent` (W3C trace context, ADR
+ * 014) is present only when the writer was traced. See docs/debezium.md.
  */
 export const EVENT_HEADERS = {
   id: 'id',
   type: 'type',
   aggregateType: 'aggregatetype',
   timestamp: 'timestamp',
+  traceparent: 'traceparent',
 } as const;
 
 /** Extra headers on a dead-lettered record (nova.dlq.<group>). */
@@ -41,6 +43,8 @@ export interface OutboxRow {
    * zeros of the fraction dropped), read from the database so no precision is lost.
    */
   timestampIso: string;
+  /** W3C trace context of the writing span; null when it was not traced. */
+  traceparent: string | null;
 }
 
 export interface ProducedRecord {
@@ -62,6 +66,7 @@ export function recordForOutboxRow(row: OutboxRow): ProducedRecord {
         [EVENT_HEADERS.type]: row.type,
         [EVENT_HEADERS.aggregateType]: row.aggregatetype,
         [EVENT_HEADERS.timestamp]: row.timestampIso,
+        ...(row.traceparent ? { [EVENT_HEADERS.traceparent]: row.traceparent } : {}),
       },
     },
   };
@@ -94,7 +99,8 @@ export class MalformedRecordError extends FatalError {
 export function headerText(headers: IHeaders | undefined, name: string): string | undefined {
   const value = headers?.[name];
   const first = Array.isArray(value) ? value[0] : value;
-  if (first === undefined) return undefined;
+  // A null header value (Debezium places a null column that way) reads as absent.
+  if (first === undefined || first === null) return undefined;
   return typeof first === 'string' ? first : first.toString('utf8');
 }
 
@@ -115,5 +121,6 @@ export function eventFromRecord(topic: string, message: KafkaMessage): EventReco
   const stamp = headerText(message.headers, EVENT_HEADERS.timestamp);
   const millis = stamp ? Date.parse(stamp) : Number(message.timestamp);
   const timestamp = new Date(Number.isFinite(millis) ? millis : Number(message.timestamp)).toISOString();
-  return { id, topic, key, type, payload, timestamp };
+  const traceparent = headerText(message.headers, EVENT_HEADERS.traceparent);
+  return { id, topic, key, type, payload, timestamp, ...(traceparent ? { traceparent } : {}) };
 }

@@ -254,6 +254,7 @@ export class OutboxRelay implements Worker {
         'type',
         'payload',
         'timestamp',
+        'traceparent',
         sql<string>`to_char(${sql.ref('timestamp')} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')`.as(
           'utc',
         ),

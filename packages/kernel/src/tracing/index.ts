@@ -1,0 +1,2 @@
+export * from './setup.js';
+export * from './tracing.js';

@@ -1,0 +1,199 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/database.js';
+import { runMigrations } from '../../src/db/migrations.js';
+import type { EventRecord } from '../../src/events/event-log.js';
+import { createKafkaEventLog } from '../../src/events/kafka/kafka-event-log.js';
+import { createOutboxWriter } from '../../src/events/outbox.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { createMetricsRegistry } from '../../src/metrics/metrics.js';
+import { openTestDatabases, type TestDatabases } from '../../src/testing/databases.js';
+import { OTLP_KIND, type OtlpReceiver, startOtlpReceiver } from '../../src/testing/otlp-receiver.js';
+import { startTracing, type TracingHandle } from '../../src/tracing/setup.js';
+import {
+  consumerSpanOptions,
+  currentTraceparent,
+  extractTraceContext,
+  injectTraceContext,
+  SpanKind,
+  traceIdOf,
+  tracingEnabled,
+  withSpan,
+} from '../../src/tracing/tracing.js';
+import { kafkaBrokers, kafkaDisabled, uniqueSuffix } from '../events/kafka/kafka-env.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+const logger = createLogger('silent');
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/;
+
+describe('tracing helpers with tracing off', () => {
+  it('run the function, inject nothing, and still read an incoming trace id', async () => {
+    expect(tracingEnabled()).toBe(false);
+    const seen = await withSpan('off', {}, async (span) => span.isRecording());
+    expect(seen).toBe(false);
+    expect(injectTraceContext({})).toEqual({});
+    expect(currentTraceparent()).toBeUndefined();
+    const ctx = extractTraceContext({
+      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    });
+    expect(traceIdOf(ctx)).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    expect(traceIdOf(extractTraceContext({ traceparent: 'nonsense' }))).toBeUndefined();
+  });
+});
+
+describe('tracing over OTLP', () => {
+  let receiver: OtlpReceiver;
+  let tracing: TracingHandle | undefined;
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+  });
+  afterAll(async () => {
+    await tracing?.shutdown();
+    await receiver?.close();
+  });
+
+  it('http/protobuf (the default) posts protobuf to <endpoint>/v1/traces', async () => {
+    tracing = startTracing(
+      { endpoint: receiver.url, protocol: 'http/protobuf', serviceName: 'kernel-test' },
+      logger,
+    );
+    await withSpan('proto', {}, async () => undefined);
+    await tracing.flush();
+    await tracing.shutdown();
+    tracing = undefined;
+    expect(tracingEnabled()).toBe(false);
+    expect(receiver.requests.length).toBeGreaterThan(0);
+    expect(receiver.requests.every((r) => r.contentType === 'application/x-protobuf' && r.bytes > 0)).toBe(
+      true,
+    );
+  });
+
+  it('withSpan nests, propagates over a plain carrier, and marks failures (http/json)', async () => {
+    tracing = startTracing(
+      { endpoint: receiver.url, protocol: 'http/json', serviceName: 'kernel-test' },
+      logger,
+    );
+    const carrier: Record<string, string> = {};
+    await withSpan('outer', { 'test.case': 'nest' }, async () => {
+      await withSpan('inner', {}, async () => {
+        injectTraceContext(carrier);
+      });
+    });
+    // The other side of a call: extract, then a SERVER span as the child.
+    await withSpan('remote', {}, async () => undefined, {
+      kind: SpanKind.SERVER,
+      parent: extractTraceContext(carrier),
+    });
+    await expect(
+      withSpan('broken', {}, async () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    await tracing.flush();
+    const byName = (name: string) => receiver.spans.find((s) => s.name === name);
+    const outer = byName('outer');
+    const inner = byName('inner');
+    const remote = byName('remote');
+    expect(outer?.attributes['test.case']).toBe('nest');
+    expect(inner?.parentSpanId).toBe(outer?.spanId);
+    expect(inner?.traceId).toBe(outer?.traceId);
+    expect(carrier.traceparent).toMatch(TRACEPARENT);
+    expect(remote?.traceId).toBe(outer?.traceId);
+    expect(remote?.parentSpanId).toBe(inner?.spanId);
+    expect(remote?.kind).toBe(OTLP_KIND.server);
+    expect(byName('broken')?.status).toBe(2);
+    expect(byName('outer')?.service).toBe('kernel-test');
+  });
+
+  it('a batch span links every producer and starts its own trace', async () => {
+    const a = '00-11111111111111111111111111111111-1111111111111111-01';
+    const b = '00-22222222222222222222222222222222-2222222222222222-01';
+    await withSpan(
+      'batch',
+      {},
+      async () => undefined,
+      consumerSpanOptions([{ traceparent: a }, { traceparent: b }, {}]),
+    );
+    await withSpan('single', {}, async () => undefined, consumerSpanOptions([{ traceparent: a }]));
+    await tracing?.flush();
+    const batch = receiver.spans.find((s) => s.name === 'batch');
+    expect(batch?.parentSpanId).toBe('');
+    expect(batch?.links.map((l) => l.spanId).sort()).toEqual(['1111111111111111', '2222222222222222']);
+    const single = receiver.spans.find((s) => s.name === 'single');
+    expect(single?.traceId).toBe('11111111111111111111111111111111');
+    expect(single?.parentSpanId).toBe('1111111111111111');
+    expect(single?.kind).toBe(OTLP_KIND.consumer);
+  });
+
+  describe.skipIf(kafkaDisabled())('through Kafka', () => {
+    let dbs: TestDatabases;
+    let database: Database<unknown>;
+    const schema = `trc_${uniqueSuffix()}`;
+
+    beforeAll(async () => {
+      dbs = await openTestDatabases('postgres');
+      database = await dbs.provider.open(schema);
+      await runMigrations(database, path.join(root, 'no-service-migrations'), logger);
+    });
+    afterAll(async () => {
+      await dbs?.close();
+    });
+
+    it('outbox traceparent → relay → Kafka header → consumer span, child of the outbox write', async () => {
+      const log = createKafkaEventLog({
+        config: {
+          ...dbs.config,
+          kafka: { brokers: [kafkaBrokers()], clientId: 'nova-test', outboxRelay: 'builtin' },
+        },
+        logger,
+        metrics: createMetricsRegistry(),
+        validate: () => undefined,
+      });
+      const aggregateType = `${schema}.thing`;
+      const received: EventRecord[] = [];
+      const relay = log.relay(database);
+      const consumer = log.consumer({
+        group: `${schema}.tracer`,
+        topics: [`nova.${aggregateType}.v1`],
+        database,
+        async handle(event) {
+          received.push(event);
+        },
+      });
+      await relay?.start();
+      await consumer.start();
+      try {
+        const writer = createOutboxWriter(() => undefined);
+        await withSpan('request', {}, () =>
+          database.transaction((tx) =>
+            writer.write(tx, [{ aggregateType, aggregateId: 'k1', type: 'thing.made', payload: { n: 1 } }]),
+          ),
+        );
+        await expect.poll(() => received.length, { timeout: 30_000 }).toBe(1);
+        await tracing?.flush();
+        const outbox = receiver.spans.find((s) => s.name === `outbox write ${schema}`);
+        expect(outbox?.kind).toBe(OTLP_KIND.producer);
+        expect(received[0]?.traceparent).toBe(`00-${outbox?.traceId}-${outbox?.spanId}-01`);
+        await expect
+          .poll(() => receiver.spans.some((s) => s.name === `nova.${aggregateType}.v1 process`), {
+            timeout: 10_000,
+          })
+          .toBe(true);
+        const processed = receiver.spans.find((s) => s.name === `nova.${aggregateType}.v1 process`);
+        expect(processed?.kind).toBe(OTLP_KIND.consumer);
+        expect(processed?.traceId).toBe(outbox?.traceId);
+        expect(processed?.parentSpanId).toBe(outbox?.spanId);
+        expect(processed?.links.map((l) => l.spanId)).toEqual([outbox?.spanId]);
+        const request = receiver.spans.find((s) => s.name === 'request');
+        expect(outbox?.parentSpanId).toBe(request?.spanId);
+      } finally {
+        const deadline = Date.now() + 5000;
+        await consumer.stop(deadline);
+        await relay?.stop(deadline);
+        await log.close();
+      }
+    });
+  });
+});
