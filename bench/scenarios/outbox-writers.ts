@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger, createOutboxWriter, type Database, runMigrations } from '@nova/kernel';
@@ -111,15 +112,18 @@ async function runKind(kind: DatabaseKind, series: Series[], figures: BenchRepor
 
 export async function runOutboxWritersBench(): Promise<BenchReport> {
   const startedAt = new Date().toISOString();
+  const loadBefore = os.loadavg()[0] ?? 0;
   const series: Series[] = [];
   const figures: BenchReport['figures'] = { writers: WRITERS, 'round seconds': ROUND_MS / 1000 };
   const kinds = (process.env.BENCH_KINDS ?? 'postgres,pglite').split(',') as DatabaseKind[];
   for (const kind of kinds) await runKind(kind, series, figures);
+  const loadAfter = os.loadavg()[0] ?? 0;
+  figures['1-min load average before / after'] = `${loadBefore.toFixed(1)} / ${loadAfter.toFixed(1)}`;
   return {
     scenario: 'outbox-writers',
     startedAt,
     machine: machine(),
-    method: `${WRITERS} concurrent writers (pool of ${WRITERS} connections) for ${ROUND_MS / 1000} s per round, each committing transactions of one domain row and one outbox event ("like"). "before" = the kernel writer behind the per-outbox transaction advisory lock it used to take (ADR 005); "now" = the lock-free writer (ADR 013). ${ROUNDS} interleaved rounds per mode after a warm-up round each, on one schema; "rps" = committed transactions (= events) per second, p50/p99 = transaction latency. PGlite is one session: its transactions never overlap, so there the two differ only by the lock statement. PostgreSQL 15, Node and the load share the machine's 2 cores with other work.`,
+    method: `${WRITERS} concurrent writers (pool of ${WRITERS} connections) for ${ROUND_MS / 1000} s per round, each committing transactions of one domain row and one outbox event ("like"). "before" = the kernel writer behind the per-outbox transaction advisory lock it used to take (ADR 005); "now" = the lock-free writer (ADR 013). ${ROUNDS} interleaved rounds per mode after a warm-up round each, on one schema; "rps" = committed transactions (= events) per second, p50/p99 = transaction latency. PGlite is one session: its transactions never overlap, so there the two differ only by the lock statement. PostgreSQL 15, Node and the load share the machine's 2 cores with other work: the load average figure says how busy it was (other sessions' test suites ran at the same time), so compare the paired ratios, not the absolute rates.`,
     series,
     figures,
   };
