@@ -1,4 +1,4 @@
-import { createLogger } from '@nova/kernel';
+import { createLogger, flushLogs } from '@nova/kernel';
 import { bootNova } from '../boot.js';
 import type { CommandOptions } from '../cli.js';
 import { TargetError } from '../modules.js';
@@ -21,7 +21,10 @@ export async function runStart(options: CommandOptions): Promise<number> {
     return 1;
   }
   // Exit explicitly once stopped: nothing left should keep the process alive.
-  const stopSignals = nova.lifecycle.installSignalHandlers((code) => process.exit(code));
+  // The logs get what is left of the shutdown budget, then the process exits regardless.
+  const stopSignals = nova.lifecycle.installSignalHandlers((code) => process.exit(code), {
+    flush: flushLogs,
+  });
   try {
     const address = await nova.start();
     logger.info({ address, target: config.target, dataDir: config.dataDir }, 'nova is listening');

@@ -46,9 +46,17 @@ export class Lifecycle {
     return this.stopping;
   }
 
+  /**
+   * The part of the budget kept for after the steps (the final log flush):
+   * a tenth, at most a second.
+   */
+  get reserveMs(): number {
+    return Math.min(1000, Math.floor(this.timeoutMs / 10));
+  }
+
   private async run(reason: string): Promise<number> {
     const started = Date.now();
-    const deadline = started + this.timeoutMs;
+    const deadline = started + this.timeoutMs - this.reserveMs;
     this.logger.info({ reason, timeoutMs: this.timeoutMs }, 'shutting down');
     let failed = false;
     for (const step of [...this.steps].reverse()) {
@@ -85,19 +93,45 @@ export class Lifecycle {
 
   /**
    * SIGTERM/SIGINT start the shutdown and exit with its code; a second
-   * signal exits at once with 1. Returns a function removing the handlers.
+   * signal exits at once with 1. The whole of it — steps, then `flush` (the
+   * logs) — is bounded by the timeout: a timer set at the signal exits with
+   * 1 when the budget is spent, whatever is still pending. Unref'd, so it
+   * never keeps an otherwise finished process alive.
+   * Returns a function removing the handlers.
    */
-  installSignalHandlers(exit: (code: number) => void): () => void {
+  installSignalHandlers(
+    exit: (code: number) => void,
+    options: { flush?: (deadline: number) => Promise<void> } = {},
+  ): () => void {
+    const flush = options.flush ?? (() => Promise.resolve());
+    let exited = false;
+    const exitOnce = (code: number) => {
+      if (exited) return;
+      exited = true;
+      exit(code);
+    };
     const onSignal = (signal: NodeJS.Signals) => {
       if (this.stopping) {
         this.logger.warn({ signal }, 'second signal: forcing exit');
-        exit(1);
+        exitOnce(1);
         return;
       }
-      this.shutdown(signal).then(exit, (error: unknown) => {
-        this.logger.error({ err: error }, 'shutdown crashed');
-        exit(1);
-      });
+      const end = Date.now() + this.timeoutMs;
+      const hardExit = setTimeout(() => {
+        this.logger.error({ signal, timeoutMs: this.timeoutMs }, 'shutdown deadline passed: exiting now');
+        exitOnce(1);
+      }, this.timeoutMs);
+      hardExit.unref();
+      this.shutdown(signal)
+        .catch((error: unknown) => {
+          this.logger.error({ err: error }, 'shutdown crashed');
+          return 1;
+        })
+        .then(async (code) => {
+          await flush(end).catch(() => undefined);
+          clearTimeout(hardExit);
+          exitOnce(code);
+        });
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);

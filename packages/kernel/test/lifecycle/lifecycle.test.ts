@@ -31,8 +31,10 @@ describe('Lifecycle', () => {
     expect(await lifecycle.shutdown('test')).toBe(0);
     expect(order).toEqual(['http', 'consumers', 'pools']);
     expect(new Set(deadlines).size).toBe(1);
-    expect(deadlines[0]).toBeGreaterThanOrEqual(before + 5000);
-    expect(deadlines[0]).toBeLessThan(before + 5100);
+    // The budget less the reserve kept for the final log flush.
+    expect(lifecycle.reserveMs).toBe(500);
+    expect(deadlines[0]).toBeGreaterThanOrEqual(before + 4500);
+    expect(deadlines[0]).toBeLessThan(before + 4600);
   });
 
   it('is idempotent: a second call returns the same promise and runs nothing again', async () => {
@@ -60,7 +62,8 @@ describe('Lifecycle', () => {
     const started = Date.now();
     expect(await lifecycle.shutdown('test')).toBe(1);
     const took = Date.now() - started;
-    expect(took).toBeGreaterThanOrEqual(190);
+    // The steps' share of the 200 ms: all of it but the flush reserve (20 ms).
+    expect(took).toBeGreaterThanOrEqual(170);
     expect(took).toBeLessThan(1000);
     expect(ran).toEqual([]);
   });
@@ -105,8 +108,59 @@ describe('Lifecycle', () => {
       expect(exits).toEqual([1]);
       release();
       await lifecycle.shutdown('again');
-      await sleep(0);
-      expect(exits).toEqual([1, 0]);
+      await sleep(10);
+      // The process is gone after the first exit; the finished shutdown does not exit again.
+      expect(exits).toEqual([1]);
+    });
+
+    it('exits when the budget is spent even if a step and the log flush never finish', async () => {
+      process.removeAllListeners('SIGTERM');
+      process.removeAllListeners('SIGINT');
+      const lifecycle = new Lifecycle({ logger, timeoutMs: 1000 });
+      lifecycle.onStop('stuck', () => new Promise<void>(() => {}));
+      const exits: { code: number; at: number }[] = [];
+      let flushedFrom: number | undefined;
+      uninstall = lifecycle.installSignalHandlers((code) => exits.push({ code, at: Date.now() }), {
+        flush: (deadline) => {
+          flushedFrom = deadline;
+          return new Promise<void>(() => {}); // stdout never drains
+        },
+      });
+      const signalled = Date.now();
+      process.emit('SIGTERM', 'SIGTERM');
+      await sleep(1300);
+      expect(exits).toHaveLength(1);
+      expect(exits[0]?.code).toBe(1);
+      expect(exits[0]!.at - signalled).toBeLessThanOrEqual(1100);
+      // The steps stopped early enough to leave the flush a reserve before the end.
+      expect(flushedFrom).toBeGreaterThanOrEqual(signalled + 1000);
+      expect(lifecycle.reserveMs).toBe(100);
+    });
+
+    it('flushes the logs with what is left of the budget, then exits with the shutdown code', async () => {
+      process.removeAllListeners('SIGTERM');
+      process.removeAllListeners('SIGINT');
+      const lifecycle = new Lifecycle({ logger, timeoutMs: 2000 });
+      const order: string[] = [];
+      lifecycle.onStop('quick', async () => {
+        order.push('step');
+      });
+      const exits: number[] = [];
+      uninstall = lifecycle.installSignalHandlers(
+        (code) => {
+          order.push('exit');
+          exits.push(code);
+        },
+        {
+          flush: async () => {
+            order.push('flush');
+          },
+        },
+      );
+      process.emit('SIGTERM', 'SIGTERM');
+      await sleep(50);
+      expect(order).toEqual(['step', 'flush', 'exit']);
+      expect(exits).toEqual([0]);
     });
   });
 });
