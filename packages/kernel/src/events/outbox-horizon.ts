@@ -1,27 +1,34 @@
 import { type Kysely, sql } from 'kysely';
 
 /**
+ * First key of the shared transaction lock every outbox writer holds while it
+ * runs (second key: hashtext(schema)). Shared locks never conflict with each
+ * other, so writers do not wait for one another; the lock only makes this
+ * outbox's in-flight writers visible in pg_locks.
+ */
+export const OUTBOX_WRITER_LOCK_NAMESPACE = 0x6e6f7677; // "novw"
+
+/**
  * How far a reader may follow one outbox by `seq` without passing over a row
  * that a still-running transaction will commit later (ADR 013).
  *
- * Writers take no lock: `seq` comes from the table's sequence, and the writer
- * makes sure its transaction id (xid) is assigned before it draws a seq. So
- * a seq drawn before some moment t belongs to a transaction whose xid was
- * assigned before t. The reader remembers pairs (L, X): L = the sequence's
- * last value, read first; X = xmax of a snapshot taken right after (every xid
- * assigned up to then is < X). Later, once the oldest running transaction of
- * a fresh snapshot (xmin) is ≥ X, every transaction that could hold a seq ≤ L
- * has finished — committed and visible, or rolled back — so all seqs ≤ L are
- * final and `seq ≤ L` is safe to read.
+ * A writer takes the shared writer lock of its outbox before it draws a seq
+ * and keeps it until it ends (commit or rollback; the lock is released after
+ * the commit is visible). The reader remembers pairs (L, W): L = the
+ * sequence's last value, read first; W = the transactions holding that lock,
+ * read right after. Every transaction that drew a seq ≤ L held the lock when
+ * L was read, so it is in W or had already ended. Once none of W still holds
+ * the lock, every seq ≤ L is final — committed and visible, or rolled back —
+ * and `seq ≤ L` is safe to read.
  *
- * A transaction that is still running holds the horizon back, whatever it
- * does (xids are cluster-wide): a long-running write transaction delays
- * delivery, as the old lock did for the writers behind it.
+ * Only writers of this outbox hold the horizon back: transactions of other
+ * schemas or databases of the same cluster do not (a cluster-wide measure
+ * such as pg_snapshot_xmin would stall delivery behind any long transaction).
  */
 export class OutboxHorizon {
   readonly #schema: string;
-  /** Pending (L, X) pairs, oldest first; X grows along the list. */
-  #pending: { seq: number; xmax: bigint }[] = [];
+  /** Pending (L, W) pairs, oldest first. */
+  #pending: { seq: number; writers: ReadonlySet<string> }[] = [];
   #safe = 0;
   #latest = 0;
 
@@ -36,23 +43,28 @@ export class OutboxHorizon {
       select last_value, is_called from ${sequence}`.execute(db);
     const row = last.rows[0];
     const seq = row ? Number(row.last_value) - (row.is_called ? 0 : 1) : 0;
-    const snap = await sql<{ xmin: string; xmax: string }>`
-      select pg_snapshot_xmin(s)::text as xmin, pg_snapshot_xmax(s)::text as xmax
-      from (select pg_current_snapshot() as s) as snapshot`.execute(db);
-    const xmin = BigInt(snap.rows[0]?.xmin ?? '0');
-    const xmax = BigInt(snap.rows[0]?.xmax ?? '0');
+    // hashtext() may be negative; pg_locks shows the key as an unsigned oid.
+    const holders = await sql<{ vxid: string }>`
+      select virtualtransaction as vxid from pg_locks
+      where locktype = 'advisory' and objsubid = 2 and granted
+        and database = (select oid from pg_database where datname = current_database())
+        and classid::bigint = ${OUTBOX_WRITER_LOCK_NAMESPACE}
+        and objid::bigint = (hashtext(${this.#schema})::bigint & 4294967295)`.execute(db);
+    const running = new Set(holders.rows.map((r) => r.vxid));
     this.#latest = Math.max(this.#latest, seq);
-    this.#pending.push({ seq, xmax });
+    this.#pending.push({ seq, writers: running });
+    // A later pair settled means every earlier one did: a writer of an earlier
+    // pair still running would also have been seen in the later pair.
     let settled = -1;
     for (let i = 0; i < this.#pending.length; i++) {
       const entry = this.#pending[i];
-      if (entry && entry.xmax <= xmin) settled = i;
+      if (entry && ![...entry.writers].some((w) => running.has(w))) settled = i;
     }
     if (settled >= 0) {
       this.#safe = Math.max(this.#safe, this.#pending[settled]?.seq ?? 0);
       this.#pending = this.#pending.slice(settled + 1);
     }
-    // A transaction that never ends would grow the list on every poll; dropping
+    // A writer that never ends would grow the list on every poll; dropping
     // a pair only makes the horizon more careful, never wrong.
     if (this.#pending.length > 64) this.#pending.splice(1, this.#pending.length - 32);
     return this.#safe;

@@ -5,17 +5,19 @@ import { FatalError } from '../errors/errors.js';
 import { currentTraceparent, SpanKind, tracingEnabled, withSpan } from '../tracing/tracing.js';
 import { type EventValidator, type OutboxEvent, type OutboxWriter, topicFor } from './event-log.js';
 import type { KernelTables } from './kernel-tables.js';
+import { OUTBOX_WRITER_LOCK_NAMESPACE } from './outbox-horizon.js';
 
 /** Channel readers of the outbox listen on; the payload is the topic. */
 export const OUTBOX_CHANNEL = 'nova_outbox';
 
 /**
  * Writes events into the transaction's own schema's outbox. Every payload is
- * validated before anything is written. Writers take no lock: concurrent
- * transactions draw seqs from the sequence and commit in any order; readers
- * follow seq only up to the OutboxHorizon, which needs the transaction's xid
- * to exist before its first seq is drawn (ADR 013). NOTIFY is delivered at
- * commit.
+ * validated before anything is written. Writers do not wait for each other:
+ * concurrent transactions draw seqs from the sequence and commit in any
+ * order; each holds its outbox's shared writer lock (compatible with every
+ * other writer's) from before its first seq until it ends, and readers follow
+ * seq only up to the OutboxHorizon that this lock makes measurable (ADR 013).
+ * NOTIFY is delivered at commit.
  */
 export function createOutboxWriter(validate: EventValidator): OutboxWriter {
   return {
@@ -54,9 +56,9 @@ export function createOutboxWriter(validate: EventValidator): OutboxWriter {
         attributes,
         async () => {
           const traceparent = currentTraceparent() ?? null;
-          // Assigns the xid before the insert draws seqs (the horizon's premise);
-          // NOTIFY rides along since it is only delivered at commit anyway.
-          await sql`select pg_current_xact_id(), ${sql.join(
+          // The shared writer lock is held before the insert draws seqs (the
+          // horizon's premise); NOTIFY rides along, delivered at commit anyway.
+          await sql`select pg_advisory_xact_lock_shared(${OUTBOX_WRITER_LOCK_NAMESPACE}, hashtext(${schema})), ${sql.join(
             topics.map((topic) => sql`pg_notify(${OUTBOX_CHANNEL}, ${topic})`),
           )}`.execute(db);
           await db
