@@ -147,7 +147,7 @@ describe.each(DATABASE_KINDS)('outbox order without a writer lock on %s', (kind)
       expect(delivered).toEqual([]);
       a.commit();
       await a.done;
-      await expect.poll(() => delivered, { timeout: 3000 }).toEqual(['A', 'B']);
+      await expect.poll(() => delivered, { timeout: 15_000 }).toEqual(['A', 'B']);
     } finally {
       await consumer.stop(Date.now() + 2000);
     }
