@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Type } from '@sinclair/typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { runMigrations } from '../../src/db/migrations.js';
@@ -8,6 +9,8 @@ import { createKafkaEventLog } from '../../src/events/kafka/kafka-event-log.js';
 import { createOutboxWriter } from '../../src/events/outbox.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { createMetricsRegistry } from '../../src/metrics/metrics.js';
+import { defineSyncApi } from '../../src/sync/definition.js';
+import { createSyncClient, createSyncServer } from '../../src/sync/grpc/index.js';
 import { openTestDatabases, type TestDatabases } from '../../src/testing/databases.js';
 import { OTLP_KIND, type OtlpReceiver, startOtlpReceiver } from '../../src/testing/otlp-receiver.js';
 import { startTracing, type TracingHandle } from '../../src/tracing/setup.js';
@@ -125,6 +128,53 @@ describe('tracing over OTLP', () => {
     expect(single?.traceId).toBe('11111111111111111111111111111111');
     expect(single?.parentSpanId).toBe('1111111111111111');
     expect(single?.kind).toBe(OTLP_KIND.consumer);
+  });
+
+  it('a gRPC sync call: CLIENT span around the call, SERVER span its child, handler work under it', async () => {
+    const echoApi = defineSyncApi('echo', 1, {
+      echo: {
+        request: Type.Object({ text: Type.String() }),
+        response: Type.Object({ text: Type.String() }),
+        idempotent: true,
+      },
+    });
+    const metrics = createMetricsRegistry();
+    const server = createSyncServer({
+      apis: [
+        {
+          definition: echoApi,
+          handlers: {
+            echo: ({ text }: { text: string }) => withSpan('echo work', {}, async () => ({ text })),
+          },
+        },
+      ],
+      logger,
+      metrics,
+    });
+    const port = await server.listen('127.0.0.1', 0);
+    const client = createSyncClient(echoApi, {
+      url: `grpc://127.0.0.1:${port}`,
+      caller: 'tracer',
+      logger,
+      metrics,
+    });
+    try {
+      const answer = await withSpan('caller', {}, () => client.echo({ text: 'hi' }));
+      expect(answer).toEqual({ text: 'hi' });
+      await tracing?.flush();
+      const caller = receiver.spans.find((s) => s.name === 'caller');
+      const outgoing = receiver.spans.find((s) => s.name === 'echo/echo' && s.kind === OTLP_KIND.client);
+      const incoming = receiver.spans.find((s) => s.name === 'echo/echo' && s.kind === OTLP_KIND.server);
+      const work = receiver.spans.find((s) => s.name === 'echo work');
+      expect(outgoing?.parentSpanId).toBe(caller?.spanId);
+      expect(incoming?.parentSpanId).toBe(outgoing?.spanId);
+      expect(incoming?.traceId).toBe(caller?.traceId);
+      expect(incoming?.attributes['nova.caller']).toBe('tracer');
+      expect(work?.parentSpanId).toBe(incoming?.spanId);
+    } finally {
+      client.close();
+      await server.stop(Date.now() + 1000);
+    }
   });
 
   describe.skipIf(kafkaDisabled())('through Kafka', () => {

@@ -11,6 +11,7 @@ import type { Registry } from 'prom-client';
 import { InternalError, type NovaError } from '../../errors/errors.js';
 import type { Logger } from '../../logging/logger.js';
 import { counter, gauge, histogram } from '../../metrics/metrics.js';
+import { SpanKind, tracingEnabled, withSpan } from '../../tracing/tracing.js';
 import { sleep } from '../../workers/sleep.js';
 import type { CallOptions, SyncApiClient, SyncApiDefinition } from '../definition.js';
 import { UpstreamUnavailableError } from '../upstream-error.js';
@@ -74,16 +75,13 @@ export function createSyncClient<D extends SyncApiDefinition>(
   options: SyncClientOptions,
 ): GrpcSyncClient<D> {
   const upstream = definition.service;
-  const channel = new Client(
-    grpcTarget(options.url),
-    options.credentials ?? grpcCredentials.createInsecure(),
-    {
-      'grpc.keepalive_time_ms': 30_000,
-      'grpc.keepalive_timeout_ms': 10_000,
-      // Our own retries are deadline- and idempotency-aware; grpc-js's would double them.
-      'grpc.enable_retries': 0,
-    },
-  );
+  const target = grpcTarget(options.url);
+  const channel = new Client(target, options.credentials ?? grpcCredentials.createInsecure(), {
+    'grpc.keepalive_time_ms': 30_000,
+    'grpc.keepalive_timeout_ms': 10_000,
+    // Our own retries are deadline- and idempotency-aware; grpc-js's would double them.
+    'grpc.enable_retries': 0,
+  });
   const maxAttempts = Math.max(1, options.maxAttempts ?? 3);
   const backoffMs = options.backoffMs ?? 50;
   const calls = counter(options.metrics, {
@@ -132,7 +130,24 @@ export function createSyncClient<D extends SyncApiDefinition>(
       );
     });
 
-  const call = async (method: string, request: unknown, callOptions: CallOptions = {}) => {
+  // A CLIENT span per call (retries included); the traceparent injected below
+  // names it, so the server's span is its child (ADR 014).
+  const call = (method: string, request: unknown, callOptions: CallOptions = {}) =>
+    withSpan(
+      `${definition.service}/${method}`,
+      tracingEnabled()
+        ? {
+            'rpc.system': 'grpc',
+            'rpc.service': definition.service,
+            'rpc.method': method,
+            'server.address': target,
+          }
+        : {},
+      () => callUntraced(method, request, callOptions),
+      { kind: SpanKind.CLIENT },
+    );
+
+  const callUntraced = async (method: string, request: unknown, callOptions: CallOptions = {}) => {
     const spec = definition.methods[method];
     if (!spec) throw new TypeError(`${upstream} sync API has no method "${method}"`);
     const path = methodPath(definition, method);

@@ -15,6 +15,7 @@ import type { Registry } from 'prom-client';
 import { ValidationError } from '../../errors/errors.js';
 import type { Logger } from '../../logging/logger.js';
 import { counter, histogram } from '../../metrics/metrics.js';
+import { SpanKind, tracingEnabled, withSpan } from '../../tracing/tracing.js';
 import type { SyncApiDefinition } from '../definition.js';
 import {
   deserialize,
@@ -138,7 +139,21 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
         const trace = propagation.extract(ROOT_CONTEXT, call.metadata, metadataGetter);
         const caller = String(call.metadata.get(META.caller)[0] ?? 'unknown');
         try {
-          const result = await otelContext.with(trace, () => handler(request, { caller, principal, trace }));
+          const run = () => handler(request, { caller, principal, trace });
+          // With tracing on, a SERVER span, child of the caller's CLIENT span (ADR 014).
+          const result = tracingEnabled()
+            ? await withSpan(
+                `${definition.service}/${method}`,
+                {
+                  'rpc.system': 'grpc',
+                  'rpc.service': definition.service,
+                  'rpc.method': method,
+                  'nova.caller': caller,
+                },
+                run,
+                { kind: SpanKind.SERVER, parent: trace },
+              )
+            : await otelContext.with(trace, run);
           answer(null, result);
         } catch (error) {
           const mapped = toServiceError(error);
