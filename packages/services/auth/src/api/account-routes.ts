@@ -12,14 +12,16 @@ export function registerAccountRoutes(app: NovaApp, ctx: AuthContext): void {
       config: { auth: 'public' },
       schema: {
         summary: 'Create an account',
-        description: 'Sends a verification link to the address. 409 `email_taken` or `username_taken`.',
+        description:
+          'Sends a verification link to the address. 409 `email_taken` or `username_taken`; 429 ' +
+          '`too_many_registrations` with Retry-After past REGISTER_MAX_PER_IP sign-ups per REGISTER_WINDOW_SECONDS from one address.',
         tags,
         body: RegisterBody,
-        response: { 201: UserResponse, ...errorResponses(400, 409, 413, 415) },
+        response: { 201: UserResponse, ...errorResponses(400, 409, 413, 415, 429) },
       },
     },
     async (request, reply) => {
-      const user = await register(ctx, request.body);
+      const user = await register(ctx, request.body, request.ip ?? null);
       return reply.code(201).send({ user });
     },
   );

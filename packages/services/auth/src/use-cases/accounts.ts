@@ -18,12 +18,18 @@ import {
 import { accountView } from './account-view.js';
 import { consumeSecondFactor } from './second-factor.js';
 import { forgetSessions } from './session-list-cache.js';
-import { countCodeAttempt, loginThrottle } from './throttles.js';
+import { countCodeAttempt, countRegistration, loginThrottle } from './throttles.js';
 
 /** Creates the account; the mailer sends the verification link on user.registered. */
-export async function register(ctx: AuthContext, input: RegistrationInput): Promise<Account> {
+export async function register(
+  ctx: AuthContext,
+  input: RegistrationInput,
+  ip: string | null,
+): Promise<Account> {
   const checked = checkRegistration(input);
   if (!checked.ok) throw new ValidationError('The registration is invalid.', checked.issues);
+  // Before argon2 and the insert: a signup flood from one address costs neither.
+  await countRegistration(ctx, ip);
   const { email, username, password } = checked.value;
   const passwordHash = await ctx.passwords.hash(password);
   const user = await ctx.database.transaction(async (tx) => {

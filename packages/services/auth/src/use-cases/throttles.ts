@@ -63,3 +63,21 @@ export async function countCodeAttempt(ctx: AuthContext, userId: string): Promis
     );
   }
 }
+
+/**
+ * Sign-ups per client IP (`request.ip`: X-Forwarded-For only from trusted
+ * proxies), counted atomically before any work. Every well-formed attempt
+ * counts, taken or not, so the limit also bounds probing for taken names.
+ */
+export async function countRegistration(ctx: AuthContext, ip: string | null): Promise<void> {
+  if (!ip) return;
+  const { maxPerIp, windowSeconds } = ctx.config.auth.registration;
+  const decision = await ctx.rateLimiter.hit(`register:ip:${ip}`, maxPerIp, windowSeconds);
+  if (!decision.allowed) {
+    throw new RateLimitedError(
+      decision.retryAfterSeconds > 0 ? decision.retryAfterSeconds : windowSeconds,
+      'too_many_registrations',
+      'Too many sign-ups from this address; retry later.',
+    );
+  }
+}
