@@ -1,6 +1,7 @@
 export * from './consumer-metrics.js';
 export * from './consumer-runtime.js';
 export * from './create-event-log.js';
+export * from './dead-letter-redrive.js';
 export * from './dead-letters.js';
 export * from './embedded-log.js';
 export * from './event-log.js';
