@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runNovaCommand } from './harness.js';
 
 // Operator commands run as an operator runs them: a process against a data dir.
@@ -41,5 +43,116 @@ describe('nova seed', () => {
     });
     expect(code).toBe(0);
     expect(stdout).toMatch(/seeded 10 accounts, 10 profiles and \d+ follows/);
+  });
+});
+
+// Each command boots the target's modules in a fresh process: seconds each on a busy machine.
+describe('nova dlq', { timeout: 240_000 }, () => {
+  const adminUrl = process.env.NOVA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const name = `nova_e2e_dlq_${randomUUID().slice(0, 8)}`;
+  const url = adminUrl.replace(/\/[^/]*$/, `/${name}`);
+  let db: pg.Client;
+  const env = () => ({ NOVA_ENV: 'development', DATABASE_URL: url, NOVA_DATA_DIR: freshDataDir() });
+  const admin = async (statement: string) => {
+    const client = new pg.Client({ connectionString: adminUrl });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+
+  beforeAll(async () => {
+    await admin(`create database ${name}`);
+    const migrated = await runNovaCommand(['migrate'], env());
+    expect(migrated.code, migrated.stderr).toBe(0);
+    db = new pg.Client({ connectionString: url });
+    await db.connect();
+  }, 120_000);
+  afterAll(async () => {
+    await db?.end();
+    await admin(`drop database if exists ${name} with (force)`);
+  });
+
+  /**
+   * What the re-registration bug left behind before it was fixed: a
+   * user.registered dead-lettered by social.users (the letter plus its
+   * processed record, as the consumer runtime writes them), and no profile.
+   */
+  const deadLetteredRegistration = async () => {
+    const userId = randomUUID();
+    const username = `redriven_${userId.slice(0, 8)}`;
+    const letterId = randomUUID();
+    const eventId = randomUUID();
+    await db.query('insert into social.processed_events (group_id, event_id) values ($1, $2)', [
+      'social.users',
+      eventId,
+    ]);
+    await db.query(
+      `insert into social.dead_letters (id, group_id, topic, event_id, key, type, payload, reason, attempts)
+       values ($1, 'social.users', 'nova.auth.user.v1', $2, $3, 'user.registered', $4, $5, 1)`,
+      [
+        letterId,
+        eventId,
+        userId,
+        JSON.stringify({ userId, username, createdAt: new Date().toISOString() }),
+        'error: duplicate key value violates unique constraint "profiles_username_ci"',
+      ],
+    );
+    return { userId, username, letterId };
+  };
+  const profiles = async (userId: string) =>
+    (await db.query('select username from social.profiles where id = $1', [userId])).rows;
+
+  it('lists dead letters per group with id, type, reason, attempts and time', async () => {
+    const { letterId } = await deadLetteredRegistration();
+    const listed = await runNovaCommand(['dlq', 'list'], env());
+    expect(listed.code, listed.stderr).toBe(0);
+    const line = listed.stdout.split('\n').find((l) => l.startsWith(letterId));
+    expect(line).toMatch(
+      /social\.users\s+user\.registered\s+1\s+\d{4}-\d\d-\d\dT\S+Z\s+error: duplicate key/,
+    );
+    const json = await runNovaCommand(['dlq', 'list', '--group=social.users', '--json'], env());
+    expect(JSON.parse(json.stdout)).toContainEqual(
+      expect.objectContaining({ id: letterId, group: 'social.users', type: 'user.registered', attempts: 1 }),
+    );
+    const none = await runNovaCommand(['dlq', 'list', '--group=auth.mailer'], env());
+    expect(none.stdout).toBe('no dead letters\n');
+    const unknown = await runNovaCommand(['dlq', 'list', '--group=feed.timeline'], env());
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('no consumer group "feed.timeline"');
+  });
+
+  it('redrives one letter: the profile appears, exactly once, and the letter is gone', async () => {
+    const { userId, username, letterId } = await deadLetteredRegistration();
+    expect(await profiles(userId)).toEqual([]);
+    const redriven = await runNovaCommand(
+      ['dlq', 'redrive', '--group=social.users', `--id=${letterId}`],
+      env(),
+    );
+    expect(redriven.code, redriven.stderr).toBe(0);
+    expect(redriven.stdout).toContain(`${letterId}  processed`);
+    expect(await profiles(userId)).toEqual([{ username }]);
+    const again = await runNovaCommand(['dlq', 'redrive', '--group=social.users', `--id=${letterId}`], env());
+    expect(again.code).toBe(1);
+    expect(again.stdout).toContain(`${letterId}  gone`);
+    expect(await profiles(userId)).toEqual([{ username }]);
+  });
+
+  it('redrives every letter of a group with --all, and refuses an ambiguous selection', async () => {
+    const letters = [await deadLetteredRegistration(), await deadLetteredRegistration()];
+    const all = await runNovaCommand(['dlq', 'redrive', '--group=social.users', '--all'], env());
+    expect(all.code, all.stderr).toBe(0);
+    expect(all.stdout).toMatch(/social\.users: \d+ redriven \(\d+ processed, 0 ignored, 0 failed, 0 gone\)/);
+    for (const { userId, username } of letters) expect(await profiles(userId)).toEqual([{ username }]);
+    expect(
+      (await db.query("select count(*)::int as n from social.dead_letters where group_id = 'social.users'"))
+        .rows,
+    ).toEqual([{ n: 0 }]);
+    for (const args of [['dlq', 'redrive', '--all'], ['dlq', 'redrive', '--group=social.users'], ['dlq']]) {
+      const refused = await runNovaCommand(args, env());
+      expect(refused.code, args.join(' ')).toBe(2);
+    }
   });
 });

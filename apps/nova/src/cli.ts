@@ -7,6 +7,8 @@ Commands:
   migrate [--target=...]                        apply pending migrations of the target's services
   seed [--users=N] [--follows=N] [--seed=S]     load a deterministic synthetic population
   config [--target=...]                         list every environment variable the target reads
+  dlq list [--group=G] [--json] [--target=...]  dead-lettered events of the target's consumer groups
+  dlq redrive --group=G (--id=ID | --all)       hand dead letters back to their group's handler (exactly once)
   help                                          this text
 
 Configuration comes from the environment (see README.md).
@@ -17,13 +19,19 @@ export interface CommandOptions {
   users?: number;
   follows?: number;
   seed?: number;
+  /** dlq: the action and its selection. */
+  action?: 'list' | 'redrive';
+  group?: string;
+  id?: string;
+  all?: boolean;
+  json?: boolean;
 }
 
 export type ParsedCommandLine =
-  | { command: 'start' | 'migrate' | 'seed' | 'config' | 'help'; options: CommandOptions }
+  | { command: 'start' | 'migrate' | 'seed' | 'config' | 'dlq' | 'help'; options: CommandOptions }
   | { error: string };
 
-const COMMANDS = ['start', 'migrate', 'seed', 'config', 'help'] as const;
+const COMMANDS = ['start', 'migrate', 'seed', 'config', 'dlq', 'help'] as const;
 
 export function parseCommandLine(argv: string[]): ParsedCommandLine {
   let parsed: ReturnType<typeof parseArgs>;
@@ -36,6 +44,10 @@ export function parseCommandLine(argv: string[]): ParsedCommandLine {
         users: { type: 'string' },
         follows: { type: 'string' },
         seed: { type: 'string' },
+        group: { type: 'string' },
+        id: { type: 'string' },
+        all: { type: 'boolean' },
+        json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -46,8 +58,26 @@ export function parseCommandLine(argv: string[]): ParsedCommandLine {
   if (parsed.values.help) return { command: 'help', options: {} };
   const command = COMMANDS.find((c) => c === name);
   if (!command) return { error: `unknown command "${name}"` };
-  if (rest.length > 0) return { error: `unexpected argument "${rest[0]}"` };
   const options: CommandOptions = {};
+  if (command === 'dlq') {
+    const action = rest.shift();
+    if (action !== 'list' && action !== 'redrive') return { error: 'dlq needs an action: list or redrive' };
+    options.action = action;
+    const { group, id, all, json } = parsed.values;
+    if (typeof group === 'string') options.group = group;
+    if (typeof id === 'string') options.id = id;
+    if (all === true) options.all = true;
+    if (json === true) options.json = true;
+    if (action === 'redrive') {
+      if (!options.group) return { error: 'dlq redrive needs --group' };
+      if ((options.id === undefined) === (options.all === undefined))
+        return { error: 'dlq redrive needs exactly one of --id=<dead letter id> or --all' };
+    }
+  } else {
+    for (const key of ['group', 'id', 'all', 'json'] as const)
+      if (parsed.values[key] !== undefined) return { error: `--${key} belongs to the dlq command` };
+  }
+  if (rest.length > 0) return { error: `unexpected argument "${rest[0]}"` };
   if (typeof parsed.values.target === 'string') options.target = parsed.values.target;
   for (const key of ['users', 'follows', 'seed'] as const) {
     const raw = parsed.values[key];

@@ -1,6 +1,7 @@
 import { assertEventPayload } from '@nova/contracts';
 import {
   type Config,
+  type ConsumerSpec,
   createDatabaseProvider,
   createEventLog,
   createHealthRegistry,
@@ -13,6 +14,8 @@ import {
 } from '@nova/kernel';
 
 export interface OwnedKernel extends Kernel {
+  /** Every consumer group the modules defined, by name (operator commands redrive through them). */
+  readonly consumers: ReadonlyMap<string, ConsumerSpec<unknown>>;
   /** Closes what the kernel opened: event log, stores, pools — in that order. */
   close(): Promise<void>;
 }
@@ -36,6 +39,14 @@ export function createKernel(config: Config, logger: Logger): OwnedKernel {
     metrics,
     validate,
   });
+  const consumers = new Map<string, ConsumerSpec<unknown>>();
+  const createConsumer = eventLog.consumer.bind(eventLog);
+  eventLog.consumer = (spec) => {
+    // Two handlers under one group name would split its events between them.
+    if (consumers.has(spec.group)) throw new Error(`consumer group "${spec.group}" is defined twice`);
+    consumers.set(spec.group, spec as ConsumerSpec<unknown>);
+    return createConsumer(spec);
+  };
   if (eventLog.check) {
     const check = eventLog.check.bind(eventLog);
     health.register({ name: eventLog.kind, required: true, check });
@@ -48,6 +59,7 @@ export function createKernel(config: Config, logger: Logger): OwnedKernel {
     stores: stores.stores,
     pubsub: stores.pubsub,
     eventLog,
+    consumers,
     outbox: createOutboxWriter(validate),
     health,
     async close() {

@@ -1,12 +1,19 @@
 #!/usr/bin/env node
-// The single entry point: `nova start|migrate|seed|config`. Wires commands, nothing else.
+// The single entry point: `nova start|migrate|seed|config|dlq`. Wires commands, nothing else.
 import { parseCommandLine, USAGE } from './cli.js';
 import { runConfig } from './commands/config.js';
+import { runDlq } from './commands/dlq.js';
 import { runMigrate } from './commands/migrate.js';
 import { runSeed } from './commands/seed.js';
 import { runStart } from './commands/start.js';
 
-const commands = { start: runStart, migrate: runMigrate, seed: runSeed, config: runConfig } as const;
+const commands = {
+  start: runStart,
+  migrate: runMigrate,
+  seed: runSeed,
+  config: runConfig,
+  dlq: runDlq,
+} as const;
 
 const parsed = parseCommandLine(process.argv.slice(2));
 if ('error' in parsed) {

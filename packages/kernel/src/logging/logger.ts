@@ -65,7 +65,14 @@ export function flushLogs(deadline: number): Promise<void> {
 }
 
 /** The one place loggers are made: JSON lines, secrets redacted. */
-export function createLogger(level: string, bindings: Record<string, unknown> = {}): Logger {
+export function createLogger(
+  level: string,
+  bindings: Record<string, unknown> = {},
+  // Commands whose stdout is their result (nova dlq list --json) log to stderr.
+  options: { stderr?: boolean } = {},
+): Logger {
+  // A short-lived command writes its few lines to stderr directly.
+  const stderr = options.stderr ? pino.destination({ fd: 2, sync: true }) : undefined;
   return pino(
     {
       level,
@@ -87,6 +94,6 @@ export function createLogger(level: string, bindings: Record<string, unknown> = 
         censor: '[redacted]',
       },
     },
-    stdoutDestination(),
+    stderr ?? stdoutDestination(),
   );
 }
