@@ -1,7 +1,9 @@
 /**
  * Module boundaries (ARCHITECTURE.md §2, §5): services meet only in
- * `contracts`; the kernel depends on no service; contracts depend on no
- * service. `npm run lint` fails when a rule is broken.
+ * `contracts`; the kernel depends on no service and no engine adapter;
+ * contracts depend on no service; engine adapters (packages/adapters/*)
+ * implement kernel interfaces and are wired only by the app.
+ * `npm run lint` fails when a rule is broken.
  */
 module.exports = {
   forbidden: [
@@ -14,10 +16,27 @@ module.exports = {
     },
     {
       name: 'kernel-is-the-foundation',
-      comment: 'The kernel knows no service, gateway, app or contract.',
+      comment: 'The kernel knows no service, gateway, app, contract or engine adapter.',
       severity: 'error',
       from: { path: '^packages/kernel/' },
-      to: { path: '^(packages/(services|gateway|contracts)|apps)/' },
+      to: { path: '^(packages/(services|gateway|contracts|adapters)|apps)/' },
+    },
+    {
+      name: 'adapters-are-wired-by-the-app',
+      comment: 'Services, contracts and the gateway see the kernel interfaces only; the app picks the adapters.',
+      severity: 'error',
+      from: { path: '^packages/(services|contracts|gateway)/' },
+      to: { path: '^packages/adapters/' },
+    },
+    {
+      name: 'an-adapter-stands-alone',
+      comment: 'An adapter depends on the kernel and its engine client only: no service, contract, app or other adapter.',
+      severity: 'error',
+      from: { path: '^packages/adapters/([^/]+)/' },
+      to: {
+        path: '^(packages/(services|gateway|contracts|adapters/[^/]+)|apps)/',
+        pathNot: '^packages/adapters/$1/',
+      },
     },
     {
       name: 'contracts-know-no-service',

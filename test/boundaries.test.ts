@@ -19,12 +19,16 @@ async function cruise(cwd: string, targets: string[]): Promise<{ code: number; o
 }
 
 describe('module boundaries', () => {
-  it('rejects a service importing another service and the kernel importing a service', async () => {
+  it('rejects a service importing another service or an adapter, the kernel importing a service, an adapter importing a service', async () => {
     const { code, output } = await cruise(path.join(root, 'test/fixtures/boundary'), ['packages']);
     expect(code).not.toBe(0);
     expect(output).toContain('no-service-imports-another-service');
     expect(output).toContain('packages/services/alpha/src/uses-beta.ts');
     expect(output).toContain('kernel-is-the-foundation');
+    expect(output).toContain('adapters-are-wired-by-the-app');
+    expect(output).toContain('packages/services/beta/src/uses-adapter.ts');
+    expect(output).toContain('an-adapter-stands-alone');
+    expect(output).toContain('packages/adapters/engine/src/engine.ts');
   });
 
   it('passes on the real code base', async () => {

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { createKafkaEventLog } from '@nova/kafka';
 import {
   type Config,
   createEventLog,
@@ -63,6 +64,7 @@ async function round(
     logger,
     metrics: createMetricsRegistry(),
     validate: () => undefined,
+    kafka: createKafkaEventLog,
   });
   const aggregateType = `${producer.schema}.item`;
   const workers = [

@@ -1,4 +1,5 @@
 import { assertEventPayload } from '@nova/contracts';
+import { createKafkaEventLog } from '@nova/kafka';
 import {
   type Config,
   type ConsumerSpec,
@@ -38,6 +39,8 @@ export function createKernel(config: Config, logger: Logger): OwnedKernel {
     logger: logger.child({ component: 'events' }),
     metrics,
     validate,
+    // Engine adapters this binary ships; configuration picks one.
+    kafka: createKafkaEventLog,
   });
   const consumers = new Map<string, ConsumerSpec<unknown>>();
   const createConsumer = eventLog.consumer.bind(eventLog);

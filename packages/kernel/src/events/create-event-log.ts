@@ -4,7 +4,6 @@ import type { DatabaseProvider } from '../db/database.js';
 import type { Logger } from '../logging/logger.js';
 import { createEmbeddedEventLog } from './embedded-log.js';
 import type { EventLog, EventValidator } from './event-log.js';
-import { createKafkaEventLog } from './kafka/kafka-event-log.js';
 
 export interface EventLogOptions {
   config: Config;
@@ -15,8 +14,30 @@ export interface EventLogOptions {
   pollIntervalMs?: number;
 }
 
-/** The process's event log, chosen by configuration: Kafka when KAFKA_BROKERS is set. */
-export function createEventLog(options: EventLogOptions): EventLog {
-  if (options.config.kafka) return createKafkaEventLog(options);
-  return createEmbeddedEventLog({ retentionMs: options.config.events.retentionMs, ...options });
+/**
+ * An event-log engine adapter (packages/adapters/<engine>): builds the log
+ * from the same options as the embedded one. The kernel knows the contract,
+ * never the engine; the app passes the adapters the binary ships.
+ */
+export type EventLogEngine = (options: EventLogOptions) => EventLog;
+
+export class MissingAdapterError extends Error {
+  constructor(setting: string, adapter: string) {
+    super(`${setting} is set, but this process was built without the ${adapter} adapter`);
+    this.name = 'MissingAdapterError';
+  }
+}
+
+/**
+ * The process's event log, chosen by configuration: the injected Kafka
+ * adapter when KAFKA_BROKERS is set, else the embedded log (the outbox
+ * tables read by offset).
+ */
+export function createEventLog(options: EventLogOptions & { kafka?: EventLogEngine }): EventLog {
+  const { kafka, ...rest } = options;
+  if (rest.config.kafka) {
+    if (!kafka) throw new MissingAdapterError('KAFKA_BROKERS', 'Kafka (@nova/kafka)');
+    return kafka(rest);
+  }
+  return createEmbeddedEventLog({ retentionMs: rest.config.events.retentionMs, ...rest });
 }

@@ -8,4 +8,5 @@ export * from './event-log.js';
 export type * from './kernel-tables.js';
 export * from './keyed-lanes.js';
 export * from './outbox.js';
+export * from './outbox-horizon.js';
 export * from './typed-consumer.js';

@@ -6,7 +6,7 @@ import { createEmbeddedEventLog } from '../../src/events/embedded-log.js';
 import type { KernelTables } from '../../src/events/kernel-tables.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { DATABASE_KINDS, openTestDatabases } from '../../src/testing/databases.js';
-import { describeEventLogContract } from './event-log-contract.js';
+import { describeEventLogContract } from '../../src/testing/event-log-contract.js';
 
 describe.each(DATABASE_KINDS)('embedded event log on %s', (kind) => {
   describeEventLogContract(`embedded (${kind})`, async (validate) => {

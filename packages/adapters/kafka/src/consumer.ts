@@ -1,19 +1,22 @@
-import type { Admin, Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import type { Registry } from 'prom-client';
-import type { Logger } from '../../logging/logger.js';
-import { counter } from '../../metrics/metrics.js';
-import { sleep } from '../../workers/sleep.js';
-import type { Worker, WorkerHealth } from '../../workers/worker.js';
-import { type ConsumerMetrics, consumerMetrics } from '../consumer-metrics.js';
-import { ConsumerRuntime, DeliveryAbandonedError } from '../consumer-runtime.js';
-import { tableDeadLetterSink } from '../dead-letters.js';
 import {
+  type ConsumerMetrics,
+  ConsumerRuntime,
   type ConsumerSpec,
+  consumerMetrics,
+  counter,
+  DeliveryAbandonedError,
   deadLetterTopicFor,
   type EventRecord,
   type EventValidator,
-} from '../event-log.js';
-import { KeyedLanes } from '../keyed-lanes.js';
+  KeyedLanes,
+  type Logger,
+  sleep,
+  tableDeadLetterSink,
+  type Worker,
+  type WorkerHealth,
+} from '@nova/kernel';
+import type { Admin, Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Registry } from 'prom-client';
 import {
   DEAD_LETTER_HEADERS,
   EVENT_HEADERS,

@@ -1,15 +1,22 @@
+import {
+  backoffDelay,
+  counter,
+  type Database,
+  DEFAULT_RETRY_POLICY,
+  gauge,
+  histogram,
+  type KernelTables,
+  type Logger,
+  OUTBOX_CHANNEL,
+  OutboxHorizon,
+  type RetryPolicy,
+  sleep,
+  type Worker,
+  type WorkerHealth,
+} from '@nova/kernel';
 import type { Producer } from 'kafkajs';
 import { type Kysely, sql } from 'kysely';
 import type { Registry } from 'prom-client';
-import type { Database } from '../../db/database.js';
-import type { Logger } from '../../logging/logger.js';
-import { counter, gauge, histogram } from '../../metrics/metrics.js';
-import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../workers/retry.js';
-import { sleep } from '../../workers/sleep.js';
-import type { Worker, WorkerHealth } from '../../workers/worker.js';
-import type { KernelTables } from '../kernel-tables.js';
-import { OUTBOX_CHANNEL } from '../outbox.js';
-import { OutboxHorizon } from '../outbox-horizon.js';
 import { debeziumTimestamp, type OutboxRow, type ProducedRecord, recordForOutboxRow } from './records.js';
 import { Signal } from './signal.js';
 import type { TopicManager } from './topics.js';

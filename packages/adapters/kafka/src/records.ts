@@ -1,6 +1,5 @@
+import { type EventRecord, FatalError, topicFor } from '@nova/kernel';
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
-import { FatalError } from '../../errors/errors.js';
-import { type EventRecord, topicFor } from '../event-log.js';
 
 /**
  * Header names of a Nova event on Kafka. They are the outbox column names, so

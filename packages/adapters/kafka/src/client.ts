@@ -1,5 +1,5 @@
+import type { Logger } from '@nova/kernel';
 import { Kafka, type LogEntry, logLevel } from 'kafkajs';
-import type { Logger } from '../../logging/logger.js';
 
 export interface KafkaClientOptions {
   brokers: string[];

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/database.js';
-import { FatalError, TransientError } from '../../src/errors/errors.js';
+import type { Database } from '../db/database.js';
+import { FatalError, TransientError } from '../errors/errors.js';
 import {
   type EventConsumerSpec,
   type EventLog,
@@ -10,10 +10,10 @@ import {
   type EventValidator,
   type OutboxEvent,
   topicFor,
-} from '../../src/events/event-log.js';
-import type { KernelTables } from '../../src/events/kernel-tables.js';
-import { createOutboxWriter } from '../../src/events/outbox.js';
-import type { Worker } from '../../src/workers/worker.js';
+} from '../events/event-log.js';
+import type { KernelTables } from '../events/kernel-tables.js';
+import { createOutboxWriter } from '../events/outbox.js';
+import type { Worker } from '../workers/worker.js';
 
 /**
  * What an event log implementation gives the contract suite. The producer

@@ -1,10 +1,7 @@
+import { createLogger, createMetricsRegistry, type Database } from '@nova/kernel';
+import { DATABASE_KINDS, openTestDatabases, type TestDatabases } from '@nova/kernel/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Database } from '../../../src/db/database.js';
-import { createKafkaEventLog, type KafkaEventLog } from '../../../src/events/kafka/kafka-event-log.js';
-import { OutboxRelay, type OutboxTables } from '../../../src/events/kafka/relay.js';
-import { createLogger } from '../../../src/logging/logger.js';
-import { createMetricsRegistry } from '../../../src/metrics/metrics.js';
-import { DATABASE_KINDS, openTestDatabases, type TestDatabases } from '../../../src/testing/databases.js';
+import { createKafkaEventLog, type KafkaEventLog, OutboxRelay, type OutboxTables } from '../src/index.js';
 import { countRows, openKernelSchema, readTopic, waitFor, writeEvents } from './helpers.js';
 import { kafkaBrokers, kafkaDisabled, uniqueSuffix } from './kafka-env.js';
 

@@ -1,10 +1,8 @@
+import { createLogger, createMetricsRegistry, type KernelTables } from '@nova/kernel';
+import { DATABASE_KINDS, openTestDatabases } from '@nova/kernel/testing';
+import { describeEventLogContract } from '@nova/kernel/testing/event-log-contract';
 import { describe } from 'vitest';
-import { createKafkaEventLog } from '../../../src/events/kafka/kafka-event-log.js';
-import type { KernelTables } from '../../../src/events/kernel-tables.js';
-import { createLogger } from '../../../src/logging/logger.js';
-import { createMetricsRegistry } from '../../../src/metrics/metrics.js';
-import { DATABASE_KINDS, openTestDatabases } from '../../../src/testing/databases.js';
-import { describeEventLogContract } from '../event-log-contract.js';
+import { createKafkaEventLog } from '../src/index.js';
 import { openKernelSchema } from './helpers.js';
 import { kafkaBrokers, kafkaDisabled, uniqueSuffix } from './kafka-env.js';
 

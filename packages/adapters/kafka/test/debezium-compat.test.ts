@@ -1,21 +1,22 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  createLogger,
+  createMetricsRegistry,
+  createOutboxWriter,
+  type Database,
+  runMigrations,
+  type Worker,
+} from '@nova/kernel';
+import { openTestDatabases, type TestDatabases } from '@nova/kernel/testing';
 import type { KafkaMessage } from 'kafkajs';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Database } from '../../../src/db/database.js';
-import { runMigrations } from '../../../src/db/migrations.js';
-import { createKafkaEventLog, type KafkaEventLog } from '../../../src/events/kafka/kafka-event-log.js';
-import { OutboxRetentionJob } from '../../../src/events/kafka/retention.js';
-import { createOutboxWriter } from '../../../src/events/outbox.js';
-import { createLogger } from '../../../src/logging/logger.js';
-import { createMetricsRegistry } from '../../../src/metrics/metrics.js';
-import { openTestDatabases, type TestDatabases } from '../../../src/testing/databases.js';
-import type { Worker } from '../../../src/workers/worker.js';
+import { createKafkaEventLog, type KafkaEventLog, OutboxRetentionJob } from '../src/index.js';
 import { kafkaBrokers, kafkaDisabled, uniqueSuffix } from './kafka-env.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 
 /** The connector configuration exactly as docs/debezium.md shows it. */
 function documentedConnectorConfig(): Record<string, string> {

@@ -1,10 +1,15 @@
+import type {
+  Config,
+  ConsumerSpec,
+  Database,
+  DatabaseProvider,
+  EventLog,
+  EventValidator,
+  Logger,
+  Worker,
+} from '@nova/kernel';
 import { type Admin, type Kafka, Partitioners, type Producer } from 'kafkajs';
 import type { Registry } from 'prom-client';
-import type { Config } from '../../config/config.js';
-import type { Database, DatabaseProvider } from '../../db/database.js';
-import type { Logger } from '../../logging/logger.js';
-import type { Worker } from '../../workers/worker.js';
-import type { ConsumerSpec, EventLog, EventValidator } from '../event-log.js';
 import { createKafkaClient } from './client.js';
 import { type KafkaConsumerOptions, KafkaConsumerWorker } from './consumer.js';
 import { createOutboxRelay, type RelayOptions } from './relay.js';

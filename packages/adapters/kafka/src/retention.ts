@@ -1,8 +1,5 @@
+import { counter, type Database, type Logger, type Worker, type WorkerHealth } from '@nova/kernel';
 import type { Registry } from 'prom-client';
-import type { Database } from '../../db/database.js';
-import type { Logger } from '../../logging/logger.js';
-import { counter } from '../../metrics/metrics.js';
-import type { Worker, WorkerHealth } from '../../workers/worker.js';
 import type { OutboxTables } from './relay.js';
 import { Signal } from './signal.js';
 

@@ -1,16 +1,23 @@
+import {
+  createLogger,
+  createMetricsRegistry,
+  type Database,
+  type EventConsumerSpec,
+  type EventRecord,
+  FatalError,
+  type Worker,
+} from '@nova/kernel';
+import { openTestDatabases, type TestDatabases } from '@nova/kernel/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Database } from '../../../src/db/database.js';
-import { FatalError } from '../../../src/errors/errors.js';
-import type { EventConsumerSpec, EventRecord } from '../../../src/events/event-log.js';
-import type { KafkaConsumerWorker } from '../../../src/events/kafka/consumer.js';
-import { createKafkaEventLog, type KafkaEventLog } from '../../../src/events/kafka/kafka-event-log.js';
-import { DEAD_LETTER_HEADERS } from '../../../src/events/kafka/records.js';
-import { OutboxRelay, type OutboxTables } from '../../../src/events/kafka/relay.js';
-import { createLogger } from '../../../src/logging/logger.js';
-import { createMetricsRegistry } from '../../../src/metrics/metrics.js';
-import { openTestDatabases, type TestDatabases } from '../../../src/testing/databases.js';
-import type { Worker } from '../../../src/workers/worker.js';
+import {
+  createKafkaEventLog,
+  DEAD_LETTER_HEADERS,
+  type KafkaConsumerWorker,
+  type KafkaEventLog,
+  OutboxRelay,
+  type OutboxTables,
+} from '../src/index.js';
 import { countRows, openKernelSchema, readTopic, sleep, waitFor, writeEvents } from './helpers.js';
 import { kafkaBrokers, kafkaDisabled, uniqueSuffix } from './kafka-env.js';
 

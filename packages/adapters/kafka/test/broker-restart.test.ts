@@ -1,15 +1,17 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import {
+  createLogger,
+  createMetricsRegistry,
+  createOutboxWriter,
+  type Database,
+  type Worker,
+} from '@nova/kernel';
+import { openTestDatabases, type TestDatabases } from '@nova/kernel/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Database } from '../../../src/db/database.js';
-import { createKafkaEventLog, type KafkaEventLog } from '../../../src/events/kafka/kafka-event-log.js';
-import { createOutboxWriter } from '../../../src/events/outbox.js';
-import { createLogger } from '../../../src/logging/logger.js';
-import { createMetricsRegistry } from '../../../src/metrics/metrics.js';
-import { openTestDatabases, type TestDatabases } from '../../../src/testing/databases.js';
-import type { Worker } from '../../../src/workers/worker.js';
+import { createKafkaEventLog, type KafkaEventLog } from '../src/index.js';
 import { countRows, openKernelSchema, repoRoot, sleep, waitFor } from './helpers.js';
 import { kafkaDisabled, uniqueSuffix } from './kafka-env.js';
 

@@ -1,15 +1,11 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createOutboxWriter, type Database, type Logger, runMigrations } from '@nova/kernel';
 import type { KafkaMessage } from 'kafkajs';
 import { sql } from 'kysely';
-import type { Database } from '../../../src/db/database.js';
-import { runMigrations } from '../../../src/db/migrations.js';
-import type { KafkaEventLog } from '../../../src/events/kafka/kafka-event-log.js';
-import { headerText } from '../../../src/events/kafka/records.js';
-import { createOutboxWriter } from '../../../src/events/outbox.js';
-import type { Logger } from '../../../src/logging/logger.js';
+import { headerText, type KafkaEventLog } from '../src/index.js';
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../..');
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 
 /** A service schema with the kernel tables (outbox, processed_events, …) and nothing else. */
 export async function openKernelSchema<DB = unknown>(
