@@ -2,16 +2,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Type } from '@sinclair/typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/database.js';
-import { runMigrations } from '../../src/db/migrations.js';
-import type { EventRecord } from '../../src/events/event-log.js';
-import { createKafkaEventLog } from '../../src/events/kafka/kafka-event-log.js';
-import { createOutboxWriter } from '../../src/events/outbox.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { createMetricsRegistry } from '../../src/metrics/metrics.js';
 import { defineSyncApi } from '../../src/sync/definition.js';
 import { createSyncClient, createSyncServer } from '../../src/sync/grpc/index.js';
-import { openTestDatabases, type TestDatabases } from '../../src/testing/databases.js';
 import { OTLP_KIND, type OtlpReceiver, startOtlpReceiver } from '../../src/testing/otlp-receiver.js';
 import { startTracing, type TracingHandle } from '../../src/tracing/setup.js';
 import {
@@ -24,7 +18,6 @@ import {
   tracingEnabled,
   withSpan,
 } from '../../src/tracing/tracing.js';
-import { kafkaBrokers, kafkaDisabled, uniqueSuffix } from '../events/kafka/kafka-env.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const logger = createLogger('silent');
@@ -175,75 +168,5 @@ describe('tracing over OTLP', () => {
       client.close();
       await server.stop(Date.now() + 1000);
     }
-  });
-
-  describe.skipIf(kafkaDisabled())('through Kafka', () => {
-    let dbs: TestDatabases;
-    let database: Database<unknown>;
-    const schema = `trc_${uniqueSuffix()}`;
-
-    beforeAll(async () => {
-      dbs = await openTestDatabases('postgres');
-      database = await dbs.provider.open(schema);
-      await runMigrations(database, path.join(root, 'no-service-migrations'), logger);
-    });
-    afterAll(async () => {
-      await dbs?.close();
-    });
-
-    it('outbox traceparent → relay → Kafka header → consumer span, child of the outbox write', async () => {
-      const log = createKafkaEventLog({
-        config: {
-          ...dbs.config,
-          kafka: { brokers: [kafkaBrokers()], clientId: 'nova-test', outboxRelay: 'builtin' },
-        },
-        logger,
-        metrics: createMetricsRegistry(),
-        validate: () => undefined,
-      });
-      const aggregateType = `${schema}.thing`;
-      const received: EventRecord[] = [];
-      const relay = log.relay(database);
-      const consumer = log.consumer({
-        group: `${schema}.tracer`,
-        topics: [`nova.${aggregateType}.v1`],
-        database,
-        async handle(event) {
-          received.push(event);
-        },
-      });
-      await relay?.start();
-      await consumer.start();
-      try {
-        const writer = createOutboxWriter(() => undefined);
-        await withSpan('request', {}, () =>
-          database.transaction((tx) =>
-            writer.write(tx, [{ aggregateType, aggregateId: 'k1', type: 'thing.made', payload: { n: 1 } }]),
-          ),
-        );
-        await expect.poll(() => received.length, { timeout: 30_000 }).toBe(1);
-        await tracing?.flush();
-        const outbox = receiver.spans.find((s) => s.name === `outbox write ${schema}`);
-        expect(outbox?.kind).toBe(OTLP_KIND.producer);
-        expect(received[0]?.traceparent).toBe(`00-${outbox?.traceId}-${outbox?.spanId}-01`);
-        await expect
-          .poll(() => receiver.spans.some((s) => s.name === `nova.${aggregateType}.v1 process`), {
-            timeout: 10_000,
-          })
-          .toBe(true);
-        const processed = receiver.spans.find((s) => s.name === `nova.${aggregateType}.v1 process`);
-        expect(processed?.kind).toBe(OTLP_KIND.consumer);
-        expect(processed?.traceId).toBe(outbox?.traceId);
-        expect(processed?.parentSpanId).toBe(outbox?.spanId);
-        expect(processed?.links.map((l) => l.spanId)).toEqual([outbox?.spanId]);
-        const request = receiver.spans.find((s) => s.name === 'request');
-        expect(outbox?.parentSpanId).toBe(request?.spanId);
-      } finally {
-        const deadline = Date.now() + 5000;
-        await consumer.stop(deadline);
-        await relay?.stop(deadline);
-        await log.close();
-      }
-    });
   });
 });
