@@ -1,5 +1,6 @@
+import { isUuid, toIso } from '@nova/kernel';
 import { sql } from 'kysely';
-import { type Executor, isUuid, toIso } from './executor.js';
+import type { Executor } from './executor.js';
 
 export interface SessionRecord {
   id: string;

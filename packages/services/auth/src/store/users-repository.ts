@@ -1,6 +1,6 @@
-import { ConflictError } from '@nova/kernel';
+import { ConflictError, isUuid, toIso, uniqueViolation } from '@nova/kernel';
 import { sql } from 'kysely';
-import { type Executor, isUuid, toIso, uniqueViolation } from './executor.js';
+import type { Executor } from './executor.js';
 
 export interface UserRecord {
   id: string;

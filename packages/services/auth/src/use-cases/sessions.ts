@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   decodeCursor,
   encodeCursor,
+  isUuid,
   NotFoundError,
   type Principal,
   UnauthenticatedError,
@@ -10,7 +11,6 @@ import {
 import { Type } from '@sinclair/typebox';
 import type { AuthContext } from '../context.js';
 import { generateToken, hashToken, TOKEN_PATTERN } from '../domain/tokens.js';
-import { isUuid } from '../store/executor.js';
 import {
   claimRefreshToken,
   findRefreshTokenFamily,

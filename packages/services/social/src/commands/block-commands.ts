@@ -1,3 +1,4 @@
+import { inTransaction } from '@nova/kernel';
 import type { SocialContext } from '../context.js';
 import { assertNotSelf } from '../domain/profile-rules.js';
 import { userNotFound } from '../domain/visibility.js';
@@ -6,7 +7,6 @@ import { followRepository } from '../store/follow-repository.js';
 import { followRequestRepository } from '../store/follow-request-repository.js';
 import { muteRepository } from '../store/mute-repository.js';
 import { edgeDeltas, profileRepository } from '../store/profile-repository.js';
-import { inTransaction } from '../store/transaction.js';
 import { socialEvent } from './events.js';
 import { lockPair } from './lock-pair.js';
 

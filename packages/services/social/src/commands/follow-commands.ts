@@ -1,4 +1,4 @@
-import { NotFoundError } from '@nova/kernel';
+import { inTransaction, NotFoundError } from '@nova/kernel';
 import type { SocialContext } from '../context.js';
 import { assertNotSelf } from '../domain/profile-rules.js';
 import { type FollowState, followOutcome, userNotFound } from '../domain/visibility.js';
@@ -6,7 +6,6 @@ import { followRepository } from '../store/follow-repository.js';
 import { followRequestRepository } from '../store/follow-request-repository.js';
 import { edgeDeltas, profileRepository } from '../store/profile-repository.js';
 import { isBlockedEitherWay } from '../store/relationship-query.js';
-import { inTransaction } from '../store/transaction.js';
 import { socialEvent } from './events.js';
 import { lockPair } from './lock-pair.js';
 

@@ -1,5 +1,5 @@
 import type { Profile, UserRegisteredEvent } from '@nova/contracts';
-import { NotFoundError, TransientError } from '@nova/kernel';
+import { inTransaction, NotFoundError, TransientError } from '@nova/kernel';
 import type { Transaction } from 'kysely';
 import type { SocialContext } from '../context.js';
 import { applyProfilePatch, approvesPendingRequests, type ProfilePatch } from '../domain/profile-rules.js';
@@ -8,7 +8,6 @@ import { followRequestRepository } from '../store/follow-request-repository.js';
 import { type ProfileRow, toProfile } from '../store/profile-mapper.js';
 import { edgeDeltas, profileRepository } from '../store/profile-repository.js';
 import type { SocialTables } from '../store/tables.js';
-import { inTransaction } from '../store/transaction.js';
 import { isDeletedUser, markUserDeleted, purgeUser } from '../store/user-purge.js';
 import { socialEvent } from './events.js';
 

@@ -1,4 +1,5 @@
 import type { Profile } from '@nova/contracts';
+import { toIso } from '@nova/kernel';
 import type { Selectable } from 'kysely';
 import type { ProfilesTable } from './tables.js';
 
@@ -16,9 +17,6 @@ export const PROFILE_COLUMNS = [
   'post_count',
   'created_at',
 ] as const;
-
-const toIso = (value: Date | string): string =>
-  (value instanceof Date ? value : new Date(value)).toISOString();
 
 export function toProfile(row: ProfileRow): Profile {
   return {
