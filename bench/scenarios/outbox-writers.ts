@@ -25,8 +25,9 @@ const percentile = (sorted: number[], p: number): number =>
 /**
  * One round: WRITERS loops in parallel for ROUND_MS, each committing
  * transactions of one domain row (a "like" insert) and one outbox event. "lock" is the writer as it was before
- * ADR 013: the same writer behind the per-outbox transaction advisory lock it
- * took; "horizon" is the writer as it is now (no lock).
+ * ADR 013: the same writer behind the per-outbox exclusive transaction
+ * advisory lock it took; "horizon" is the writer as it is now (a shared lock
+ * writers never wait on).
  */
 async function round(database: Database<unknown>, mode: Mode, tag: string): Promise<RoundResult> {
   const writer = createOutboxWriter(() => undefined);
@@ -71,7 +72,7 @@ async function runKind(kind: DatabaseKind, series: Series[], figures: BenchRepor
     );
     const modes: Mode[] = ['lock', 'horizon'];
     const own = modes.map((mode) => ({
-      name: `${kind}: ${WRITERS} writers, ${mode === 'lock' ? 'per-outbox advisory lock (before)' : 'no lock, horizon readers (now)'}`,
+      name: `${kind}: ${WRITERS} writers, ${mode === 'lock' ? 'per-outbox advisory lock (before)' : 'shared writer lock, horizon readers (now)'}`,
       rps: [] as number[],
       p50Ms: [] as number[],
       p99Ms: [] as number[],
@@ -123,7 +124,7 @@ export async function runOutboxWritersBench(): Promise<BenchReport> {
     scenario: 'outbox-writers',
     startedAt,
     machine: machine(),
-    method: `${WRITERS} concurrent writers (pool of ${WRITERS} connections) for ${ROUND_MS / 1000} s per round, each committing transactions of one domain row and one outbox event ("like"). "before" = the kernel writer behind the per-outbox transaction advisory lock it used to take (ADR 005); "now" = the lock-free writer (ADR 013). ${ROUNDS} interleaved rounds per mode after a warm-up round each, on one schema; "rps" = committed transactions (= events) per second, p50/p99 = transaction latency. PGlite is one session: its transactions never overlap, so there the two differ only by the lock statement. PostgreSQL 15, Node and the load share the machine's 2 cores with other work: the load average figure says how busy it was (other sessions' test suites ran at the same time), so compare the paired ratios, not the absolute rates.`,
+    method: `${WRITERS} concurrent writers (pool of ${WRITERS} connections) for ${ROUND_MS / 1000} s per round, each committing transactions of one domain row and one outbox event ("like"). "before" = the kernel writer behind the per-outbox transaction advisory lock it used to take (ADR 005); "now" = the writer of ADR 013 (only a shared writer lock, compatible with every other writer's, plus horizon readers). ${ROUNDS} interleaved rounds per mode after a warm-up round each, on one schema; "rps" = committed transactions (= events) per second, p50/p99 = transaction latency. PGlite is one session: its transactions never overlap, so there the two differ only by the lock statement. PostgreSQL 15, Node and the load share the machine's 2 cores with other work: the load average figure says how busy it was (other sessions' test suites ran at the same time), so compare the paired ratios, not the absolute rates.`,
     series,
     figures,
   };

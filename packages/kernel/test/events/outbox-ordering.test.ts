@@ -58,7 +58,8 @@ describe.each(DATABASE_KINDS)('outbox order without a writer lock on %s', (kind)
   let log: EventLog;
 
   beforeAll(async () => {
-    dbs = await openTestDatabases(kind);
+    // 200 writers queue for 10 pooled connections: on a loaded machine that wait may pass the default 5 s.
+    dbs = await openTestDatabases(kind, { DATABASE_CONNECT_TIMEOUT_MS: '60000' });
     const logger = createLogger('silent');
     database = await dbs.provider.open<KernelTables>('maker');
     sink = await dbs.provider.open<KernelTables>('sink');
