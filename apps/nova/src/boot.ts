@@ -10,8 +10,11 @@ import {
   runMigrations,
   type ServiceInstance,
   type SyncApiDefinition,
+  sleep,
   type TokenVerifier,
   type Worker,
+  waitForDependency,
+  workerHealthCheck,
 } from '@nova/kernel';
 import { createSyncClient, createSyncServer, type GrpcSyncClient, type SyncServer } from '@nova/kernel/grpc';
 import { createKernel, type OwnedKernel } from './kernel.js';
@@ -74,6 +77,18 @@ export async function bootNova(
   let servedNames: string[] = [];
   let grpcPort: number | undefined;
   try {
+    // Relays and consumers need the brokers: without them no event leaves the outbox.
+    // Checked first, so a process that cannot work refuses before it migrates anything.
+    if (config.kafka && kernel.eventLog.check) {
+      const check = kernel.eventLog.check.bind(kernel.eventLog);
+      await waitForDependency({
+        dependency: 'the event log (Kafka)',
+        where: config.kafka.brokers.join(','),
+        probe: () => check(),
+        timeoutMs: config.startupTimeoutMs,
+        logger,
+      });
+    }
     for (const [service, url] of Object.entries(remote)) {
       const client = createSyncClient(syncApiOf(service), {
         url,
@@ -84,6 +99,16 @@ export async function bootNova(
       });
       clients.push(client);
       apis[service] = client as unknown as AnyApi;
+      if (service === 'auth') {
+        // Every authenticated route needs it: a process that could verify no token must not report ready.
+        await waitForDependency({
+          dependency: "the token verifier (auth's sync API)",
+          where: url,
+          probe: () => client.ping(2000),
+          timeoutMs: config.startupTimeoutMs,
+          logger,
+        });
+      }
       // Optional: the process still answers what needs no upstream while one is away.
       kernel.health.register({
         name: `sync-${service}`,
@@ -120,7 +145,8 @@ export async function bootNova(
     }
   } catch (error) {
     for (const client of clients) client.close();
-    await kernel.close().catch(() => undefined);
+    // Bounded: a client still retrying an unreachable dependency must not delay the refusal.
+    await Promise.race([kernel.close().catch(() => undefined), sleep(5000)]);
     throw error;
   }
   const verifyToken = apis.auth?.verifyToken;
@@ -144,6 +170,8 @@ export async function bootNova(
   }
   await app.ready();
   const workers = Object.values(services).flatMap((s) => s.workers ?? []);
+  // Readiness reflects every worker: a consumer failing on every event or a stuck relay is a 503 naming it.
+  for (const worker of [...relays, ...workers]) kernel.health.register(workerHealthCheck(worker));
   // Steps stop in reverse registration order: HTTP, workers, services, kernel.
   const lifecycle = new Lifecycle({ logger, timeoutMs: config.shutdownTimeoutMs });
   lifecycle.onStop('kernel', () => kernel.close());

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The single entry point: `nova start|migrate|seed|config|dlq`. Wires commands, nothing else.
+import { flushLogs } from '@nova/kernel';
 import { parseCommandLine, USAGE } from './cli.js';
 import { runConfig } from './commands/config.js';
 import { runDlq } from './commands/dlq.js';
@@ -24,4 +25,11 @@ if (parsed.command === 'help') {
   process.stdout.write(USAGE);
   process.exit(0);
 }
-process.exitCode = await commands[parsed.command](parsed.options);
+const code = await commands[parsed.command](parsed.options);
+// A failed command exits now (its last log lines flushed, bounded): clients still
+// retrying an unreachable dependency would keep it alive.
+if (code !== 0) {
+  await flushLogs(Date.now() + 2000);
+  process.exit(code);
+}
+process.exitCode = code;

@@ -1,4 +1,4 @@
-import { createLogger, flushLogs } from '@nova/kernel';
+import { createLogger, DependencyUnreachableError, flushLogs } from '@nova/kernel';
 import { bootNova } from '../boot.js';
 import type { CommandOptions } from '../cli.js';
 import { TargetError } from '../modules.js';
@@ -15,6 +15,11 @@ export async function runStart(options: CommandOptions): Promise<number> {
   } catch (error) {
     if (error instanceof TargetError) {
       process.stderr.write(`nova: ${error.message}\n`);
+      return 1;
+    }
+    if (error instanceof DependencyUnreachableError) {
+      logger.fatal({ dependency: error.dependency, where: error.where }, error.message);
+      process.stderr.write(`nova: refusing to start: ${error.message}\n`);
       return 1;
     }
     logger.fatal({ err: error }, 'start-up failed');

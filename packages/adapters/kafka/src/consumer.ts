@@ -14,6 +14,7 @@ import {
   tableDeadLetterSink,
   type Worker,
   type WorkerHealth,
+  worstHealth,
 } from '@nova/kernel';
 import type { Admin, Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Registry } from 'prom-client';
@@ -25,6 +26,9 @@ import {
   MalformedRecordError,
 } from './records.js';
 import type { TopicManager } from './topics.js';
+
+/** Crashes without rejoining the group after which the member counts as down. */
+const CRASH_STREAK = 3;
 
 /** Where a consumed record came from; the dead-letter headers carry it. */
 export interface RecordOrigin {
@@ -92,6 +96,8 @@ export class KafkaConsumerWorker<DB = unknown> implements Worker {
   #pauses = 0;
   #stopping = false;
   #crashed: string | undefined;
+  #crashes = 0;
+  #restarting = true;
   #lagTimer: NodeJS.Timeout | undefined;
   #lagTotal = 0;
   #assignment: Record<string, number[]> = {};
@@ -166,10 +172,13 @@ export class KafkaConsumerWorker<DB = unknown> implements Worker {
     });
     consumer.on(consumer.events.CRASH, (event) => {
       this.#crashed = event.payload.error.message;
+      this.#crashes += 1;
+      this.#restarting = event.payload.restart;
       this.#log.warn({ err: event.payload.error, restart: event.payload.restart }, 'consumer crashed');
     });
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       this.#crashed = undefined;
+      this.#crashes = 0;
       this.#assignment = event.payload.memberAssignment;
       this.#log.debug({ assignment: event.payload.memberAssignment }, 'joined consumer group');
     });
@@ -220,8 +229,14 @@ export class KafkaConsumerWorker<DB = unknown> implements Worker {
       lag: this.#lagTotal,
       ...(this.#crashed ? { lastCrash: this.#crashed } : {}),
     };
-    if (!this.#consumer) return { status: 'down', detail };
-    return { status: this.#crashed ? 'degraded' : 'ok', detail };
+    if (!this.#consumer) return { status: 'down', reason: 'not running', detail };
+    // kafkajs restarts a crashed member; one that keeps crashing (or will not restart) consumes nothing.
+    if (this.#crashed && (this.#crashes >= CRASH_STREAK || !this.#restarting))
+      return { status: 'down', reason: `consumer crashed ${this.#crashes} times: ${this.#crashed}`, detail };
+    const own: WorkerHealth = this.#crashed
+      ? { status: 'degraded', reason: `consumer crashed, restarting: ${this.#crashed}`, detail }
+      : { status: 'ok', detail };
+    return worstHealth(own, this.#runtime.failures.health());
   }
 
   /** Refreshes the lag gauge (log end offset − committed offset, summed per topic); also runs periodically. */

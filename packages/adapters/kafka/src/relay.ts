@@ -46,6 +46,10 @@ export interface RelayOptions {
    * Fault tests make it throw to simulate a crash in exactly that window.
    */
   beforePrune?: (seqs: readonly number[]) => void | Promise<void>;
+  /** Consecutive failed rounds after which the relay reports down (default 5). */
+  failureLimit?: number;
+  /** A batch still unfinished after this long reports the relay down as stuck (default 60 s). */
+  stuckAfterMs?: number;
 }
 
 export interface RelayDeps {
@@ -95,6 +99,9 @@ export class OutboxRelay implements Worker {
   #active = false;
   #failures = 0;
   #lastError: string | undefined;
+  #batchStartedAt: number | undefined;
+  readonly #failureLimit: number;
+  readonly #stuckAfterMs: number;
   #lastBacklogAt = 0;
   #unlisten: (() => Promise<void>) | undefined;
   readonly #horizon: OutboxHorizon;
@@ -111,6 +118,8 @@ export class OutboxRelay implements Worker {
     this.#standbyPollMs = options.standbyPollMs ?? 2000;
     this.#retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.#beforePrune = options.beforePrune;
+    this.#failureLimit = options.failureLimit ?? 5;
+    this.#stuckAfterMs = options.stuckAfterMs ?? 60_000;
     this.#horizon = new OutboxHorizon(database.schema);
     this.#metrics = {
       backlog: gauge(deps.metrics, {
@@ -175,7 +184,19 @@ export class OutboxRelay implements Worker {
 
   health(): WorkerHealth {
     const detail = { active: this.#active, failures: this.#failures, lastError: this.#lastError };
-    return { status: this.#failures >= 3 ? 'degraded' : 'ok', detail };
+    if (!this.#running) return { status: 'down', reason: 'not running', detail };
+    const busyMs = this.#batchStartedAt === undefined ? 0 : Date.now() - this.#batchStartedAt;
+    // Events committed now would never reach the log: the target is not ready.
+    if (busyMs > this.#stuckAfterMs)
+      return {
+        status: 'down',
+        reason: `a batch has been in flight for ${Math.round(busyMs / 1000)} s`,
+        detail,
+      };
+    if (this.#failures >= this.#failureLimit)
+      return { status: 'down', reason: `${this.#failures} consecutive rounds failed`, detail };
+    if (this.#failures > 0) return { status: 'degraded', reason: 'rounds failing; retrying', detail };
+    return { status: 'ok', detail };
   }
 
   async #loop(): Promise<void> {
@@ -247,6 +268,15 @@ export class OutboxRelay implements Worker {
 
   /** One batch: read, publish, wait for the ack, prune. Returns the number of rows relayed. */
   async #relayBatch(db: Kysely<OutboxTables>): Promise<number> {
+    this.#batchStartedAt = Date.now();
+    try {
+      return await this.#publishBatch(db);
+    } finally {
+      this.#batchStartedAt = undefined;
+    }
+  }
+
+  async #publishBatch(db: Kysely<OutboxTables>): Promise<number> {
     const service = this.#database.schema;
     // Publish only final rows, in seq order: a seq drawn by a still-running
     // transaction must not be overtaken by later ones (ADR 013).

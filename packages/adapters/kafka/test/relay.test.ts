@@ -1,4 +1,10 @@
-import { createLogger, createMetricsRegistry, type Database } from '@nova/kernel';
+import {
+  createHealthRegistry,
+  createLogger,
+  createMetricsRegistry,
+  type Database,
+  workerHealthCheck,
+} from '@nova/kernel';
 import { DATABASE_KINDS, openTestDatabases, type TestDatabases } from '@nova/kernel/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createKafkaEventLog, type KafkaEventLog, OutboxRelay, type OutboxTables } from '../src/index.js';
@@ -103,5 +109,52 @@ describe.skipIf(kafkaDisabled()).each(DATABASE_KINDS)('outbox relay on %s', (kin
     const ids = new Set(records.map((r) => r.id));
     expect(ids.size).toBe(100);
     expect(records.length).toBeGreaterThanOrEqual(200); // each event at least twice: the duplicate consumers absorb
+  });
+  test('is down, by name, when every round fails or a batch hangs; ok again once it relays', async () => {
+    const aggregateType = `r${uniqueSuffix()}.health`;
+    const deps = {
+      producer: () => log.producer(),
+      resetProducer: async () => undefined,
+      topics: log.topics,
+      logger,
+      metrics,
+    };
+    await writeEvents(database, aggregateType, 0, 20);
+    const outbox = database as unknown as Database<OutboxTables>;
+    const failing = new OutboxRelay(outbox, deps, {
+      pollIntervalMs: 100,
+      failureLimit: 3,
+      retry: { baseDelayMs: 20, maxDelayMs: 40 },
+      beforePrune: () => {
+        throw new Error('the broker took it but the prune keeps failing');
+      },
+    });
+    const health = createHealthRegistry();
+    health.register(workerHealthCheck(failing));
+    const check = `worker:${failing.name}`;
+    expect((await health.run()).checks[check]?.status).toBe('down'); // not started
+    await failing.start();
+    await waitFor('failing relay reported down', () => failing.health().status === 'down', 15_000);
+    const report = await health.run();
+    expect(report.status).toBe('down');
+    expect(report.checks[check]?.error).toContain('consecutive rounds failed');
+    await failing.stop(Date.now() + 2000);
+
+    let release!: () => void;
+    const hang = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const stuck = new OutboxRelay(outbox, deps, {
+      pollIntervalMs: 100,
+      stuckAfterMs: 300,
+      beforePrune: () => hang,
+    });
+    await stuck.start();
+    await waitFor('stuck relay reported down', () => stuck.health().status === 'down', 15_000);
+    expect(stuck.health().reason).toMatch(/in flight for/);
+    release();
+    await waitFor('outbox drained', async () => (await countRows(database, 'outbox')) === 0);
+    expect(stuck.health().status).toBe('ok');
+    await stuck.stop(Date.now() + 5000);
   });
 });

@@ -26,6 +26,8 @@ export interface KernelConfig {
   target: string;
   logLevel: Env['LOG_LEVEL'];
   shutdownTimeoutMs: number;
+  /** Bounded wait for the token verifier and the event producer at start (then exit 1). */
+  startupTimeoutMs: number;
   /**
    * Remote service URLs (`NOVA_<SERVICE>_URL`, grpc://host:port): where a
    * dependency outside the target serves its sync API.
@@ -316,6 +318,7 @@ function deriveKernel(
     target: env.NOVA_TARGET,
     logLevel: env.LOG_LEVEL,
     shutdownTimeoutMs: env.NOVA_SHUTDOWN_TIMEOUT_MS,
+    startupTimeoutMs: env.NOVA_STARTUP_TIMEOUT_MS,
     serviceUrls,
     grpc: {
       port: env.NOVA_GRPC_PORT ?? (env.NOVA_TARGET === 'all' ? undefined : 50051),

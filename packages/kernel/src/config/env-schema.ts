@@ -69,6 +69,12 @@ export const EnvSchema = Type.Object({
     Type.String({ minLength: 16, description: 'bearer token that opens /metrics from any address' }),
   ),
   NOVA_BODY_LIMIT_BYTES: EnvInt(1024, 64 * 1024 * 1024, 1024 * 1024, 'largest accepted JSON body'),
+  NOVA_STARTUP_TIMEOUT_MS: EnvInt(
+    0,
+    600_000,
+    30_000,
+    'how long start-up retries a required remote dependency (token verifier, Kafka) before exiting with an error',
+  ),
 
   DATABASE_URL: EnvUrl('PostgreSQL for every service (unset: embedded PGlite)'),
   DATABASE_POOL_SIZE: EnvInt(1, 500, 10, 'connections per PostgreSQL pool'),

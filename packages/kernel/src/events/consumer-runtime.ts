@@ -4,6 +4,7 @@ import type { Logger } from '../logging/logger.js';
 import { consumerSpanOptions, tracingEnabled, withSpan } from '../tracing/tracing.js';
 import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../workers/retry.js';
 import { sleep } from '../workers/sleep.js';
+import { ConsumerFailures } from './consumer-failures.js';
 import type { ConsumerMetrics } from './consumer-metrics.js';
 import type { DeadLetterSink } from './dead-letters.js';
 import { type ConsumerSpec, type EventRecord, type EventValidator, isBatchSpec } from './event-log.js';
@@ -51,6 +52,8 @@ export class ConsumerRuntime<DB> {
   readonly group: string;
   readonly policy: RetryPolicy;
   readonly concurrency: number;
+  /** Feeds the consumer worker's health (a group failing on every event is not ready). */
+  readonly failures = new ConsumerFailures();
 
   constructor(private readonly options: ConsumerRuntimeOptions<DB>) {
     if (isBatchSpec(options.spec))
@@ -101,12 +104,15 @@ export class ConsumerRuntime<DB> {
         const fresh = await this.#attempt(event, attempt, violation);
         stopTimer();
         if (fresh) metrics.processed.inc(labels);
+        this.failures.succeeded();
         return fresh ? 'processed' : 'duplicate';
       } catch (error) {
         stopTimer();
+        this.failures.attemptFailed();
         const retry = isTransient(error) && attempt < this.policy.maxAttempts;
         if (!retry) {
           await this.#deadLetter(event, error, attempt);
+          this.failures.deadLettered();
           return 'dead-lettered';
         }
         metrics.retried.inc(labels);

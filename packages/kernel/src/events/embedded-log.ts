@@ -4,6 +4,7 @@ import type { Database, DatabaseProvider } from '../db/database.js';
 import type { Logger } from '../logging/logger.js';
 import { sleep } from '../workers/sleep.js';
 import type { Worker, WorkerHealth } from '../workers/worker.js';
+import { worstHealth } from '../workers/worker-health.js';
 import { type ConsumerMetrics, consumerMetrics } from './consumer-metrics.js';
 import { ConsumerRuntime, DeliveryAbandonedError } from './consumer-runtime.js';
 import { tableDeadLetterSink } from './dead-letters.js';
@@ -117,6 +118,7 @@ class EmbeddedConsumer<DB> implements Worker {
   #flushing: Promise<void> = Promise.resolve();
   #failure: unknown;
   #lastError: string | undefined;
+  #crashed: string | undefined;
   #lagCheckedAt = 0;
   #paused = false;
   /** Per producing schema: how far its seqs are final (ADR 013). */
@@ -173,7 +175,11 @@ class EmbeddedConsumer<DB> implements Worker {
       if (topics.has(topic)) this.#wake?.();
     });
     this.#state = 'running';
-    this.#loop = this.#run();
+    this.#loop = this.#run().catch((error: unknown) => {
+      // Nothing consumes any more: readiness must say so rather than report a quiet consumer.
+      this.#crashed = error instanceof Error ? error.message : String(error);
+      this.#log.error({ err: error }, 'consumer loop crashed');
+    });
   }
 
   async stop(deadline: number): Promise<void> {
@@ -213,8 +219,13 @@ class EmbeddedConsumer<DB> implements Worker {
       lag,
       ...(this.#lastError ? { lastError: this.#lastError } : {}),
     };
-    if (this.#state !== 'running') return { status: this.#state === 'stopped' ? 'down' : 'degraded', detail };
-    return { status: this.#lastError ? 'degraded' : 'ok', detail };
+    if (this.#state !== 'running')
+      return { status: this.#state === 'stopped' ? 'down' : 'degraded', reason: this.#state, detail };
+    if (this.#crashed) return { status: 'down', reason: `consumer loop crashed: ${this.#crashed}`, detail };
+    const own: WorkerHealth = this.#lastError
+      ? { status: 'degraded', reason: 'reading the log failed; retrying', detail }
+      : { status: 'ok', detail };
+    return worstHealth(own, this.#runtime.failures.health());
   }
 
   async #run(): Promise<void> {

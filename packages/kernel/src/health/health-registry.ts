@@ -2,8 +2,16 @@ export interface HealthCheck {
   name: string;
   /** A failing required check makes /health/ready answer 503; optional ones report "degraded". */
   required: boolean;
-  /** Resolves when healthy; throws (or times out) when not. */
-  check(): Promise<void>;
+  /**
+   * Resolves when healthy; throws (or times out) when not. May resolve to
+   * `{ degraded: reason }`: working, but worth a look (never a 503).
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: existing checks are `() => Promise<void>` (pings).
+  check(): Promise<void | HealthCheckDegraded>;
+}
+
+export interface HealthCheckDegraded {
+  degraded: string;
 }
 
 export interface HealthCheckResult {

@@ -13,13 +13,15 @@ async function runOne(check: HealthCheck, timeoutMs: number): Promise<HealthChec
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
+    const outcome = await Promise.race([
       // A check that throws synchronously is as down as one that rejects.
       Promise.resolve().then(() => check.check()),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new CheckTimeoutError(timeoutMs)), timeoutMs);
       }),
     ]);
+    if (outcome && typeof outcome.degraded === 'string')
+      return { status: 'degraded', latencyMs: elapsed(started), error: outcome.degraded };
     return { status: 'ok', latencyMs: elapsed(started) };
   } catch (error) {
     return {

@@ -13,7 +13,9 @@ import {
 } from '../events/event-log.js';
 import type { KernelTables } from '../events/kernel-tables.js';
 import { createOutboxWriter } from '../events/outbox.js';
+import { createHealthRegistry } from '../health/registry.js';
 import type { Worker } from '../workers/worker.js';
+import { workerHealthCheck } from '../workers/worker-health.js';
 
 /**
  * What an event log implementation gives the contract suite. The producer
@@ -300,6 +302,42 @@ export function describeEventLogContract(name: string, makeHarness: MakeEventLog
       expect(letters.some((l) => l.reason.includes('cannot ever apply n=7'))).toBe(true);
       expect(calls).toBe(1);
       await expect.poll(() => h.checkpointed(group, topic), WAIT).toBe(2);
+    });
+
+    it('makes readiness fail, naming the worker, while every event dead-letters; a processed event clears it', async () => {
+      const { aggregateType, topic, group } = fresh();
+      let broken = true;
+      const worker = await startConsumer({
+        group,
+        topics: [topic],
+        retry: FAST_RETRY,
+        handle: async (event, { tx }) => {
+          // As when the consumer's table is gone: every event fails, none can succeed.
+          if (broken) throw new FatalError('relation "contract_effects" is missing');
+          await recordEffect(tx, group, event);
+        },
+      });
+      const health = createHealthRegistry();
+      health.register(workerHealthCheck(worker));
+      const check = `worker:${worker.name}`;
+      expect((await health.run()).status).toBe('ok');
+      await publish(aggregateType, [{ key: 'a', n: 1 }]);
+      await expect.poll(async () => (await h.deadLetters(group)).length, WAIT).toBe(1);
+      // One bad event is the event's problem: reported, still ready.
+      expect((await health.run()).checks[check]?.status).toBe('degraded');
+      await publish(aggregateType, [
+        { key: 'b', n: 2 },
+        { key: 'c', n: 3 },
+      ]);
+      await expect.poll(async () => (await h.deadLetters(group)).length, WAIT).toBe(3);
+      const report = await health.run();
+      expect(report.status).toBe('down');
+      expect(report.checks[check]).toMatchObject({ status: 'down' });
+      expect(report.checks[check]?.error).toContain('3 consecutive events dead-lettered');
+      broken = false;
+      await publish(aggregateType, [{ key: 'd', n: 4 }]);
+      await expect.poll(async () => (await effectsOf(group)).length, WAIT).toBe(1);
+      expect((await health.run()).status).toBe('ok');
     });
 
     it('never has more events in flight than its concurrency', async () => {

@@ -13,6 +13,8 @@ export interface ScheduledJobOptions {
   retry?: Partial<RetryPolicy>;
   /** Run once right after start instead of waiting one interval (default false). */
   runOnStart?: boolean;
+  /** Consecutive failed runs (after their retries) after which the job reports down (default 3). */
+  failureLimit?: number;
 }
 
 /**
@@ -30,18 +32,22 @@ export function createScheduledJob(options: ScheduledJobOptions): Worker {
   let lastError: string | undefined;
   let lastSuccessAt: string | undefined;
   let runs = 0;
+  let failedRuns = 0;
+  const failureLimit = options.failureLimit ?? 3;
 
   const runWithRetry = async (): Promise<void> => {
     for (let attempt = 1; ; attempt++) {
       try {
         await options.run(deadline.signal);
         runs += 1;
+        failedRuns = 0;
         lastError = undefined;
         lastSuccessAt = new Date().toISOString();
         return;
       } catch (error) {
         lastError = error instanceof Error ? error.message : String(error);
         if (!isTransient(error) || attempt >= policy.maxAttempts) {
+          failedRuns += 1;
           log.error({ err: error, attempt }, 'scheduled job failed');
           return;
         }
@@ -85,11 +91,15 @@ export function createScheduledJob(options: ScheduledJobOptions): Worker {
       const detail = {
         state,
         runs,
+        failedRuns,
         ...(lastSuccessAt ? { lastSuccessAt } : {}),
         ...(lastError ? { lastError } : {}),
       };
-      if (state !== 'running') return { status: 'down', detail };
-      return { status: lastError ? 'degraded' : 'ok', detail };
+      if (state !== 'running') return { status: 'down', reason: state, detail };
+      if (failedRuns >= failureLimit)
+        return { status: 'down', reason: `${failedRuns} consecutive runs failed`, detail };
+      if (lastError) return { status: 'degraded', reason: 'the last run failed', detail };
+      return { status: 'ok', detail };
     },
   };
 }

@@ -61,4 +61,12 @@ describe('createHealthRegistry', () => {
     health.register({ name: 'db', required: true, check: async () => {} });
     expect(() => health.register({ name: 'db', required: false, check: async () => {} })).toThrow();
   });
+  it('reports a check that resolves degraded without failing readiness', async () => {
+    const health = createHealthRegistry();
+    health.register({ name: 'worker:x', required: true, check: async () => ({ degraded: 'retrying' }) });
+    health.register({ name: 'db', required: true, check: async () => undefined });
+    const report = await health.run();
+    expect(report.status).toBe('degraded');
+    expect(report.checks['worker:x']).toMatchObject({ status: 'degraded', error: 'retrying' });
+  });
 });

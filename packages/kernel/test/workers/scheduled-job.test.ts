@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { FatalError } from '../../src/errors/errors.js';
+import { createHealthRegistry } from '../../src/health/registry.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { createScheduledJob } from '../../src/workers/scheduled-job.js';
+import { workerHealthCheck } from '../../src/workers/worker-health.js';
 
 const logger = createLogger('silent');
 const FAST = { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 50 };
@@ -112,5 +114,33 @@ describe('scheduled job', () => {
     await stuck.stop(Date.now() + 100);
     expect(Date.now() - started).toBeLessThan(1000);
     expect(aborted).toBe(true);
+  });
+  it('is down after consecutive failed runs and ok after the next success', async () => {
+    let failing = true;
+    let runs = 0;
+    const job = createScheduledJob({
+      name: 'reconcile',
+      intervalMs: 20,
+      runOnStart: true,
+      retry: { maxAttempts: 1 },
+      failureLimit: 3,
+      logger,
+      run: async () => {
+        runs += 1;
+        if (failing) throw new FatalError('ledger table missing');
+      },
+    });
+    const health = createHealthRegistry();
+    health.register(workerHealthCheck(job));
+    await job.start();
+    await expect.poll(() => job.health().status, { timeout: 3000 }).toBe('down');
+    expect(runs).toBeGreaterThanOrEqual(3);
+    const report = await health.run();
+    expect(report.status).toBe('down');
+    expect(report.checks['worker:reconcile']?.error).toContain('consecutive runs failed');
+    failing = false;
+    await expect.poll(() => job.health().status, { timeout: 3000 }).toBe('ok');
+    expect((await health.run()).status).toBe('ok');
+    await job.stop(Date.now() + 1000);
   });
 });
