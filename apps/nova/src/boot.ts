@@ -77,18 +77,6 @@ export async function bootNova(
   let servedNames: string[] = [];
   let grpcPort: number | undefined;
   try {
-    // Relays and consumers need the brokers: without them no event leaves the outbox.
-    // Checked first, so a process that cannot work refuses before it migrates anything.
-    if (config.kafka && kernel.eventLog.check) {
-      const check = kernel.eventLog.check.bind(kernel.eventLog);
-      await waitForDependency({
-        dependency: 'the event log (Kafka)',
-        where: config.kafka.brokers.join(','),
-        probe: () => check(),
-        timeoutMs: config.startupTimeoutMs,
-        logger,
-      });
-    }
     for (const [service, url] of Object.entries(remote)) {
       const client = createSyncClient(syncApiOf(service), {
         url,
@@ -117,6 +105,18 @@ export async function bootNova(
           if (client.circuit === 'open') throw new Error(`circuit to ${service} is open`);
           await client.ping(1000);
         },
+      });
+    }
+    // Relays and consumers need the brokers: without them no event leaves the outbox.
+    // Checked before the databases, so a process that cannot work refuses before it migrates anything.
+    if (config.kafka && kernel.eventLog.check) {
+      const check = kernel.eventLog.check.bind(kernel.eventLog);
+      await waitForDependency({
+        dependency: 'the event log (Kafka)',
+        where: config.kafka.brokers.join(','),
+        probe: () => check(),
+        timeoutMs: config.startupTimeoutMs,
+        logger,
       });
     }
     const migrate = options.migrate ?? config.target === 'all';
