@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { UnavailableError } from '../errors/errors.js';
 import { rethrowClassified } from '../errors/infrastructure.js';
 import type { Logger } from '../logging/logger.js';
 
@@ -242,11 +243,12 @@ export function createRedisPubSub(redis: Redis, prefix: string, options: PubSubO
     },
     async ping() {
       if (!subscriber) {
-        await redis.ping();
+        await redis.ping().catch(outage);
         return;
       }
+      // A subscriber that is not connected is an outage (503 on /health/ready), not a bug.
       if (subscriber.status !== 'ready')
-        throw new Error(`pub/sub subscriber connection is ${subscriber.status}`);
+        throw new UnavailableError('unavailable', `pub/sub subscriber connection is ${subscriber.status}`);
     },
     async close() {
       channels.clear();
