@@ -16,6 +16,7 @@ import { createPasswordHasher, type PasswordHasher } from './security/password-h
 import { createRevocations, type Revocations } from './security/revocations.js';
 import { revokedSessionSource } from './security/revoked-sessions.js';
 import type { AuthDb } from './store/schema.js';
+import { createDetachedWork, type DetachedWork } from './use-cases/detached-work.js';
 
 /** Exactly what the auth service uses; nothing else of the kernel reaches its code. */
 export interface AuthContext {
@@ -35,6 +36,8 @@ export interface AuthContext {
   passwords: PasswordHasher;
   mail: MailTransport;
   outbox: OutboxWriter;
+  /** Work answered before it is done (password-reset requests). */
+  detached: DetachedWork;
 }
 
 /** Builds the context from the kernel; tests pass overrides (e.g. another mail transport). */
@@ -70,5 +73,6 @@ export async function createAuthContext(
     passwords: overrides.passwords ?? (await createPasswordHasher(config)),
     mail: overrides.mail ?? createMailTransport(config),
     outbox: overrides.outbox ?? kernel.outbox,
+    detached: overrides.detached ?? createDetachedWork(logger),
   };
 }

@@ -41,6 +41,7 @@ export const authModule: ServiceModule<AuthApiHandlers> = {
       routes: authRoutes(ctx),
       workers: [createMailer(ctx, kernel.eventLog)],
       async close() {
+        await ctx.detached.drain(Date.now() + 5000);
         ctx.mail.close();
       },
     };

@@ -37,7 +37,7 @@ export function registerPasswordRoutes(app: NovaApp, ctx: AuthContext): void {
       },
     },
     async (request, reply) => {
-      await forgotPassword(ctx, request.body.email);
+      forgotPassword(ctx, request.body.email);
       return reply.code(202).send({ status: 'accepted' as const });
     },
   );

@@ -71,11 +71,18 @@ const FORGOT_WINDOW_SECONDS = 60 * 60;
  * Always accepted (202) so the answer never tells whether an account exists;
  * when one does, the mailer sends a reset link. Mails per address are capped.
  */
-export async function forgotPassword(ctx: AuthContext, rawEmail: string): Promise<void> {
+export function forgotPassword(ctx: AuthContext, rawEmail: string): void {
   const key = emailKey(rawEmail);
   const problem = emailProblem(key);
   if (problem)
     throw new ValidationError('The email is invalid.', [{ field: '/email', message: `email ${problem}` }]);
+  // Answered before the lookup: a known address (rate limit, outbox write) and an unknown one
+  // (nothing) take the same time on the wire. A crash before the write loses the request; the
+  // user asks again.
+  ctx.detached.run('password reset request', () => requestPasswordReset(ctx, key));
+}
+
+async function requestPasswordReset(ctx: AuthContext, key: string): Promise<void> {
   const user = await findUserByLogin(ctx.database.db, key);
   if (!user) return;
   const decision = await ctx.rateLimiter.hit(
