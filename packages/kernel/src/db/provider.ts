@@ -97,7 +97,10 @@ export function createDatabaseProvider(options: DatabaseProviderOptions): Databa
         keepAlive: true,
       });
       // An idle client dying (server restart) must not crash the process.
-      pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection failed'));
+      // pg attaches the whole client to the error: log what it says, not the client.
+      pool.on('error', (error: Error & { code?: string }) =>
+        logger.warn({ error: error.message, code: error.code }, 'idle database connection failed'),
+      );
       entry = { pool, listener: new PgListener(url, logger) };
       pools.set(url, entry);
     }
@@ -170,6 +173,12 @@ function guarded(client: pg.PoolClient): pg.PoolClient {
   if (guardedClients.has(client)) return client;
   guardedClients.add(client);
   let broken: Error | undefined;
+  // pg-pool listens for socket errors only while a client is idle: one that
+  // dies while checked out (a server crash mid-request) would otherwise emit
+  // an unhandled 'error' and take the whole process down.
+  client.on('error', (error) => {
+    broken = unavailableFrom(error, 'postgres') ?? error;
+  });
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
   client.query = ((...args: unknown[]) => {
     const result = query(...args);

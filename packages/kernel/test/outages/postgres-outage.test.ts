@@ -112,6 +112,26 @@ describe('PostgreSQL outages (a cluster this suite owns)', () => {
     60_000,
   );
 
+  it('a crash while a client is checked out (mid-transaction) fails that transaction, not the process', async () => {
+    const outcome = await database
+      .transaction(async (trx) => {
+        await sql`insert into outage_items values (50)`.execute(trx);
+        await cluster.stop('immediate');
+        await new Promise((r) => setTimeout(r, 200)); // the socket's death arrives while we hold the client
+        await sql`insert into outage_items values (51)`.execute(trx);
+      })
+      .then(
+        () => 'committed',
+        (error: unknown) => error,
+      );
+    expectUnavailable(outcome);
+    await cluster.start();
+    const rows = await eventually(() =>
+      sql<{ id: number }>`select id from outage_items where id in (50, 51)`.execute(database.db),
+    );
+    expect(rows.rows).toEqual([]);
+  }, 60_000);
+
   it('a statement over DATABASE_STATEMENT_TIMEOUT_MS is cancelled by the server as unavailable', async () => {
     const { outcome, ms } = await timed(() => sql`select pg_sleep(5)`.execute(database.db));
     expectUnavailable(outcome);
