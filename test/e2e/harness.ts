@@ -79,17 +79,25 @@ export async function startNova(options: StartOptions = {}): Promise<RunningNova
     };
     child.stdout?.on('data', append);
     child.stderr?.on('data', append);
-    await waitUntilReady(
-      url,
-      options.readyTimeoutMs ?? 90_000,
-      () => child?.exitCode ?? null,
-      () => output,
-    );
+    try {
+      await waitUntilReady(
+        url,
+        options.readyTimeoutMs ?? 90_000,
+        () => child?.exitCode ?? null,
+        () => output,
+      );
+    } catch (error) {
+      // Never leave a half-started server behind: the caller has no handle to stop it.
+      await stop();
+      throw error;
+    }
   };
 
   const stop = async (): Promise<number | null> => {
     const running = child;
-    if (!running || running.exitCode !== null || running.pid === undefined) return running?.exitCode ?? null;
+    // A child ended by a signal has a null exitCode but a signalCode: it is gone all the same.
+    if (!running || running.exitCode !== null || running.signalCode !== null || running.pid === undefined)
+      return running?.exitCode ?? null;
     const exited = new Promise<number | null>((resolve) => running.once('exit', (code) => resolve(code)));
     process.kill(-running.pid, 'SIGTERM');
     const timer = setTimeout(() => {
@@ -206,4 +214,93 @@ export function runNovaCommand(
     });
     child.on('exit', (code) => resolve({ code, stderr, stdout }));
   });
+}
+
+/**
+ * A deployment shape as a client sees it: one process (`npm start`), or one
+ * process per service (`nova start --target=<service>`), each path answered
+ * by the process that serves it (there is no gateway yet).
+ */
+export interface NovaDeployment {
+  /** The full URL a client uses for `method path` (e.g. `POST /api/v1/auth/login`). */
+  urlFor(path: string, method?: string): string;
+  /** Where the auth process writes its mail. */
+  mailDir: string;
+  /** The processes by target (`all`, or `auth` and `social`). */
+  processes: Record<string, RunningNova>;
+  stop(): Promise<void>;
+  /** Stops every process, then starts them again in dependency order (auth first). */
+  restart(): Promise<void>;
+  cleanup(): void;
+}
+
+/** What auth serves (path prefixes, and account deletion); every other API path belongs to social. */
+const AUTH_PATHS = ['/api/v1/auth', '/.well-known/', '/internal/auth'];
+const servedByAuth = (path: string, method: string) =>
+  AUTH_PATHS.some((prefix) => path.startsWith(prefix)) ||
+  (method.toUpperCase() === 'DELETE' && path.split('?')[0] === '/api/v1/users/me');
+
+/**
+ * Starts the shape: one process, or — `split` — auth, then social with
+ * NOVA_AUTH_URL naming auth's gRPC address, so social reaches auth only over
+ * the network binding.
+ */
+export async function startDeployment(
+  env: Record<string, string>,
+  options: { split?: boolean } = {},
+): Promise<NovaDeployment> {
+  if (!options.split) {
+    const nova = await startNova({ env });
+    return {
+      urlFor: (p) => `${nova.url}${p}`,
+      mailDir: nova.mailDir,
+      processes: { all: nova },
+      stop: async () => void (await nova.stop()),
+      restart: () => nova.restart(),
+      cleanup: () => nova.cleanup(),
+    };
+  }
+  // As an operator would: migrate each service's database before starting it.
+  for (const target of ['auth', 'social']) {
+    const migrated = await runNovaCommand(['migrate', `--target=${target}`], env);
+    if (migrated.code !== 0) throw new Error(`nova migrate --target=${target} failed:\n${migrated.stderr}`);
+  }
+  const nova = (target: string, extra: Record<string, string>) =>
+    startNova({
+      env: { ...env, ...extra },
+      command: ['npm', 'run', '--silent', 'nova', '--', 'start', `--target=${target}`],
+    });
+  const authGrpc = await freePort();
+  const auth = await nova('auth', { NOVA_GRPC_PORT: String(authGrpc) });
+  let social: RunningNova;
+  try {
+    social = await nova('social', {
+      NOVA_GRPC_PORT: String(await freePort()),
+      NOVA_AUTH_URL: `grpc://127.0.0.1:${authGrpc}`,
+    });
+  } catch (error) {
+    await auth.stop();
+    auth.cleanup();
+    throw error;
+  }
+  const processes = { auth, social };
+  const stop = async () => {
+    await social.stop();
+    await auth.stop();
+  };
+  return {
+    urlFor: (p, method = 'GET') => `${servedByAuth(p, method) ? auth.url : social.url}${p}`,
+    mailDir: auth.mailDir,
+    processes,
+    stop,
+    async restart() {
+      await stop();
+      await auth.restart();
+      await social.restart();
+    },
+    cleanup() {
+      auth.cleanup();
+      social.cleanup();
+    },
+  };
 }

@@ -1,3 +1,5 @@
+import { Redis } from 'ioredis';
+import pg from 'pg';
 import { inject } from 'vitest';
 import { defineAuthWalk } from './suites/auth-walk.js';
 import type { E2eShape } from './suites/shape.js';
@@ -8,16 +10,68 @@ import { defineSocialGraph } from './suites/social-graph.js';
  * relay → Kafka → consumer groups. The suites run one after the other in this
  * file, so the servers never share the (fixed-name) consumer groups at once.
  */
+const kafkaBrokers = () => {
+  const brokers = inject('kafkaBrokers') || process.env.NOVA_TEST_KAFKA_BROKERS || '';
+  if (!brokers) throw new Error('no Kafka broker: the global setup did not start one (NOVA_TEST_KAFKA=off?)');
+  return brokers;
+};
+
 const KAFKA_SHAPE: E2eShape = {
   name: 'Kafka event log',
   readyChecks: ['kafka'],
-  env: () => {
-    const brokers = inject('kafkaBrokers') || process.env.NOVA_TEST_KAFKA_BROKERS || '';
-    if (!brokers)
-      throw new Error('no Kafka broker: the global setup did not start one (NOVA_TEST_KAFKA=off?)');
-    return { KAFKA_BROKERS: brokers };
+  env: () => ({ KAFKA_BROKERS: kafkaBrokers() }),
+};
+
+// The split shape: auth and social as two processes on PostgreSQL, Redis and
+// Kafka; social reaches auth only through NOVA_AUTH_URL (gRPC).
+const ADMIN_URL = process.env.NOVA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env.NOVA_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const SPLIT_DB = `nova_e2e_split_${process.pid}_${Date.now()}`;
+const SPLIT_PREFIX = `nova-e2e-split-${process.pid}-${Date.now()}:`;
+const admin = async <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+};
+
+const SPLIT_SHAPE: E2eShape = {
+  name: 'auth and social as two processes, gRPC between them',
+  readyChecks: ['kafka', 'sync-auth'],
+  split: true,
+  env: () => ({
+    KAFKA_BROKERS: kafkaBrokers(),
+    DATABASE_URL: ADMIN_URL.replace(/\/[^/]*$/, `/${SPLIT_DB}`),
+    REDIS_URL,
+    REDIS_KEY_PREFIX: SPLIT_PREFIX,
+    NOVA_INTERNAL_TOKEN: 'e2e-internal-token-0123456789abcdef',
+  }),
+  async prepare() {
+    await admin(async (c) => {
+      await c.query(`DROP DATABASE IF EXISTS ${SPLIT_DB} WITH (FORCE)`);
+      await c.query(`CREATE DATABASE ${SPLIT_DB}`);
+    });
+  },
+  async release() {
+    await admin((c) => c.query(`DROP DATABASE IF EXISTS ${SPLIT_DB} WITH (FORCE)`));
+    const redis = new Redis(REDIS_URL);
+    try {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${SPLIT_PREFIX}*`, 'COUNT', 500);
+        if (keys.length > 0) await redis.del(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+    } finally {
+      redis.disconnect();
+    }
   },
 };
 
 defineAuthWalk(KAFKA_SHAPE);
 defineSocialGraph(KAFKA_SHAPE);
+defineAuthWalk(SPLIT_SHAPE);
+defineSocialGraph(SPLIT_SHAPE);

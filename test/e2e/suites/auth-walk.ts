@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { stepWithMargin } from '@nova/kernel/testing';
 import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningNova, startNova, waitForMailToken } from '../harness.js';
+import { type NovaDeployment, startDeployment, waitForMailToken } from '../harness.js';
 import type { E2eShape } from './shape.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: a test reads arbitrary JSON answers field by field
@@ -15,7 +15,7 @@ type JsonAnswer = any;
  */
 export function defineAuthWalk(shape: E2eShape): void {
   describe(`auth walk (npm start, ${shape.name})`, () => {
-    let nova: RunningNova;
+    let nova: NovaDeployment;
     const name = `walker_${randomUUID().slice(0, 8)}`;
     const email = `${name}@example.com`;
     const password = 'a walk in the park';
@@ -29,7 +29,7 @@ export function defineAuthWalk(shape: E2eShape): void {
       const headers: Record<string, string> = {};
       if (body !== undefined) headers['content-type'] = 'application/json';
       if (token) headers.authorization = `Bearer ${token}`;
-      const response = await fetch(`${nova.url}${path}`, {
+      const response = await fetch(nova.urlFor(path, method), {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -39,28 +39,39 @@ export function defineAuthWalk(shape: E2eShape): void {
     };
 
     beforeAll(async () => {
-      nova = await startNova({
-        env: {
+      await shape.prepare?.();
+      nova = await startDeployment(
+        {
           ...shape.env(),
           ARGON2_MEMORY_KIB: '8192',
           ARGON2_TIME_COST: '1',
           REFRESH_REUSE_GRACE_SECONDS: '0',
         },
-      });
+        { split: shape.split },
+      );
     });
     afterAll(async () => {
-      await nova?.stop();
-      nova?.cleanup();
+      try {
+        await nova?.stop();
+        nova?.cleanup();
+      } finally {
+        await shape.release?.();
+      }
     });
 
     let backupCodes: string[] = [];
     let beforeRestart: { accessToken: string; refreshToken: string };
 
     it('reports its dependencies as ready', async () => {
-      const ready = await call('GET', '/health/ready');
-      expect(ready.status).toBe(200);
+      // Every process is ready; together they check both services' databases and the shape's extras.
+      const checks: Record<string, unknown> = {};
+      for (const process of Object.values(nova.processes)) {
+        const ready = await fetch(`${process.url}/health/ready`);
+        expect(ready.status).toBe(200);
+        Object.assign(checks, ((await ready.json()) as { checks: Record<string, unknown> }).checks);
+      }
       for (const name of ['db-auth', 'db-social', ...(shape.readyChecks ?? [])]) {
-        expect(ready.body.checks[name]).toMatchObject({ status: 'ok' });
+        expect(checks[name]).toMatchObject({ status: 'ok' });
       }
     });
 

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningNova, startNova } from '../harness.js';
+import { type NovaDeployment, startDeployment } from '../harness.js';
 import type { E2eShape } from './shape.js';
 
 // The server runs on a fresh PostgreSQL database so the test can check, from
@@ -15,11 +15,11 @@ interface Client {
   token: string;
 }
 
-let nova: RunningNova;
+let nova: NovaDeployment;
 const run = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
 
 async function call(method: string, path: string, token?: string, body?: unknown) {
-  const response = await fetch(`${nova.url}/api/v1${path}`, {
+  const response = await fetch(nova.urlFor(`/api/v1${path}`, method), {
     method,
     headers: {
       ...(token ? { authorization: `Bearer ${token}` } : {}),
@@ -29,7 +29,11 @@ async function call(method: string, path: string, token?: string, body?: unknown
   });
   const text = await response.text();
   const json = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
-  return { status: response.status, body: json as Record<string, unknown> & { items?: { id: string }[] } };
+  return {
+    status: response.status,
+    retryAfter: response.headers.get('retry-after'),
+    body: json as Record<string, unknown> & { items?: { id: string }[] },
+  };
 }
 
 async function eventually<T>(
@@ -72,11 +76,16 @@ export function defineSocialGraph(shape: E2eShape): void {
       admin = new pg.Client({ connectionString: ADMIN_URL });
       await admin.connect();
       await admin.query(`CREATE DATABASE ${DB_NAME}`);
-      nova = await startNova({ env: { ...shape.env(), DATABASE_URL: DB_URL } });
+      await shape.prepare?.();
+      nova = await startDeployment({ ...shape.env(), DATABASE_URL: DB_URL }, { split: shape.split });
     });
     afterAll(async () => {
-      await nova?.stop();
-      nova?.cleanup();
+      try {
+        await nova?.stop();
+        nova?.cleanup();
+      } finally {
+        await shape.release?.();
+      }
       await admin.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
       await admin.end();
     });
@@ -256,5 +265,42 @@ export function defineSocialGraph(shape: E2eShape): void {
       for (const fan of fans) expect(seen).toContain(fan.id);
       expect((await call('GET', `/users/${star.id}/followers?cursor=***`)).status).toBe(400);
     });
+
+    if (shape.split) {
+      it('reaches auth over the gRPC binding; answers 503 while auth is down and recovers after', async () => {
+        const { auth, social } = nova.processes;
+        if (!auth || !social) throw new Error('split deployment without its processes');
+        const metric = async (url: string, pattern: RegExp) => {
+          const text = await (await fetch(`${url}/metrics`)).text();
+          return Number(pattern.exec(text)?.[1] ?? 0);
+        };
+        const calls =
+          /nova_sync_client_requests_total\{upstream="auth",method="verifyToken",outcome="ok"\} (\d+)/;
+        const served =
+          /nova_sync_server_requests_total\{service="auth",method="verifyToken",status="OK"\} (\d+)/;
+        const erin = await signUp('erin');
+        const before = await metric(social.url, calls);
+        expect((await call('GET', '/users/me', erin.token)).status).toBe(200);
+        // Every authenticated social request verified the token with auth, over the network.
+        expect(await metric(social.url, calls)).toBe(before + 1);
+        expect(await metric(auth.url, served)).toBeGreaterThan(0);
+
+        await auth.stop(); // a real outage of the upstream
+        const down = await call('GET', '/users/me', erin.token);
+        expect(down.status).toBe(503);
+        expect(down.body.code).toBe('upstream_unavailable');
+        expect(Number(down.retryAfter)).toBeGreaterThanOrEqual(1);
+        // What needs no upstream keeps working.
+        expect((await call('GET', `/users/${erin.username}`)).status).toBe(200);
+
+        await auth.restart();
+        const back = await eventually(
+          () => call('GET', '/users/me', erin.token),
+          (r) => r.status === 200,
+          30_000,
+        );
+        expect(back.status).toBe(200);
+      });
+    }
   });
 }
