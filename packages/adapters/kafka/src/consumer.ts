@@ -29,6 +29,9 @@ import type { TopicManager } from './topics.js';
 
 /** Crashes without rejoining the group after which the member counts as down. */
 const CRASH_STREAK = 3;
+/** Batch mode: partitions whose batches run at once, and the fetch size the broker waits for. */
+const BATCH_PARTITIONS = 8;
+const BATCH_MIN_BYTES = 64 * 1024;
 
 /** Where a consumed record came from; the dead-letter headers carry it. */
 export interface RecordOrigin {
@@ -92,6 +95,8 @@ export class KafkaConsumerWorker<DB = unknown> implements Worker {
   #abort = new AbortController();
   #consumer: Consumer | undefined;
   #maxInFlightSeen = 0;
+  /** Records of batch-mode chunks being delivered (all partitions). */
+  #batchInFlight = 0;
   #paused = false;
   #pauses = 0;
   #stopping = false;
@@ -164,7 +169,9 @@ export class KafkaConsumerWorker<DB = unknown> implements Worker {
       sessionTimeout: this.#options.sessionTimeoutMs,
       heartbeatInterval: this.#options.heartbeatIntervalMs,
       rebalanceTimeout: this.#options.rebalanceTimeoutMs,
-      maxWaitTimeInMs: this.#options.maxWaitTimeMs,
+      // A batch consumer lets the broker gather up to its batch window (minBytes: fill or wait).
+      maxWaitTimeInMs: this.#runtime.batch ? this.#runtime.batch.maxWaitMs : this.#options.maxWaitTimeMs,
+      ...(this.#runtime.batch ? { minBytes: BATCH_MIN_BYTES } : {}),
       allowAutoTopicCreation: false,
       // kafkajs restarts the member after a crash (e.g. the broker gone for
       // longer than its retries); offsets are committed, so it resumes where it stood.
@@ -190,7 +197,8 @@ export class KafkaConsumerWorker<DB = unknown> implements Worker {
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: this.#runtime.concurrency,
+        // Batch mode: each partition's batches in their own transactions, partitions side by side.
+        partitionsConsumedConcurrently: this.#runtime.batch ? BATCH_PARTITIONS : this.#runtime.concurrency,
         eachBatch: (payload) => this.#eachBatch(payload),
       });
     } catch (error) {
@@ -224,7 +232,7 @@ export class KafkaConsumerWorker<DB = unknown> implements Worker {
 
   health(): WorkerHealth {
     const detail = {
-      inFlight: this.#lanes.inFlight,
+      inFlight: this.#lanes.inFlight + this.#batchInFlight,
       paused: this.#paused,
       lag: this.#lagTotal,
       ...(this.#crashed ? { lastCrash: this.#crashed } : {}),
@@ -307,6 +315,7 @@ export class KafkaConsumerWorker<DB = unknown> implements Worker {
   }
 
   async #eachBatch(payload: EachBatchPayload): Promise<void> {
+    if (this.#runtime.batch) return this.#eachBatchBatched(payload, this.#runtime.batch.maxEvents);
     const { batch, heartbeat, isRunning, isStale } = payload;
     const done: boolean[] = new Array(batch.messages.length).fill(false);
     const tasks: Promise<void>[] = [];
@@ -367,6 +376,53 @@ export class KafkaConsumerWorker<DB = unknown> implements Worker {
     if (failure !== undefined && !(failure instanceof DeliveryAbandonedError)) {
       // kafkajs restarts from the committed offset; the processed-event records skip what already ran.
       throw failure;
+    }
+  }
+
+  /**
+   * Batch mode: the fetched records of one partition go to the runtime in
+   * chunks of up to maxEvents, one after the other (the partition's order is
+   * the keys' order); each chunk's offset is committed once its transaction
+   * committed. A crash before that commit redelivers the chunk, and the
+   * processed-event records make the redelivery a no-op.
+   */
+  async #eachBatchBatched(payload: EachBatchPayload, maxEvents: number): Promise<void> {
+    const { batch, heartbeat, isRunning, isStale } = payload;
+    const keepAlive = heartbeats(heartbeat, this.#options.heartbeatIntervalMs, this.#log);
+    try {
+      for (let from = 0; from < batch.messages.length; from += maxEvents) {
+        if (this.#stopping || !isRunning() || isStale()) return;
+        const messages = batch.messages.slice(from, from + maxEvents);
+        const events: EventRecord[] = [];
+        for (const message of messages) {
+          const origin = { topic: batch.topic, partition: batch.partition, offset: message.offset };
+          try {
+            const event = eventFromRecord(origin.topic, message);
+            this.#origins.set(event.id, origin);
+            events.push(event);
+          } catch (error) {
+            if (!(error instanceof MalformedRecordError)) throw error;
+            await this.#deadLetterMalformed(message, origin, error);
+          }
+        }
+        this.#batchInFlight += messages.length;
+        this.#maxInFlightSeen = Math.max(this.#maxInFlightSeen, this.#batchInFlight);
+        try {
+          await this.#runtime.deliverBatch(events);
+        } catch (error) {
+          // Abandoned by stop: nothing of this chunk is committed; the next owner gets it again.
+          if (error instanceof DeliveryAbandonedError) return;
+          throw error;
+        } finally {
+          this.#batchInFlight -= messages.length;
+          for (const event of events) this.#origins.delete(event.id);
+        }
+        const last = messages[messages.length - 1] as KafkaMessage;
+        payload.resolveOffset(last.offset);
+        await this.#commit(payload, batch, last.offset);
+      }
+    } finally {
+      keepAlive.stop();
     }
   }
 

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Registry } from 'prom-client';
 import type { Database, DatabaseProvider } from '../db/database.js';
 import type { Logger } from '../logging/logger.js';
@@ -194,15 +194,16 @@ class EmbeddedConsumer<DB> implements Worker {
     this.#state = 'stopping';
     this.#stopping();
     this.#wake?.();
-    await this.#loop;
+    // A batch consumer delivers inside its loop; a per-event one in the lanes.
     const drained = await Promise.race([
-      this.#lanes.idle().then(() => true),
+      (this.#loop ?? Promise.resolve()).then(() => this.#lanes.idle()).then(() => true),
       sleep(deadline - Date.now()).then(() => false),
     ]);
     if (!drained) {
       // Abandoned events stay behind the checkpoint and are redelivered.
       this.#abort.abort();
       this.#log.warn({ inFlight: this.#lanes.inFlight }, 'consumer stopped before in-flight events finished');
+      await this.#loop;
     }
     clearTimeout(this.#flushTimer);
     await this.#flush().catch((error: unknown) => this.#log.error({ err: error }, 'final checkpoint failed'));
@@ -252,32 +253,13 @@ class EmbeddedConsumer<DB> implements Worker {
 
   /** One pass over the topics; true when any rows came back. */
   async #fetchRound(): Promise<boolean> {
+    if (this.#runtime.batch) return this.#batchRound(this.#runtime.batch);
     let any = false;
     const horizons = new Map<string, number>();
     for (const cursor of this.#cursors) {
       if (this.#state !== 'running' || this.#failure !== undefined) break;
-      const producer = await this.options.provider.open<KernelTables>(cursor.schema);
-      let horizon = horizons.get(cursor.schema);
-      if (horizon === undefined) {
-        let tracker = this.#horizons.get(cursor.schema);
-        if (!tracker) {
-          tracker = new OutboxHorizon(cursor.schema);
-          this.#horizons.set(cursor.schema, tracker);
-        }
-        horizon = await tracker.advance(producer.db as Kysely<unknown>);
-        horizons.set(cursor.schema, horizon);
-      }
-      if (horizon <= cursor.fetched) continue;
-      const rows = await producer.db
-        .selectFrom('outbox')
-        .select(['id', 'aggregateid', 'type', 'payload', 'timestamp', 'seq', 'traceparent'])
-        .where('aggregatetype', '=', cursor.aggregateType)
-        .where('seq', '>', cursor.fetched)
-        .where('seq', '<=', horizon)
-        .orderBy('seq')
-        .limit(this.#batchSize)
-        .execute();
-      for (const row of rows) {
+      const rows = await this.#read(cursor, cursor.fetched, this.#batchSize, horizons);
+      for (const { event, seq } of rows) {
         if (this.#lanes.full) {
           this.#paused = true;
           await Promise.race([this.#lanes.waitForCapacity(), this.#stopRequested]);
@@ -286,22 +268,106 @@ class EmbeddedConsumer<DB> implements Worker {
         // Stopping or a failed delivery: leave the rest for the next fetch.
         if (this.#state !== 'running' || this.#failure !== undefined) break;
         any = true;
-        this.#dispatch(
-          cursor,
-          {
-            id: row.id,
-            topic: cursor.topic,
-            key: row.aggregateid,
-            type: row.type,
-            payload: row.payload,
-            timestamp: new Date(row.timestamp).toISOString(),
-            ...(row.traceparent ? { traceparent: row.traceparent } : {}),
-          },
-          Number(row.seq),
-        );
+        this.#dispatch(cursor, event, seq);
       }
     }
     return any;
+  }
+
+  /**
+   * Batch mode: per topic, up to maxEvents rows — waiting up to maxWaitMs
+   * for a short batch to fill — go to the runtime as one batch, whose
+   * transaction also moves the checkpoint. Batches of a topic run one after
+   * the other, so the checkpoint is always the end of the last batch.
+   */
+  async #batchRound({ maxEvents, maxWaitMs }: { maxEvents: number; maxWaitMs: number }): Promise<boolean> {
+    let any = false;
+    for (const cursor of this.#cursors) {
+      if (this.#state !== 'running') break;
+      const rows = await this.#read(cursor, cursor.fetched, maxEvents);
+      if (rows.length === 0) continue;
+      any = true;
+      const until = Date.now() + maxWaitMs;
+      while (rows.length < maxEvents && this.#state === 'running' && Date.now() < until) {
+        // NOTIFY wakes the wait; rows held back by the horizon need another look shortly.
+        await this.#idle(Math.min(until - Date.now(), 10));
+        const after = rows[rows.length - 1]?.seq ?? cursor.fetched;
+        rows.push(...(await this.#read(cursor, after, maxEvents - rows.length)));
+      }
+      await this.#deliverBatch(cursor, rows);
+    }
+    return any;
+  }
+
+  async #deliverBatch(cursor: TopicCursor, rows: Array<{ event: EventRecord; seq: number }>): Promise<void> {
+    const seqs = new Map(rows.map((r) => [r.event.id, r.seq]));
+    const last = rows[rows.length - 1]?.seq ?? cursor.fetched;
+    cursor.fetched = last;
+    const { group } = this.spec;
+    try {
+      await this.#runtime.deliverBatch(
+        rows.map((r) => r.event),
+        {
+          inTransaction: async (tx, upTo) => {
+            const position = seqs.get(upTo.id) ?? 0;
+            await upsertOffset(tx, group, cursor.topic, position);
+          },
+          committed: (upTo) => {
+            cursor.committed = Math.max(cursor.committed, seqs.get(upTo.id) ?? 0);
+          },
+        },
+      );
+    } catch (error) {
+      // Not durable (stopping, or the dead-letter sink failed): read it again from the last completed position.
+      cursor.fetched = cursor.completed;
+      if (error instanceof DeliveryAbandonedError) return;
+      throw error;
+    }
+    cursor.completed = last;
+    // Ignored or dead-lettered events at the end of the batch move the checkpoint through a flush.
+    if (cursor.completed > cursor.committed) this.#scheduleFlush();
+  }
+
+  /** Up to `limit` rows of the cursor's topic after `after`, below the outbox horizon (ADR 013). */
+  async #read(
+    cursor: TopicCursor,
+    after: number,
+    limit: number,
+    horizons = new Map<string, number>(),
+  ): Promise<Array<{ event: EventRecord; seq: number }>> {
+    const producer = await this.options.provider.open<KernelTables>(cursor.schema);
+    let horizon = horizons.get(cursor.schema);
+    if (horizon === undefined) {
+      let tracker = this.#horizons.get(cursor.schema);
+      if (!tracker) {
+        tracker = new OutboxHorizon(cursor.schema);
+        this.#horizons.set(cursor.schema, tracker);
+      }
+      horizon = await tracker.advance(producer.db as Kysely<unknown>);
+      horizons.set(cursor.schema, horizon);
+    }
+    if (horizon <= after) return [];
+    const rows = await producer.db
+      .selectFrom('outbox')
+      .select(['id', 'aggregateid', 'type', 'payload', 'timestamp', 'seq', 'traceparent'])
+      .where('aggregatetype', '=', cursor.aggregateType)
+      .where('seq', '>', after)
+      .where('seq', '<=', horizon)
+      .orderBy('seq')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({
+      seq: Number(row.seq),
+      event: {
+        id: row.id,
+        topic: cursor.topic,
+        key: row.aggregateid,
+        type: row.type,
+        payload: row.payload,
+        timestamp: new Date(row.timestamp).toISOString(),
+        ...(row.traceparent ? { traceparent: row.traceparent } : {}),
+      },
+    }));
   }
 
   #dispatch(cursor: TopicCursor, event: EventRecord, seq: number): void {
@@ -357,14 +423,8 @@ class EmbeddedConsumer<DB> implements Worker {
       for (const cursor of this.#cursors) {
         const position = cursor.completed;
         if (position <= cursor.committed) continue;
-        await this.#kernel(this.spec.database)
-          .insertInto('consumer_offsets')
-          .values({ group_id: this.spec.group, topic: cursor.topic, partition: PARTITION, position })
-          .onConflict((oc) =>
-            oc.columns(['group_id', 'topic', 'partition']).doUpdateSet({ position, updated_at: new Date() }),
-          )
-          .execute();
-        cursor.committed = position;
+        await upsertOffset(this.#kernel(this.spec.database), this.spec.group, cursor.topic, position);
+        cursor.committed = Math.max(cursor.committed, position);
       }
     });
     this.#flushing = next.catch(() => undefined);
@@ -404,4 +464,23 @@ class EmbeddedConsumer<DB> implements Worker {
   #kernel(database: Database<DB>): Kysely<KernelTables> {
     return database.db as unknown as Kysely<KernelTables>;
   }
+}
+
+/** Moves a checkpoint forward only: a late writer with an older position never moves it back. */
+async function upsertOffset(
+  db: Kysely<KernelTables>,
+  group: string,
+  topic: string,
+  position: number,
+): Promise<void> {
+  await db
+    .insertInto('consumer_offsets')
+    .values({ group_id: group, topic, partition: PARTITION, position })
+    .onConflict((oc) =>
+      oc.columns(['group_id', 'topic', 'partition']).doUpdateSet({
+        position: sql<number>`greatest(consumer_offsets.position, excluded.position)`,
+        updated_at: new Date(),
+      }),
+    )
+    .execute();
 }
