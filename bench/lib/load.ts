@@ -30,11 +30,22 @@ export const LOAD_GENERATOR: 'wrk' | 'autocannon' = (() => {
   }
 })();
 
-interface RunResult {
+/** Requests that did not succeed, by kind (wrk's socket error classes, plus non-2xx answers). */
+export type Failures = {
+  connect: number;
+  read: number;
+  write: number;
+  timeout: number;
+  non2xx: number;
+};
+
+export const totalFailures = (f: Failures): number => f.connect + f.read + f.write + f.timeout + f.non2xx;
+
+export interface RunResult {
   rps: number;
   p99: number;
   p50: number;
-  non2xx: number;
+  failures: Failures;
 }
 
 /** One autocannon run. */
@@ -51,7 +62,14 @@ async function hitWithAutocannon(target: Target, options: LoadOptions): Promise<
     rps: result.requests.average,
     p99: result.latency.p99,
     p50: result.latency.p50,
-    non2xx: result.non2xx + result.errors,
+    // autocannon folds connect/read/write failures into `errors`; timeouts are counted apart.
+    failures: {
+      connect: 0,
+      read: 0,
+      write: result.errors - result.timeouts,
+      timeout: result.timeouts,
+      non2xx: result.non2xx,
+    },
   };
 }
 
@@ -74,18 +92,7 @@ async function hitWithWrk(target: Target, options: LoadOptions): Promise<RunResu
     ...headers,
     target.url,
   ]);
-  const rps = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
-  const p50 = /^\s+50%\s+([\d.]+)(us|ms|s|m)\s*$/m.exec(stdout);
-  const p99 = /^\s+99%\s+([\d.]+)(us|ms|s|m)\s*$/m.exec(stdout);
-  const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout);
-  const socketErrors = /Socket errors:.*?timeout (\d+)/.exec(stdout);
-  if (!rps || !p50 || !p99) throw new Error(`unexpected wrk output:\n${stdout}`);
-  return {
-    rps: Number(rps[1]),
-    p50: toMs(p50[1] as string, p50[2] as string),
-    p99: toMs(p99[1] as string, p99[2] as string),
-    non2xx: Number(non2xx?.[1] ?? 0) + Number(socketErrors?.[1] ?? 0),
-  };
+  return parseWrkOutput(stdout);
 }
 
 const hit = (target: Target, options: LoadOptions): Promise<RunResult> =>
@@ -101,17 +108,52 @@ export async function interleaved(targets: Target[], options: LoadOptions): Prom
     rps: [] as number[],
     p99Ms: [] as number[],
     p50Ms: [] as number[],
+    failures: [] as number[],
+    failureKinds: { connect: 0, read: 0, write: 0, timeout: 0, non2xx: 0 } as Failures,
   }));
   for (const target of targets) await hit(target, { ...options, durationSeconds: 2 }); // warm-up (JIT, caches)
   for (let round = 0; round < options.rounds; round++) {
     for (const [i, target] of targets.entries()) {
       const r = await hit(target, options);
-      if (r.non2xx > 0) throw new Error(`${target.name}: ${r.non2xx} non-2xx responses or errors`);
-      series[i]?.rps.push(r.rps);
-      series[i]?.p99Ms.push(r.p99);
-      series[i]?.p50Ms.push(r.p50);
-      process.stderr.write(`round ${round + 1} ${target.name}: ${r.rps.toFixed(0)} rps, p99 ${r.p99} ms\n`);
+      const s = series[i];
+      if (!s) continue;
+      s.rps.push(r.rps);
+      s.p99Ms.push(r.p99);
+      s.p50Ms.push(r.p50);
+      // A failed request is not throughput: every failure is kept and shown in the report.
+      const failed = totalFailures(r.failures);
+      s.failures.push(failed);
+      for (const kind of Object.keys(r.failures) as (keyof Failures)[])
+        s.failureKinds[kind] += r.failures[kind];
+      process.stderr.write(
+        `round ${round + 1} ${target.name}: ${r.rps.toFixed(0)} rps, p99 ${r.p99} ms${failed ? `, ${failed} FAILED` : ''}\n`,
+      );
     }
   }
   return series;
+}
+
+/** The figures of one wrk --latency report; every socket error class and non-2xx answer counts as a failure. */
+export function parseWrkOutput(stdout: string): RunResult {
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
+  const p50 = /^\s+50%\s+([\d.]+)(us|ms|s|m)\s*$/m.exec(stdout);
+  const p99 = /^\s+99%\s+([\d.]+)(us|ms|s|m)\s*$/m.exec(stdout);
+  const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout);
+  // "Socket errors: connect 0, read 12, write 0, timeout 3" — printed only when one is non-zero.
+  const socket = /Socket errors:\s+connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
+  if (!rps || !p50 || !p99) throw new Error(`unexpected wrk output:\n${stdout}`);
+  if (!socket && /Socket errors/.test(stdout))
+    throw new Error(`unexpected wrk socket-error line:\n${stdout}`);
+  return {
+    rps: Number(rps[1]),
+    p50: toMs(p50[1] as string, p50[2] as string),
+    p99: toMs(p99[1] as string, p99[2] as string),
+    failures: {
+      connect: Number(socket?.[1] ?? 0),
+      read: Number(socket?.[2] ?? 0),
+      write: Number(socket?.[3] ?? 0),
+      timeout: Number(socket?.[4] ?? 0),
+      non2xx: Number(non2xx?.[1] ?? 0),
+    },
+  };
 }

@@ -6,6 +6,9 @@ export interface Series {
   rps: number[];
   p99Ms: number[];
   p50Ms: number[];
+  /** Failed requests per round (connect/read/write/timeout errors and non-2xx answers), when measured. */
+  failures?: number[];
+  failureKinds?: Record<string, number>;
 }
 
 export interface BenchReport {
@@ -45,13 +48,14 @@ export function renderMarkdown(report: BenchReport): string {
     '',
     report.method,
     '',
-    '| series | median rps | median p50 ms | median p99 ms | rounds (rps) |',
-    '|---|---|---|---|---|',
+    '| series | median rps | median p50 ms | median p99 ms | rounds (rps) | failed requests |',
+    '|---|---|---|---|---|---|',
     ...report.series.map(
       (s) =>
-        `| ${s.name} | ${median(s.rps).toFixed(0)} | ${median(s.p50Ms).toFixed(2)} | ${median(s.p99Ms).toFixed(2)} | ${s.rps.map((r) => r.toFixed(0)).join(', ')} |`,
+        `| ${s.name} | ${median(s.rps).toFixed(0)} | ${median(s.p50Ms).toFixed(2)} | ${median(s.p99Ms).toFixed(2)} | ${s.rps.map((r) => r.toFixed(0)).join(', ')} | ${failureCell(s)} |`,
     ),
     '',
+    ...failureWarning(report.series),
     '| figure | value |',
     '|---|---|',
     ...Object.entries(report.figures).map(
@@ -60,4 +64,24 @@ export function renderMarkdown(report: BenchReport): string {
     '',
   ];
   return lines.join('\n');
+}
+
+function failureCell(s: Series): string {
+  if (!s.failures) return 'not measured';
+  const total = s.failures.reduce((a, b) => a + b, 0);
+  if (total === 0) return '0';
+  const kinds = Object.entries(s.failureKinds ?? {})
+    .filter(([, n]) => n > 0)
+    .map(([kind, n]) => `${kind} ${n}`);
+  return `**${total}** (${kinds.join(', ')})`;
+}
+
+/** Throughput with failures in it is not comparable: say so above the figures. */
+function failureWarning(series: Series[]): string[] {
+  const failing = series.filter((s) => (s.failures ?? []).some((n) => n > 0)).map((s) => s.name);
+  if (failing.length === 0) return [];
+  return [
+    `**Requests failed in: ${failing.join(', ')}** — their rps includes failed requests; treat the figures as invalid.`,
+    '',
+  ];
 }

@@ -22,7 +22,8 @@ const PRODUCTION_KEYS = {
   AUTH_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
 };
 
-describe('nova seed', () => {
+// A fresh process boots PGlite and loads a population: well over a minute on a loaded machine.
+describe('nova seed', { timeout: 240_000 }, () => {
   it('refuses to run with NOVA_ENV=production and touches nothing', async () => {
     const dataDir = freshDataDir();
     const { code, stderr, stdout } = await runNovaCommand(['seed', '--users=10'], {
