@@ -2,12 +2,12 @@ import { inTransaction } from '@nova/kernel';
 import type { SocialContext } from '../context.js';
 import { assertNotSelf } from '../domain/profile-rules.js';
 import { userNotFound } from '../domain/visibility.js';
+import { socialEvent } from '../events.js';
 import { blockRepository } from '../store/block-repository.js';
 import { followRepository } from '../store/follow-repository.js';
 import { followRequestRepository } from '../store/follow-request-repository.js';
 import { muteRepository } from '../store/mute-repository.js';
 import { edgeDeltas, profileRepository } from '../store/profile-repository.js';
-import { socialEvent } from './events.js';
 import { lockPair } from './lock-pair.js';
 
 export function createBlockCommands(ctx: SocialContext) {

@@ -2,11 +2,11 @@ import { inTransaction, NotFoundError } from '@nova/kernel';
 import type { SocialContext } from '../context.js';
 import { assertNotSelf } from '../domain/profile-rules.js';
 import { type FollowState, followOutcome, userNotFound } from '../domain/visibility.js';
+import { socialEvent } from '../events.js';
 import { followRepository } from '../store/follow-repository.js';
 import { followRequestRepository } from '../store/follow-request-repository.js';
 import { edgeDeltas, profileRepository } from '../store/profile-repository.js';
 import { isBlockedEitherWay } from '../store/relationship-query.js';
-import { socialEvent } from './events.js';
 import { lockPair } from './lock-pair.js';
 
 export function createFollowCommands(ctx: SocialContext) {

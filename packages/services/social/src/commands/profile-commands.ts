@@ -3,13 +3,13 @@ import { inTransaction, NotFoundError, TransientError } from '@nova/kernel';
 import type { Transaction } from 'kysely';
 import type { SocialContext } from '../context.js';
 import { applyProfilePatch, approvesPendingRequests, type ProfilePatch } from '../domain/profile-rules.js';
+import { socialEvent } from '../events.js';
 import { followRepository } from '../store/follow-repository.js';
 import { followRequestRepository } from '../store/follow-request-repository.js';
 import { type ProfileRow, toProfile } from '../store/profile-mapper.js';
 import { edgeDeltas, profileRepository } from '../store/profile-repository.js';
 import type { SocialTables } from '../store/tables.js';
 import { isDeletedUser, markUserDeleted, purgeUser } from '../store/user-purge.js';
-import { socialEvent } from './events.js';
 
 export const profileNotFound = (): NotFoundError =>
   new NotFoundError(
