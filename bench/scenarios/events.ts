@@ -161,6 +161,7 @@ async function batchSetup(
     logger,
     metrics: createMetricsRegistry(),
     validate: () => undefined,
+    kafka: createKafkaEventLog,
   });
   const aggregateType = `${producer.schema}.item`;
   const consumerWorker = log.consumer<Effects>({
