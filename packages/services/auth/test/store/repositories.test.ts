@@ -106,7 +106,14 @@ describe.each(AUTH_DATABASE_KINDS)('auth repositories on %s', (kind) => {
     const winners = claims.filter((c) => c !== null);
     expect(winners).toEqual([{ sessionId, userId: user.id, sessionActive: true }]);
     expect(await claimRefreshToken(database.db, hash)).toBeNull();
-    expect(await findRefreshTokenFamily(database.db, hash)).toEqual({ sessionId, userId: user.id });
+    expect(await findRefreshTokenFamily(database.db, hash)).toEqual({
+      sessionId,
+      userId: user.id,
+      sessionActive: true,
+      usedWithinGrace: false,
+    });
+    // Just used: inside a grace period the duplicate is recognised as a race, not a theft.
+    expect((await findRefreshTokenFamily(database.db, hash, 60))?.usedWithinGrace).toBe(true);
   });
 
   it('burns a token of a revoked or expired family but reports the family inactive', async () => {
