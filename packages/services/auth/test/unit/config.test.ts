@@ -25,6 +25,8 @@ describe("auth's config", () => {
       refreshTokenTtlSeconds: 2_592_000,
       argon2: { memoryCost: 19_456, timeCost: 2 },
       login: { maxFailures: 3, maxFailuresPerIp: 50, windowSeconds: 900 },
+      refreshReuseGraceSeconds: 10,
+      registration: { maxPerIp: 20, windowSeconds: 3600 },
     });
     expect(config.mail).toEqual({ smtpUrl: undefined, from: 'Nova <no-reply@nova.local>' });
   });
