@@ -6,6 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyRequest, LogController } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
+import { UnavailableError } from '../errors/errors.js';
 import type { HealthRegistry } from '../health/health-registry.js';
 import type { Logger } from '../logging/logger.js';
 import { histogram } from '../metrics/metrics.js';
@@ -75,6 +76,29 @@ function requestId(req: IncomingMessage): string {
 }
 
 /**
+ * Requests that reach a closing instance (keep-alive connections, a balancer
+ * that has not noticed yet) get a problem with Retry-After and the connection
+ * closed, so the client retries elsewhere; before the token check, which may
+ * already be gone.
+ */
+function refuseWhileClosing(app: NovaApp): void {
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (!closing) return done();
+    reply.header('connection', 'close');
+    done(
+      new UnavailableError('shutting_down', 'This instance is shutting down; retry shortly.', {
+        retryAfterSeconds: 1,
+      }),
+    );
+  });
+}
+
+/**
  * Builds the HTTP server with errors, auth, OpenAPI, health and metrics in
  * place. Callers register service plugins (`app.register(p, { prefix: API_PREFIX })`)
  * and then call `app.ready()` / `app.listen()`.
@@ -90,7 +114,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Nova
     // X-Forwarded-For is believed only from configured proxies; otherwise a
     // client could choose its own IP (and dodge per-IP limits).
     trustProxy: config.http.trustedProxies.length > 0 ? config.http.trustedProxies : false,
-    return503OnClosing: true,
+    // Requests that arrive while closing are answered by our own hook below (a problem with
+    // Retry-After, so a client knows to come back) rather than Fastify's bare 503.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     // Errors Fastify raises before routing (e.g. a malformed URL) are problems too.
     frameworkErrors: (error, request, reply) => {
@@ -145,6 +171,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Nova
   installErrorHandling(app);
   // Before auth: a preflight is answered (or refused) without a token.
   installEdgePolicies(app, config);
+  refuseWhileClosing(app);
   registerAuth(app, options.getTokenVerifier);
 
   await app.register(swagger, {

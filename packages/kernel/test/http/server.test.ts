@@ -1,3 +1,4 @@
+import net, { type AddressInfo } from 'node:net';
 import { Type } from '@sinclair/typebox';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -409,5 +410,46 @@ describe('createHttpServer without a verifier or with a failing required check',
     } finally {
       await app.close();
     }
+  });
+
+  it('answers a request that reaches a closing instance with a 503 problem, Retry-After and Connection: close', async () => {
+    const built = buildServer();
+    const app = await built.server;
+    let release: () => void = () => {};
+    let started: () => void = () => {};
+    const inFlight = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    app.get('/slow', { config: { auth: 'public' } }, async () => {
+      started();
+      await new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      return { ok: true };
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    const socket = net.connect(port, '127.0.0.1');
+    let received = '';
+    socket.on('data', (chunk) => {
+      received += chunk.toString('latin1');
+    });
+    const ended = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
+    await inFlight;
+    const closed = app.close();
+    // Pipelined on the busy connection: it is read after the close began.
+    socket.write('GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    release();
+    await closed;
+    await ended;
+    const answers = received.split(/(?=HTTP\/1\.1 )/);
+    expect(answers[0]).toMatch(/^HTTP\/1\.1 200/);
+    expect(answers[1]).toMatch(/^HTTP\/1\.1 503/);
+    expect(answers[1]).toMatch(/\r\nretry-after: 1\r\n/i);
+    expect(answers[1]).toMatch(/\r\nconnection: close\r\n/i);
+    expect(answers[1]).toMatch(/\r\ncontent-type: application\/problem\+json/i);
+    expect(answers[1]).toContain('"code":"shutting_down"');
   });
 });
