@@ -15,7 +15,7 @@ import { type AccessTokens, createAccessTokens } from './security/access-tokens.
 import { createPasswordHasher, type PasswordHasher } from './security/password-hasher.js';
 import { createRevocations, type Revocations } from './security/revocations.js';
 import { revokedSessionSource } from './security/revoked-sessions.js';
-import type { AuthDb } from './store/schema.js';
+import type { AuthTables } from './store/tables.js';
 import { createDetachedWork, type DetachedWork } from './use-cases/detached-work.js';
 
 /** Exactly what the auth service uses; nothing else of the kernel reaches its code. */
@@ -23,7 +23,7 @@ export interface AuthContext {
   /** The process config with auth's own settings (`config.auth`, `config.mail`). */
   config: AuthConfig;
   logger: Logger;
-  database: Database<AuthDb>;
+  database: Database<AuthTables>;
   /** Revocations, 2FA challenges and login throttles. */
   security: KeyValueStore;
   /** Read models that are not truth (the session list). */
@@ -50,7 +50,7 @@ export async function createAuthContext(
   const keys = overrides.keys ?? (await loadSigningKeys(config));
   const ttl = config.auth.accessTokenTtlSeconds;
   const logger = overrides.logger ?? kernel.logger.child({ module: 'auth' });
-  const database = overrides.database ?? (await kernel.databases.open<AuthDb>('auth'));
+  const database = overrides.database ?? (await kernel.databases.open<AuthTables>('auth'));
   const revocations =
     overrides.revocations ??
     createRevocations({

@@ -14,8 +14,8 @@ export type { AuthContext } from './context.js';
 export { createAuthContext } from './context.js';
 export { generateSigningJwk } from './keys/signing-keys.js';
 export { hashPassword } from './security/password-hasher.js';
+export { loadAccounts, type SeedAccount } from './seed/load-accounts.js';
 export { SEED_PASSWORD } from './seed/seed-accounts.js';
-export { loadAccounts, type SeedAccount } from './store/account-loader.js';
 
 const migrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../migrations');
 

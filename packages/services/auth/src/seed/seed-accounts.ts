@@ -2,7 +2,7 @@ import { generatePopulation } from '@nova/contracts/seed';
 import type { SeedContext, SeedResult } from '@nova/kernel';
 import { authConfigOf } from '../config.js';
 import { hashPassword } from '../security/password-hasher.js';
-import { loadAccounts } from '../store/account-loader.js';
+import { loadAccounts } from './load-accounts.js';
 
 /** Every seeded account signs in with this password (demo and benchmark data only). */
 export const SEED_PASSWORD = 'nova-seed-password';

@@ -1,6 +1,8 @@
 import { ConflictError, isUuid, toIso, uniqueViolation } from '@nova/kernel';
-import { sql } from 'kysely';
-import type { Executor } from './executor.js';
+import { type Kysely, sql } from 'kysely';
+import type { AuthTables } from './tables.js';
+
+type Db = Kysely<AuthTables>;
 
 export interface UserRecord {
   id: string;
@@ -46,71 +48,74 @@ export interface NewUser {
   passwordHash: string;
 }
 
-export async function insertUser(db: Executor, user: NewUser): Promise<UserRecord> {
-  try {
+/** The account aggregate: credentials and the verified address. */
+export const usersRepository = {
+  async insert(db: Db, user: NewUser): Promise<UserRecord> {
+    try {
+      const row = await db
+        .insertInto('users')
+        .values({ id: user.id, email: user.email, username: user.username, password_hash: user.passwordHash })
+        .returning(COLUMNS)
+        .executeTakeFirstOrThrow();
+      return toRecord(row);
+    } catch (error) {
+      const constraint = uniqueViolation(error);
+      const conflict = constraint === undefined ? undefined : CONFLICTS[constraint];
+      if (conflict) throw conflict();
+      throw error;
+    }
+  },
+
+  /** By email (when the login contains "@", which usernames cannot) or username, case-insensitively. */
+  async findByLogin(db: Db, login: string): Promise<UserRecord | null> {
+    const column = login.includes('@') ? 'email' : 'username';
     const row = await db
-      .insertInto('users')
-      .values({ id: user.id, email: user.email, username: user.username, password_hash: user.passwordHash })
+      .selectFrom('users')
+      .select(COLUMNS)
+      .where(sql<string>`lower(${sql.ref(column)})`, '=', login.toLowerCase())
+      .executeTakeFirst();
+    return row ? toRecord(row) : null;
+  },
+
+  async findById(db: Db, id: string): Promise<UserRecord | null> {
+    if (!isUuid(id)) return null;
+    const row = await db.selectFrom('users').select(COLUMNS).where('id', '=', id).executeTakeFirst();
+    return row ? toRecord(row) : null;
+  },
+
+  /** One query whatever the number of ids (a single array parameter). */
+  async findByIds(db: Db, ids: readonly string[]): Promise<UserRecord[]> {
+    const valid = [...new Set(ids.filter(isUuid))];
+    if (valid.length === 0) return [];
+    // A comma-joined text parameter works the same on node-postgres and PGlite (uuids hold no commas).
+    const rows = await db
+      .selectFrom('users')
+      .select(COLUMNS)
+      .where(sql<boolean>`id = any(string_to_array(${valid.join(',')}, ',')::uuid[])`)
+      .execute();
+    return rows.map(toRecord);
+  },
+
+  async updatePasswordHash(db: Db, userId: string, passwordHash: string): Promise<void> {
+    await db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
+  },
+
+  /** The account when this call verified the address (null: already verified or gone). */
+  async markEmailVerified(db: Db, userId: string): Promise<UserRecord | null> {
+    const row = await db
+      .updateTable('users')
+      .set({ email_verified_at: sql`now()` })
+      .where('id', '=', userId)
+      .where('email_verified_at', 'is', null)
       .returning(COLUMNS)
-      .executeTakeFirstOrThrow();
-    return toRecord(row);
-  } catch (error) {
-    const constraint = uniqueViolation(error);
-    const conflict = constraint === undefined ? undefined : CONFLICTS[constraint];
-    if (conflict) throw conflict();
-    throw error;
-  }
-}
+      .executeTakeFirst();
+    return row ? toRecord(row) : null;
+  },
 
-/** By email (when the login contains "@", which usernames cannot) or username, case-insensitively. */
-export async function findUserByLogin(db: Executor, login: string): Promise<UserRecord | null> {
-  const column = login.includes('@') ? 'email' : 'username';
-  const row = await db
-    .selectFrom('users')
-    .select(COLUMNS)
-    .where(sql<string>`lower(${sql.ref(column)})`, '=', login.toLowerCase())
-    .executeTakeFirst();
-  return row ? toRecord(row) : null;
-}
-
-export async function findUserById(db: Executor, id: string): Promise<UserRecord | null> {
-  if (!isUuid(id)) return null;
-  const row = await db.selectFrom('users').select(COLUMNS).where('id', '=', id).executeTakeFirst();
-  return row ? toRecord(row) : null;
-}
-
-/** One query whatever the number of ids (a single array parameter). */
-export async function findUsersByIds(db: Executor, ids: readonly string[]): Promise<UserRecord[]> {
-  const valid = [...new Set(ids.filter(isUuid))];
-  if (valid.length === 0) return [];
-  // A comma-joined text parameter works the same on node-postgres and PGlite (uuids hold no commas).
-  const rows = await db
-    .selectFrom('users')
-    .select(COLUMNS)
-    .where(sql<boolean>`id = any(string_to_array(${valid.join(',')}, ',')::uuid[])`)
-    .execute();
-  return rows.map(toRecord);
-}
-
-export async function updatePasswordHash(db: Executor, userId: string, passwordHash: string): Promise<void> {
-  await db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
-}
-
-/** True when this call verified the address (false: already verified or gone). */
-export async function markEmailVerified(db: Executor, userId: string): Promise<UserRecord | null> {
-  const row = await db
-    .updateTable('users')
-    .set({ email_verified_at: sql`now()` })
-    .where('id', '=', userId)
-    .where('email_verified_at', 'is', null)
-    .returning(COLUMNS)
-    .executeTakeFirst();
-  return row ? toRecord(row) : null;
-}
-
-/** Deletes the user; sessions, tokens, TOTP and backup codes go with it (ON DELETE CASCADE). */
-export async function deleteUser(db: Executor, userId: string): Promise<UserRecord | null> {
-  if (!isUuid(userId)) return null;
-  const row = await db.deleteFrom('users').where('id', '=', userId).returning(COLUMNS).executeTakeFirst();
-  return row ? toRecord(row) : null;
-}
+  /** Deletes the user; sessions, tokens, TOTP and backup codes go with it (ON DELETE CASCADE). */
+  async delete(db: Db, userId: string): Promise<UserRecord | null> {
+    if (!isUuid(userId)) return null;
+    const row = await db.deleteFrom('users').where('id', '=', userId).returning(COLUMNS).executeTakeFirst();
+    return row ? toRecord(row) : null;
+  },
+};

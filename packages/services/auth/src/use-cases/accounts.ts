@@ -5,16 +5,10 @@ import type { AuthContext } from '../context.js';
 import { normalizePassword } from '../domain/password-rules.js';
 import { checkRegistration, type RegistrationInput } from '../domain/registration.js';
 import { hashToken, TOKEN_PATTERN } from '../domain/tokens.js';
-import { claimOneTimeToken } from '../store/one-time-tokens-repository.js';
-import { entombUserSessions } from '../store/revocations-repository.js';
-import { findTotp } from '../store/two-factor-repository.js';
-import {
-  deleteUser,
-  findUserById,
-  findUsersByIds,
-  insertUser,
-  markEmailVerified,
-} from '../store/users-repository.js';
+import { oneTimeTokensRepository } from '../store/one-time-tokens-repository.js';
+import { revocationsRepository } from '../store/revocations-repository.js';
+import { twoFactorRepository } from '../store/two-factor-repository.js';
+import { usersRepository } from '../store/users-repository.js';
 import { accountView } from './account-view.js';
 import { consumeSecondFactor } from './second-factor.js';
 import { forgetSessions } from './session-list-cache.js';
@@ -33,7 +27,7 @@ export async function register(
   const { email, username, password } = checked.value;
   const passwordHash = await ctx.passwords.hash(password);
   const user = await ctx.database.transaction(async (tx) => {
-    const created = await insertUser(tx, { id: randomUUID(), email, username, passwordHash });
+    const created = await usersRepository.insert(tx, { id: randomUUID(), email, username, passwordHash });
     await ctx.outbox.write(tx, [
       {
         aggregateType: AUTH_USER_AGGREGATE,
@@ -61,10 +55,10 @@ export const invalidMailToken = () =>
 export async function verifyEmail(ctx: AuthContext, token: string): Promise<Account> {
   if (!TOKEN_PATTERN.test(token)) throw invalidMailToken();
   const user = await ctx.database.transaction(async (tx) => {
-    const userId = await claimOneTimeToken(tx, 'email_verifications', hashToken(token));
+    const userId = await oneTimeTokensRepository.claim(tx, 'email_verifications', hashToken(token));
     if (!userId) throw invalidMailToken();
-    const verified = await markEmailVerified(tx, userId);
-    if (!verified) return findUserById(tx, userId); // already verified by an earlier link
+    const verified = await usersRepository.markEmailVerified(tx, userId);
+    if (!verified) return usersRepository.findById(tx, userId); // already verified by an earlier link
     await ctx.outbox.write(tx, [
       {
         aggregateType: AUTH_USER_AGGREGATE,
@@ -91,7 +85,7 @@ export async function deleteAccount(
   input: { password: string; code?: string },
   ip: string | null,
 ): Promise<void> {
-  const user = await findUserById(ctx.database.db, principal.userId);
+  const user = await usersRepository.findById(ctx.database.db, principal.userId);
   if (!user) throw new NotFoundError('account_not_found', 'The account no longer exists.');
   const throttle = loginThrottle(ctx, user.id, ip);
   await throttle.attempt();
@@ -99,7 +93,7 @@ export async function deleteAccount(
     throw new UnauthenticatedError('invalid_password', 'The password is wrong.');
   }
   await throttle.succeeded();
-  const totp = await findTotp(ctx.database.db, user.id);
+  const totp = await twoFactorRepository.findTotp(ctx.database.db, user.id);
   if (totp?.enabled) {
     if (input.code === undefined) {
       throw new UnauthenticatedError('code_required', 'Two-factor authentication is on: send a code.');
@@ -111,8 +105,12 @@ export async function deleteAccount(
   }
   const deleted = await ctx.database.transaction(async (tx) => {
     // Their rows go with the account, but their access tokens live on until they expire.
-    const sessions = await entombUserSessions(tx, principal.userId, ctx.config.auth.accessTokenTtlSeconds);
-    const user = await deleteUser(tx, principal.userId);
+    const sessions = await revocationsRepository.entombUserSessions(
+      tx,
+      principal.userId,
+      ctx.config.auth.accessTokenTtlSeconds,
+    );
+    const user = await usersRepository.delete(tx, principal.userId);
     if (!user) return null;
     await ctx.outbox.write(tx, [
       {
@@ -134,6 +132,6 @@ export async function deleteAccount(
 
 /** The sync API's batch read: one query whatever the number of ids. */
 export async function getAccounts(ctx: AuthContext, ids: readonly string[]): Promise<Account[]> {
-  const users = await findUsersByIds(ctx.database.db, ids);
+  const users = await usersRepository.findByIds(ctx.database.db, ids);
   return users.map(accountView);
 }

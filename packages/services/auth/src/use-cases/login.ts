@@ -5,8 +5,8 @@ import { Value } from '@sinclair/typebox/value';
 import type { AuthContext } from '../context.js';
 import { normalizePassword } from '../domain/password-rules.js';
 import { isStorableText } from '../domain/text.js';
-import { findTotp } from '../store/two-factor-repository.js';
-import { findUserById, findUserByLogin } from '../store/users-repository.js';
+import { twoFactorRepository } from '../store/two-factor-repository.js';
+import { usersRepository } from '../store/users-repository.js';
 import type { ClientInfo } from './client-info.js';
 import { consumeSecondFactor } from './second-factor.js';
 import { openSession, type TokenPair } from './sessions.js';
@@ -40,7 +40,7 @@ export async function login(
       { field: '/login', message: 'login is not a valid email or username' },
     ]);
   }
-  const user = await findUserByLogin(ctx.database.db, identifier);
+  const user = await usersRepository.findByLogin(ctx.database.db, identifier);
   const throttle = loginThrottle(ctx, user ? user.id : identifier.toLowerCase(), client.ip);
   await throttle.attempt();
   const password = normalizePassword(input.password);
@@ -49,7 +49,7 @@ export async function login(
     : await ctx.passwords.verifyDummy(password);
   if (!user || !valid) throw invalidCredentials();
   await throttle.succeeded();
-  const totp = await findTotp(ctx.database.db, user.id);
+  const totp = await twoFactorRepository.findTotp(ctx.database.db, user.id);
   if (totp?.enabled) {
     const challengeId = randomUUID();
     await ctx.security.set(
@@ -85,6 +85,6 @@ export async function completeTwoFactorLogin(
   // Single use even when two correct codes race: only one request takes the challenge.
   if ((await ctx.security.take(challengeKey(input.challengeId))) === null) throw invalidChallenge();
   await ctx.security.del(attemptsKey(input.challengeId));
-  if (!(await findUserById(ctx.database.db, challenge.userId))) throw invalidChallenge();
+  if (!(await usersRepository.findById(ctx.database.db, challenge.userId))) throw invalidChallenge();
   return openSession(ctx, challenge.userId, { userAgent: challenge.userAgent, ip: challenge.ip });
 }

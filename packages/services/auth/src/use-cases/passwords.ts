@@ -5,10 +5,10 @@ import type { AuthContext } from '../context.js';
 import { emailKey, emailProblem } from '../domain/email.js';
 import { normalizePassword, passwordProblem } from '../domain/password-rules.js';
 import { hashToken, TOKEN_PATTERN } from '../domain/tokens.js';
-import { claimOneTimeToken, spendOneTimeTokensOf } from '../store/one-time-tokens-repository.js';
-import type { AuthDb } from '../store/schema.js';
-import { revokeUserSessions } from '../store/sessions-repository.js';
-import { findUserById, findUserByLogin, updatePasswordHash } from '../store/users-repository.js';
+import { oneTimeTokensRepository } from '../store/one-time-tokens-repository.js';
+import { sessionsRepository } from '../store/sessions-repository.js';
+import type { AuthTables } from '../store/tables.js';
+import { usersRepository } from '../store/users-repository.js';
 import { invalidMailToken } from './accounts.js';
 import { forgetSessions } from './session-list-cache.js';
 import { loginThrottle } from './throttles.js';
@@ -19,8 +19,8 @@ const weakPassword = (message: string) =>
   ]);
 
 /** In the transaction that stores the new password: older reset links stop working with it. */
-async function passwordChanged(ctx: AuthContext, tx: Transaction<AuthDb>, userId: string): Promise<void> {
-  await spendOneTimeTokensOf(tx, 'password_resets', userId);
+async function passwordChanged(ctx: AuthContext, tx: Transaction<AuthTables>, userId: string): Promise<void> {
+  await oneTimeTokensRepository.spendAllOf(tx, 'password_resets', userId);
   await ctx.outbox.write(tx, [
     {
       aggregateType: AUTH_USER_AGGREGATE,
@@ -38,7 +38,7 @@ export async function changePassword(
   input: { currentPassword: string; newPassword: string },
   ip: string | null,
 ): Promise<void> {
-  const user = await findUserById(ctx.database.db, principal.userId);
+  const user = await usersRepository.findById(ctx.database.db, principal.userId);
   if (!user) throw new UnauthenticatedError('invalid_token', 'The account no longer exists.');
   // Guessing the current password with a stolen access token is throttled like logins.
   const throttle = loginThrottle(ctx, user.id, ip);
@@ -56,8 +56,8 @@ export async function changePassword(
   if (problem) throw weakPassword(problem);
   const passwordHash = await ctx.passwords.hash(next);
   const revoked = await ctx.database.transaction(async (tx) => {
-    await updatePasswordHash(tx, user.id, passwordHash);
-    const ids = await revokeUserSessions(tx, user.id, principal.sessionId);
+    await usersRepository.updatePasswordHash(tx, user.id, passwordHash);
+    const ids = await sessionsRepository.revokeAllOf(tx, user.id, principal.sessionId);
     await passwordChanged(ctx, tx, user.id);
     return ids;
   });
@@ -83,7 +83,7 @@ export function forgotPassword(ctx: AuthContext, rawEmail: string): void {
 }
 
 async function requestPasswordReset(ctx: AuthContext, key: string): Promise<void> {
-  const user = await findUserByLogin(ctx.database.db, key);
+  const user = await usersRepository.findByLogin(ctx.database.db, key);
   if (!user) return;
   const decision = await ctx.rateLimiter.hit(
     `password-forgot:${user.id}`,
@@ -116,13 +116,13 @@ export async function resetPassword(
   if (basic) throw weakPassword(basic);
   const passwordHash = await ctx.passwords.hash(next);
   const revoked = await ctx.database.transaction(async (tx) => {
-    const userId = await claimOneTimeToken(tx, 'password_resets', hashToken(input.token));
-    const user = userId ? await findUserById(tx, userId) : null;
+    const userId = await oneTimeTokensRepository.claim(tx, 'password_resets', hashToken(input.token));
+    const user = userId ? await usersRepository.findById(tx, userId) : null;
     if (!user) throw invalidMailToken();
     const problem = passwordProblem(next, user);
     if (problem) throw weakPassword(problem); // rolls the claim back: the link still works
-    await updatePasswordHash(tx, user.id, passwordHash);
-    const ids = await revokeUserSessions(tx, user.id);
+    await usersRepository.updatePasswordHash(tx, user.id, passwordHash);
+    const ids = await sessionsRepository.revokeAllOf(tx, user.id);
     await passwordChanged(ctx, tx, user.id);
     return { ids, userId: user.id };
   });

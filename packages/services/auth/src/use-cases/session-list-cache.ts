@@ -1,5 +1,5 @@
 import type { AuthContext } from '../context.js';
-import { listActiveSessions, type SessionRecord } from '../store/sessions-repository.js';
+import { type SessionRecord, sessionsRepository } from '../store/sessions-repository.js';
 
 /**
  * The caller's active sessions, cached in the `cache` store: GET /sessions is
@@ -22,7 +22,7 @@ export async function cachedActiveSessions(
     const sessions = JSON.parse(cached) as SessionRecord[];
     return sessions.filter((s) => Date.parse(s.expiresAt) > now);
   }
-  const rows = await listActiveSessions(ctx.database.db, userId, MAX_CACHED + 1);
+  const rows = await sessionsRepository.listActive(ctx.database.db, userId, MAX_CACHED + 1);
   if (rows.length > MAX_CACHED) return null;
   await ctx.cache.set(cacheKey(userId), JSON.stringify(rows), TTL_MS);
   return rows;

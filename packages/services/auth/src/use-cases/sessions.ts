@@ -12,15 +12,9 @@ import { Type } from '@sinclair/typebox';
 import type { AuthContext } from '../context.js';
 import { generateToken, hashToken, TOKEN_PATTERN } from '../domain/tokens.js';
 import {
-  claimRefreshToken,
-  findRefreshTokenFamily,
-  insertRefreshToken,
-  insertSession,
-  listActiveSessions,
-  revokeSession,
   type SessionPosition,
   type SessionRecord,
-  touchSession,
+  sessionsRepository,
 } from '../store/sessions-repository.js';
 import type { ClientInfo } from './client-info.js';
 import { cachedActiveSessions, forgetSessions } from './session-list-cache.js';
@@ -38,8 +32,8 @@ export async function openSession(ctx: AuthContext, userId: string, client: Clie
   const refreshToken = generateToken();
   const expiresAt = new Date(Date.now() + ctx.config.auth.refreshTokenTtlSeconds * 1000);
   await ctx.database.transaction(async (tx) => {
-    await insertSession(tx, { id: sessionId, userId, expiresAt, ...client });
-    await insertRefreshToken(tx, hashToken(refreshToken), sessionId);
+    await sessionsRepository.insert(tx, { id: sessionId, userId, expiresAt, ...client });
+    await sessionsRepository.insertRefreshToken(tx, hashToken(refreshToken), sessionId);
   });
   await forgetSessions(ctx, userId);
   return pair(ctx, userId, sessionId, refreshToken);
@@ -72,27 +66,27 @@ export async function refreshSession(ctx: AuthContext, refreshToken: string): Pr
   const next = generateToken();
   const graceSeconds = ctx.config.auth.refreshReuseGraceSeconds;
   const outcome = await ctx.database.transaction(async (tx) => {
-    const claimed = await claimRefreshToken(tx, hash);
+    const claimed = await sessionsRepository.claimRefreshToken(tx, hash);
     if (claimed) {
       if (claimed.sessionActive) {
-        await insertRefreshToken(tx, hashToken(next), claimed.sessionId);
-        await touchSession(tx, claimed.sessionId);
+        await sessionsRepository.insertRefreshToken(tx, hashToken(next), claimed.sessionId);
+        await sessionsRepository.touch(tx, claimed.sessionId);
       }
       return { kind: claimed.sessionActive ? ('rotated' as const) : ('ended' as const), ...claimed };
     }
-    const family = await findRefreshTokenFamily(tx, hash, graceSeconds);
+    const family = await sessionsRepository.findRefreshTokenFamily(tx, hash, graceSeconds);
     if (!family) return null;
     if (!family.sessionActive) return { kind: 'ended' as const, ...family };
     if (!family.usedWithinGrace) return { kind: 'reused' as const, ...family };
     // The duplicate of a moment ago: a token of its own in the same family (which later reuse still revokes).
-    await insertRefreshToken(tx, hashToken(next), family.sessionId);
+    await sessionsRepository.insertRefreshToken(tx, hashToken(next), family.sessionId);
     return { kind: 'rotated' as const, ...family };
   });
   if (!outcome) throw invalidRefresh();
   await forgetSessions(ctx, outcome.userId);
   if (outcome.kind === 'rotated') return pair(ctx, outcome.userId, outcome.sessionId, next);
   if (outcome.kind === 'ended') throw invalidRefresh();
-  await revokeSession(ctx.database.db, outcome.sessionId);
+  await sessionsRepository.revoke(ctx.database.db, outcome.sessionId);
   await ctx.revocations.revokeSessions([outcome.sessionId]);
   await forgetSessions(ctx, outcome.userId);
   ctx.logger.warn(
@@ -107,7 +101,7 @@ export async function refreshSession(ctx: AuthContext, refreshToken: string): Pr
 
 /** Ends the caller's session: its access token and refresh family stop at once. */
 export async function logout(ctx: AuthContext, principal: Principal): Promise<void> {
-  await revokeSession(ctx.database.db, principal.sessionId, principal.userId);
+  await sessionsRepository.revoke(ctx.database.db, principal.sessionId, principal.userId);
   await Promise.all([
     ctx.revocations.revokeToken(principal.tokenId, principal.expiresAt),
     ctx.revocations.revokeSessions([principal.sessionId]),
@@ -164,7 +158,7 @@ async function activeSessionsAfter(
   after: SessionPosition | undefined,
 ): Promise<SessionRecord[]> {
   const all = await cachedActiveSessions(ctx, userId);
-  if (all === null) return listActiveSessions(ctx.database.db, userId, limit, after);
+  if (all === null) return sessionsRepository.listActive(ctx.database.db, userId, limit, after);
   // Same order as the SQL keyset: (created_at, id) descending; ISO strings and uuids compare as text.
   const rest = after
     ? all.filter((s) => s.createdAt < after.createdAt || (s.createdAt === after.createdAt && s.id < after.id))
@@ -178,7 +172,7 @@ export async function revokeOwnSession(
   principal: Principal,
   sessionId: string,
 ): Promise<void> {
-  const revoked = await revokeSession(ctx.database.db, sessionId, principal.userId);
+  const revoked = await sessionsRepository.revoke(ctx.database.db, sessionId, principal.userId);
   if (!revoked) throw new NotFoundError('session_not_found', 'No such active session.');
   await Promise.all([ctx.revocations.revokeSessions([sessionId]), forgetSessions(ctx, principal.userId)]);
 }

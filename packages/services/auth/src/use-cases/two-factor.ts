@@ -2,14 +2,8 @@ import { ConflictError, type Principal, UnauthenticatedError, ValidationError } 
 import type { AuthContext } from '../context.js';
 import { generateBackupCodes, hashBackupCode } from '../domain/backup-codes.js';
 import { newTotpSecret, totpUri, verifyTotp } from '../security/totp.js';
-import {
-  deleteTwoFactor,
-  enableTotp,
-  findTotp,
-  replaceBackupCodes,
-  savePendingTotp,
-} from '../store/two-factor-repository.js';
-import { findUserById } from '../store/users-repository.js';
+import { twoFactorRepository } from '../store/two-factor-repository.js';
+import { usersRepository } from '../store/users-repository.js';
 import { consumeSecondFactor } from './second-factor.js';
 import { countCodeAttempt } from './throttles.js';
 
@@ -27,11 +21,15 @@ export async function setupTwoFactor(
   ctx: AuthContext,
   principal: Principal,
 ): Promise<{ secret: string; otpauthUrl: string }> {
-  const user = await findUserById(ctx.database.db, principal.userId);
+  const user = await usersRepository.findById(ctx.database.db, principal.userId);
   if (!user) throw new UnauthenticatedError('invalid_token', 'The account no longer exists.');
   const secret = newTotpSecret();
   // Sealed with the user id as context: a secret copied to another user's row does not open.
-  const saved = await savePendingTotp(ctx.database.db, user.id, ctx.secretBox.seal(secret, user.id));
+  const saved = await twoFactorRepository.savePendingTotp(
+    ctx.database.db,
+    user.id,
+    ctx.secretBox.seal(secret, user.id),
+  );
   if (!saved) throw alreadyEnabled();
   return { secret, otpauthUrl: totpUri(secret, user.username) };
 }
@@ -43,7 +41,7 @@ export async function enableTwoFactor(
   code: string,
 ): Promise<string[]> {
   const userId = principal.userId;
-  const totp = await findTotp(ctx.database.db, userId);
+  const totp = await twoFactorRepository.findTotp(ctx.database.db, userId);
   if (!totp) throw new ConflictError('two_factor_not_set_up', 'Call /2fa/setup first.');
   if (totp.enabled) throw alreadyEnabled();
   await countCodeAttempt(ctx, userId);
@@ -52,8 +50,8 @@ export async function enableTwoFactor(
   const codes = generateBackupCodes();
   const hashes = codes.map((c) => hashBackupCode(c)).filter((h): h is string => h !== null);
   await ctx.database.transaction(async (tx) => {
-    if (!(await enableTotp(tx, userId, step))) throw alreadyEnabled();
-    await replaceBackupCodes(tx, userId, hashes);
+    if (!(await twoFactorRepository.enableTotp(tx, userId, step))) throw alreadyEnabled();
+    await twoFactorRepository.replaceBackupCodes(tx, userId, hashes);
   });
   return codes;
 }
@@ -61,12 +59,12 @@ export async function enableTwoFactor(
 /** Needs a TOTP or backup code; removes the secret and every backup code. */
 export async function disableTwoFactor(ctx: AuthContext, principal: Principal, code: string): Promise<void> {
   const userId = principal.userId;
-  const totp = await findTotp(ctx.database.db, userId);
+  const totp = await twoFactorRepository.findTotp(ctx.database.db, userId);
   if (!totp?.enabled)
     throw new ConflictError('two_factor_not_enabled', 'Two-factor authentication is not enabled.');
   await countCodeAttempt(ctx, userId);
   await ctx.database.transaction(async (tx) => {
     if (!(await consumeSecondFactor(ctx, userId, code, tx))) throw invalidCode();
-    await deleteTwoFactor(tx, userId);
+    await twoFactorRepository.delete(tx, userId);
   });
 }

@@ -10,9 +10,9 @@ import type { Transaction } from 'kysely';
 import type { AuthContext } from '../context.js';
 import { generateToken, hashToken } from '../domain/tokens.js';
 import { passwordResetMail, verificationMail } from '../mail/templates.js';
-import { insertOneTimeToken } from '../store/one-time-tokens-repository.js';
-import type { AuthDb } from '../store/schema.js';
-import { findUserById } from '../store/users-repository.js';
+import { oneTimeTokensRepository } from '../store/one-time-tokens-repository.js';
+import type { AuthTables } from '../store/tables.js';
+import { usersRepository } from '../store/users-repository.js';
 
 export const MAILER_GROUP = 'auth.mailer';
 const VERIFICATION_TTL_MS = 24 * 60 * 60 * 1000;
@@ -32,7 +32,10 @@ export function createMailer(ctx: AuthContext, eventLog: EventLog): Worker {
 export type MailerDeps = Pick<AuthContext, 'config' | 'mail'>;
 
 /** The mailer's consumer definition: payloads arrive validated against their contracts. */
-export function mailerConsumer(ctx: MailerDeps, database: Database<AuthDb>): EventConsumerSpec<AuthDb> {
+export function mailerConsumer(
+  ctx: MailerDeps,
+  database: Database<AuthTables>,
+): EventConsumerSpec<AuthTables> {
   const publicUrl = ctx.config.http.publicUrl;
   return typedConsumer({
     group: MAILER_GROUP,
@@ -42,7 +45,7 @@ export function mailerConsumer(ctx: MailerDeps, database: Database<AuthDb>): Eve
     database,
     handlers: {
       async 'user.registered'({ payload }, { tx }) {
-        const user = await findUserById(tx, payload.userId);
+        const user = await usersRepository.findById(tx, payload.userId);
         // Deleted or verified since: nothing to confirm.
         if (!user || user.emailVerifiedAt !== null) return;
         const token = await issue(tx, 'email_verifications', user.id, VERIFICATION_TTL_MS);
@@ -51,7 +54,7 @@ export function mailerConsumer(ctx: MailerDeps, database: Database<AuthDb>): Eve
         );
       },
       async 'user.password_reset_requested'({ payload }, { tx }) {
-        const user = await findUserById(tx, payload.userId);
+        const user = await usersRepository.findById(tx, payload.userId);
         // The address changed or the account is gone: never mail a reset link elsewhere.
         if (!user || user.email.toLowerCase() !== payload.email.toLowerCase()) return;
         const token = await issue(tx, 'password_resets', user.id, RESET_TTL_MS);
@@ -65,13 +68,13 @@ export function mailerConsumer(ctx: MailerDeps, database: Database<AuthDb>): Eve
 }
 
 async function issue(
-  tx: Transaction<AuthDb>,
+  tx: Transaction<AuthTables>,
   kind: 'email_verifications' | 'password_resets',
   userId: string,
   ttlMs: number,
 ): Promise<string> {
   const token = generateToken();
-  await insertOneTimeToken(tx, kind, {
+  await oneTimeTokensRepository.insert(tx, kind, {
     hash: hashToken(token),
     userId,
     expiresAt: new Date(Date.now() + ttlMs),

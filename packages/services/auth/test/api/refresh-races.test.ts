@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuthDb } from '../../src/store/schema.js';
+import type { AuthTables } from '../../src/store/tables.js';
 import { type AuthServer, startAuthServer } from '../support/nova-server.js';
 import { SHAPES } from '../support/shapes.js';
 
@@ -38,7 +38,7 @@ describe.each(SHAPES)('concurrent refreshes with one token ($name)', (shape) => 
   const sessions = (token: string) => server.call('GET', '/api/v1/auth/sessions', { token });
   /** Moves the token's use into the past, as if the clock had run on (the database's clock decides). */
   const usedSecondsAgo = async (seconds: number) => {
-    const database = await server.databases.open<AuthDb>('auth');
+    const database = await server.databases.open<AuthTables>('auth');
     await database.db
       .updateTable('refresh_tokens')
       .set({ used_at: sql<Date>`now() - make_interval(secs => ${seconds})` })

@@ -7,9 +7,9 @@ import { authConfigOf } from '../../src/config.js';
 import { hashToken } from '../../src/domain/tokens.js';
 import { authModule } from '../../src/index.js';
 import type { MailMessage, MailTransport } from '../../src/mail/mail-transport.js';
-import { claimOneTimeToken } from '../../src/store/one-time-tokens-repository.js';
-import type { AuthDb } from '../../src/store/schema.js';
-import { insertUser, markEmailVerified } from '../../src/store/users-repository.js';
+import { oneTimeTokensRepository } from '../../src/store/one-time-tokens-repository.js';
+import type { AuthTables } from '../../src/store/tables.js';
+import { usersRepository } from '../../src/store/users-repository.js';
 import { type MailerDeps, mailerConsumer } from '../../src/workers/mailer.js';
 import { AUTH_DATABASE_KINDS, type OpenedAuthDatabase, openAuthDatabase } from '../support/databases.js';
 
@@ -38,7 +38,7 @@ const event = (type: string, payload: unknown) => ({
 describe.each(AUTH_DATABASE_KINDS)('mailer on %s', (kind) => {
   const log = createLogger('silent');
   /** Runs an event as the consumer runtime would after validating it: ignored types never reach a handler. */
-  const handleUserEvent = async (deps: MailerDeps, record: EventRecord, tx: Transaction<AuthDb>) => {
+  const handleUserEvent = async (deps: MailerDeps, record: EventRecord, tx: Transaction<AuthTables>) => {
     const spec = mailerConsumer(deps, opened.database);
     if (spec.ignores?.(record.type)) return;
     await spec.handle(record, { tx, attempt: 1, log });
@@ -56,7 +56,7 @@ describe.each(AUTH_DATABASE_KINDS)('mailer on %s', (kind) => {
 
   const newUser = async () => {
     const name = `m${randomUUID().slice(0, 8)}`;
-    return insertUser(opened.database.db, {
+    return usersRepository.insert(opened.database.db, {
       id: randomUUID(),
       email: `${name}@example.com`,
       username: name,
@@ -93,9 +93,9 @@ describe.each(AUTH_DATABASE_KINDS)('mailer on %s', (kind) => {
       .where('user_id', '=', user.id)
       .execute();
     expect(stored).toEqual([{ token_hash: hashToken(token!) }]);
-    expect(await claimOneTimeToken(opened.database.db, 'email_verifications', hashToken(token!))).toBe(
-      user.id,
-    );
+    expect(
+      await oneTimeTokensRepository.claim(opened.database.db, 'email_verifications', hashToken(token!)),
+    ).toBe(user.id);
   });
 
   it('rolls the token back when the mail cannot be sent (the runtime retries)', async () => {
@@ -115,7 +115,7 @@ describe.each(AUTH_DATABASE_KINDS)('mailer on %s', (kind) => {
 
   it('sends nothing for verified, deleted or re-addressed accounts, and ignores other events', async () => {
     const verified = await newUser();
-    await markEmailVerified(opened.database.db, verified.id);
+    await usersRepository.markEmailVerified(opened.database.db, verified.id);
     const mail = recordingTransport();
     await opened.database.transaction(async (tx) => {
       await handleUserEvent(

@@ -1,5 +1,7 @@
 import type { ColumnType } from 'kysely';
 
+// The auth schema as Kysely sees it (migrations/*.sql are the source of truth).
+
 /** Timestamps come back as Date from both drivers; written as Date or SQL now(). */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
@@ -59,7 +61,7 @@ export interface RevokedSessionTombstonesTable {
   revoked_at: Timestamp;
 }
 
-export interface AuthDb {
+export interface AuthTables {
   users: UsersTable;
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;

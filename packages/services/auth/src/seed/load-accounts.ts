@@ -1,6 +1,6 @@
 import type { Database } from '@nova/kernel';
 import { sql } from 'kysely';
-import type { AuthDb } from './schema.js';
+import type { AuthTables } from '../store/tables.js';
 
 const BATCH = 2000;
 
@@ -21,7 +21,7 @@ export async function loadAccounts(
   passwordHash: string,
   onProgress?: (n: number) => void,
 ): Promise<number> {
-  const db = (database as Database<AuthDb>).db;
+  const db = (database as Database<AuthTables>).db;
   let inserted = 0;
   let batch: SeedAccount[] = [];
   const flush = async () => {
