@@ -8,12 +8,59 @@ import type { TestProject } from 'vitest/node';
 const run = promisify(execFile);
 const root = path.dirname(fileURLToPath(import.meta.url));
 const script = path.join(root, 'scripts', 'kafka.sh');
+const s3proxyScript = path.join(root, 'scripts', 's3proxy.sh');
 
 declare module 'vitest' {
   export interface ProvidedContext {
     /** Bootstrap address of the test broker; '' when NOVA_TEST_KAFKA=off. */
     kafkaBrokers: string;
+    /** Endpoint of the S3-compatible test server (S3Proxy); '' when NOVA_TEST_S3=off. */
+    s3Endpoint: string;
   }
+}
+
+/**
+ * Starts S3Proxy (scripts/s3proxy.sh, idempotent and locked, one server per
+ * port shared by every checkout) for the S3 blob-store suites; same rules as
+ * the broker: a missing Java fails the run, NOVA_TEST_S3=off opts out.
+ */
+async function startS3Proxy(project: TestProject): Promise<(() => Promise<void>) | undefined> {
+  if (process.env.NOVA_TEST_S3 === 'off') {
+    project.provide('s3Endpoint', '');
+    return undefined;
+  }
+  const wasRunning = await run(s3proxyScript, ['status']).then(
+    () => true,
+    () => false,
+  );
+  let endpoint: string;
+  try {
+    const { stdout } = await run(s3proxyScript, ['start'], { maxBuffer: 1 << 20, timeout: 600_000 });
+    endpoint = stdout.trim().split('\n').at(-1) ?? '';
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr ?? '';
+    throw new Error(
+      `scripts/s3proxy.sh start failed; the S3 suites need Java 17+ (and Maven on first use). Set NOVA_TEST_S3=off to opt out explicitly.\n${stderr}`,
+      { cause: error },
+    );
+  }
+  if (!/^http:\/\/[\w.-]+:\d+$/.test(endpoint))
+    throw new Error(`scripts/s3proxy.sh start printed no endpoint (got "${endpoint}")`);
+  process.env.NOVA_TEST_S3_ENDPOINT = endpoint;
+  project.provide('s3Endpoint', endpoint);
+  return async () => {
+    if (!wasRunning) await run(s3proxyScript, ['stop'], { timeout: 60_000 });
+  };
+}
+
+/** The engines the suites run against, started once per `vitest run`. */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const stopS3Proxy = await startS3Proxy(project);
+  const stopKafka = await startKafka(project);
+  return async () => {
+    await stopKafka?.();
+    await stopS3Proxy?.();
+  };
 }
 
 /**
@@ -26,7 +73,7 @@ declare module 'vitest' {
  * A missing Java or Maven fails the whole run on purpose: CI must never skip
  * the Kafka suites silently. NOVA_TEST_KAFKA=off is the explicit opt-out.
  */
-export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
+async function startKafka(project: TestProject): Promise<(() => Promise<void>) | undefined> {
   if (process.env.NOVA_TEST_KAFKA === 'off') {
     project.provide('kafkaBrokers', '');
     return undefined;

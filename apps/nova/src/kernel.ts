@@ -3,6 +3,7 @@ import { createKafkaEventLog } from '@nova/kafka';
 import {
   type Config,
   type ConsumerSpec,
+  createBlobStore,
   createDatabaseProvider,
   createEventLog,
   createHealthRegistry,
@@ -13,6 +14,7 @@ import {
   type Logger,
   startTracing,
 } from '@nova/kernel';
+import { createS3BlobStore } from '@nova/s3';
 
 export interface OwnedKernel extends Kernel {
   /** Every consumer group the modules defined, by name (operator commands redrive through them). */
@@ -42,6 +44,14 @@ export function createKernel(config: Config, logger: Logger): OwnedKernel {
     // Engine adapters this binary ships; configuration picks one.
     kafka: createKafkaEventLog,
   });
+  // Engine adapters this binary ships for media bytes; S3_BUCKET picks S3.
+  const blobs = createBlobStore({
+    config,
+    logger: logger.child({ component: 'blobs' }),
+    s3: createS3BlobStore,
+  });
+  if (blobs.check)
+    health.register({ name: `blobs-${blobs.kind}`, required: true, check: blobs.check.bind(blobs) });
   const consumers = new Map<string, ConsumerSpec<unknown>>();
   const createConsumer = eventLog.consumer.bind(eventLog);
   eventLog.consumer = (spec) => {
@@ -65,8 +75,10 @@ export function createKernel(config: Config, logger: Logger): OwnedKernel {
     consumers,
     outbox: createOutboxWriter(validate),
     health,
+    blobs,
     async close() {
       await eventLog.close();
+      await blobs.close?.();
       await stores.close();
       await databases.close();
       await tracing?.shutdown();

@@ -1,4 +1,5 @@
 // The kernel's public surface, one barrel per area; each area owns its index.
+export * from './blobs/index.js';
 export * from './config/index.js';
 export * from './db/index.js';
 export * from './errors/index.js';

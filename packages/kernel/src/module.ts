@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client';
+import type { BlobStore } from './blobs/blob-store.js';
 import type { Config, RedisRole } from './config/config.js';
 import type { ModuleConfig } from './config/module-config.js';
 import type { Database, DatabaseProvider } from './db/database.js';
@@ -26,6 +27,8 @@ export interface Kernel {
   eventLog: EventLog;
   outbox: OutboxWriter;
   health: HealthRegistry;
+  /** Media bytes: files under NOVA_DATA_DIR/media, or S3 when S3_BUCKET is set. */
+  blobs: BlobStore;
 }
 
 export interface ServiceRoutes {

@@ -60,6 +60,16 @@ export interface KernelConfig {
    * (Debezium) publishes the outbox and Nova only prunes it after retention.
    */
   kafka?: { brokers: string[]; clientId: string; outboxRelay: 'builtin' | 'external' };
+  /**
+   * Set when S3_BUCKET is: media blobs in an S3-compatible bucket (the
+   * @nova/s3 adapter). Credentials unset: the AWS SDK's default chain.
+   */
+  s3?: {
+    bucket: string;
+    region: string;
+    endpoint?: string;
+    credentials?: { accessKeyId: string; secretAccessKey: string };
+  };
   /** Set when OTEL_EXPORTER_OTLP_ENDPOINT is: traces are exported over OTLP (ADR 014). */
   tracing?: { endpoint: string; protocol: 'http/protobuf' | 'http/json'; serviceName: string };
   raw: Env;
@@ -249,6 +259,14 @@ function crossChecks(
   if (env.NOVA_ENV === 'production' && (env.NOVA_TARGET !== 'all' || remote) && !env.NOVA_INTERNAL_TOKEN) {
     problems.push('NOVA_INTERNAL_TOKEN: required in production when services run in separate processes');
   }
+  if (!env.S3_BUCKET && (env.S3_ENDPOINT || env.S3_ACCESS_KEY_ID || env.S3_SECRET_ACCESS_KEY)) {
+    problems.push('S3_BUCKET: required when any other S3_* key is set');
+  }
+  if (Boolean(env.S3_ACCESS_KEY_ID) !== Boolean(env.S3_SECRET_ACCESS_KEY)) {
+    problems.push(
+      'S3_SECRET_ACCESS_KEY: S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are set together or not at all',
+    );
+  }
   for (const key of ['NOVA_TRUSTED_PROXIES', 'NOVA_METRICS_ALLOW'] as const) {
     for (const problem of parseNetworks(env[key]).problems) problems.push(`${key}: ${problem}`);
   }
@@ -346,6 +364,17 @@ function deriveKernel(
             .filter(Boolean),
           clientId: env.KAFKA_CLIENT_ID,
           outboxRelay: env.NOVA_OUTBOX_RELAY,
+        }
+      : undefined,
+    s3: env.S3_BUCKET
+      ? {
+          bucket: env.S3_BUCKET,
+          region: env.S3_REGION,
+          endpoint: env.S3_ENDPOINT,
+          credentials:
+            env.S3_ACCESS_KEY_ID && env.S3_SECRET_ACCESS_KEY
+              ? { accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY }
+              : undefined,
         }
       : undefined,
     tracing: env.OTEL_EXPORTER_OTLP_ENDPOINT

@@ -120,6 +120,19 @@ export const EnvSchema = Type.Object({
       'with Kafka: builtin publishes the outbox; external leaves it to Debezium (rows pruned after retention)',
   }),
 
+  S3_ENDPOINT: EnvUrl('S3-compatible endpoint, e.g. http://127.0.0.1:9000 (unset: AWS by region)'),
+  S3_BUCKET: Type.Optional(
+    Type.String({
+      minLength: 3,
+      maxLength: 63,
+      pattern: '^[a-z0-9][a-z0-9.-]*[a-z0-9]$',
+      description: 'bucket for media blobs; set: S3 blob store (unset: files under NOVA_DATA_DIR/media)',
+    }),
+  ),
+  S3_REGION: Type.String({ default: 'us-east-1', minLength: 1, description: 'S3 region' }),
+  S3_ACCESS_KEY_ID: Type.Optional(Type.String({ minLength: 1, description: 'S3 access key id' })),
+  S3_SECRET_ACCESS_KEY: Type.Optional(Type.String({ minLength: 1, description: 'S3 secret access key' })),
+
   OTEL_EXPORTER_OTLP_ENDPOINT: EnvUrl(
     'OpenTelemetry: export traces over OTLP/HTTP to <endpoint>/v1/traces (unset: no tracing)',
   ),

@@ -6,6 +6,7 @@ import {
   API_PREFIX,
   bindInProcess,
   createEventLog,
+  createFsBlobStore,
   createHealthRegistry,
   createHttpServer,
   createLogger,
@@ -101,6 +102,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
     eventLog,
     outbox: createOutboxWriter(assertEventPayload),
     health,
+    blobs: createFsBlobStore(path.join(config.dataDir, 'media')),
   };
   const database = await provider.open('auth');
   await runMigrations(database, authModule.migrationsDir, logger);
