@@ -1,6 +1,7 @@
 export * from './apis/auth-api.js';
 export * from './apis/common.js';
 export * from './apis/social-api.js';
+export * from './boot.js';
 export * from './events/auth-events.js';
 export * from './events/registry.js';
 export * from './events/social-events.js';

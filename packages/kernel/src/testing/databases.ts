@@ -64,25 +64,42 @@ export async function openTestDatabases(
       },
     };
   }
-  const name = `nova_test_${randomBytes(6).toString('hex')}`;
-  await admin((client) => client.query(`create database ${name}`));
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  const config = withDatabaseUrl(testConfig(overrides, modules), url.toString());
+  const created = await createPostgresTestDatabase();
+  const config = withDatabaseUrl(testConfig(overrides, modules), created.url);
   const provider = createDatabaseProvider({ config, logger: createLogger(config.logLevel) });
   return {
     provider,
     config,
     async close() {
       await provider.close();
-      await admin(async (client) => {
+      await created.drop();
+      await rm(config.dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface PostgresTestDatabase {
+  /** The URL of the new database on the shared test server. */
+  url: string;
+  /** Ends its remaining sessions and drops it. */
+  drop(): Promise<void>;
+}
+
+/** A fresh PostgreSQL database `nova_test_<random>` on the shared server. */
+export async function createPostgresTestDatabase(): Promise<PostgresTestDatabase> {
+  const name = `nova_test_${randomBytes(6).toString('hex')}`;
+  await admin((client) => client.query(`create database ${name}`));
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: () =>
+      admin(async (client) => {
         await client.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1', [
           name,
         ]);
         await client.query(`drop database if exists ${name}`);
-      });
-      await rm(config.dataDir, { recursive: true, force: true });
-    },
+      }),
   };
 }
 
@@ -91,7 +108,7 @@ export async function openTestDatabases(
  * config rather than through loadConfig so a test database URL never depends
  * on how the environment schema validates URLs.
  */
-function withDatabaseUrl(config: Config, url: string): Config {
+export function withDatabaseUrl(config: Config, url: string): Config {
   const urls = Object.fromEntries(Object.keys(config.database.urls).map((service) => [service, url]));
   return { ...config, database: { ...config.database, urls, defaultUrl: url } };
 }

@@ -1,5 +1,7 @@
 export { stepWithMargin } from './clock.js';
 export * from './databases.js';
+export * from './harness.js';
 export * from './otlp-receiver.js';
 export * from './outage-servers.js';
 export { pgliteTemplate } from './pglite-template.js';
+export * from './redis.js';

@@ -1,20 +1,19 @@
-import { assertEventPayload } from '@nova/contracts';
-import { createKafkaEventLog } from '@nova/kafka';
+import { type BlobStoreEngine, createBlobStore } from '../blobs/index.js';
+import type { Config } from '../config/config.js';
+import { createDatabaseProvider, type DatabaseProviderOptions } from '../db/provider.js';
 import {
-  type Config,
   type ConsumerSpec,
-  createBlobStore,
-  createDatabaseProvider,
   createEventLog,
-  createHealthRegistry,
-  createMetricsRegistry,
   createOutboxWriter,
-  createStores,
-  type Kernel,
-  type Logger,
-  startTracing,
-} from '@nova/kernel';
-import { createS3BlobStore } from '@nova/s3';
+  type EventLogEngine,
+  type EventValidator,
+} from '../events/index.js';
+import { createHealthRegistry } from '../health/index.js';
+import type { Logger } from '../logging/index.js';
+import { createMetricsRegistry } from '../metrics/index.js';
+import type { Kernel } from '../module.js';
+import { createStores } from '../stores/index.js';
+import { startTracing } from '../tracing/index.js';
 
 export interface OwnedKernel extends Kernel {
   /** Every consumer group the modules defined, by name (operator commands redrive through them). */
@@ -23,32 +22,53 @@ export interface OwnedKernel extends Kernel {
   close(): Promise<void>;
 }
 
+/** The engine adapters a binary ships (packages/adapters/*); configuration picks one. */
+export interface EngineAdapters {
+  kafka?: EventLogEngine;
+  s3?: BlobStoreEngine;
+}
+
+export interface ProcessKernelOptions {
+  /** Checks every event against its contract (the app passes @nova/contracts' validator). */
+  validate: EventValidator;
+  adapters?: EngineAdapters;
+  /** Embedded database tuning (tests: an in-memory PGlite from a template). */
+  pglite?: DatabaseProviderOptions['pglite'];
+}
+
 /** Builds the shared infrastructure of one process from its configuration. */
-export function createKernel(config: Config, logger: Logger): OwnedKernel {
+export function createProcessKernel(
+  config: Config,
+  logger: Logger,
+  options: ProcessKernelOptions,
+): OwnedKernel {
   // First: spans of everything below (SQL, outbox, consumers) need it (ADR 014).
   const tracing = config.tracing
     ? startTracing({ ...config.tracing, attributes: { 'nova.target': config.target } }, logger)
     : undefined;
   const metrics = createMetricsRegistry();
   const health = createHealthRegistry();
-  const databases = createDatabaseProvider({ config, logger: logger.child({ component: 'db' }) });
+  const databases = createDatabaseProvider({
+    config,
+    logger: logger.child({ component: 'db' }),
+    ...(options.pglite ? { pglite: options.pglite } : {}),
+  });
   const stores = createStores(config, logger.child({ component: 'stores' }));
   for (const check of stores.healthChecks) health.register(check);
-  const validate = assertEventPayload;
+  const { validate } = options;
   const eventLog = createEventLog({
     config,
     provider: databases,
     logger: logger.child({ component: 'events' }),
     metrics,
     validate,
-    // Engine adapters this binary ships; configuration picks one.
-    kafka: createKafkaEventLog,
+    ...(options.adapters?.kafka ? { kafka: options.adapters.kafka } : {}),
   });
-  // Engine adapters this binary ships for media bytes; S3_BUCKET picks S3.
+  // Media bytes: files under the data dir, or the S3 adapter the binary ships when S3_BUCKET is set.
   const blobs = createBlobStore({
     config,
     logger: logger.child({ component: 'blobs' }),
-    s3: createS3BlobStore,
+    ...(options.adapters?.s3 ? { s3: options.adapters.s3 } : {}),
   });
   if (blobs.check)
     health.register({ name: `blobs-${blobs.kind}`, required: true, check: blobs.check.bind(blobs) });
