@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { type Account, AUTH_USER_AGGREGATE } from '@nova/contracts';
+import type { Account } from '@nova/contracts';
 import { NotFoundError, type Principal, UnauthenticatedError, ValidationError } from '@nova/kernel';
 import type { AuthContext } from '../context.js';
 import { normalizePassword } from '../domain/password-rules.js';
 import { checkRegistration, type RegistrationInput } from '../domain/registration.js';
 import { hashToken, TOKEN_PATTERN } from '../domain/tokens.js';
+import { authEvent } from '../events.js';
 import { oneTimeTokensRepository } from '../store/one-time-tokens-repository.js';
 import { revocationsRepository } from '../store/revocations-repository.js';
 import { twoFactorRepository } from '../store/two-factor-repository.js';
@@ -29,16 +30,11 @@ export async function register(
   const user = await ctx.database.transaction(async (tx) => {
     const created = await usersRepository.insert(tx, { id: randomUUID(), email, username, passwordHash });
     await ctx.outbox.write(tx, [
-      {
-        aggregateType: AUTH_USER_AGGREGATE,
-        aggregateId: created.id,
-        type: 'user.registered',
-        payload: {
-          userId: created.id,
-          username: created.username,
-          createdAt: created.createdAt,
-        },
-      },
+      authEvent.userRegistered({
+        userId: created.id,
+        username: created.username,
+        createdAt: created.createdAt,
+      }),
     ]);
     return created;
   });
@@ -59,14 +55,7 @@ export async function verifyEmail(ctx: AuthContext, token: string): Promise<Acco
     if (!userId) throw invalidMailToken();
     const verified = await usersRepository.markEmailVerified(tx, userId);
     if (!verified) return usersRepository.findById(tx, userId); // already verified by an earlier link
-    await ctx.outbox.write(tx, [
-      {
-        aggregateType: AUTH_USER_AGGREGATE,
-        aggregateId: userId,
-        type: 'user.email_verified',
-        payload: { userId },
-      },
-    ]);
+    await ctx.outbox.write(tx, [authEvent.userEmailVerified({ userId })]);
     return verified;
   });
   if (!user) throw invalidMailToken();
@@ -113,12 +102,7 @@ export async function deleteAccount(
     const user = await usersRepository.delete(tx, principal.userId);
     if (!user) return null;
     await ctx.outbox.write(tx, [
-      {
-        aggregateType: AUTH_USER_AGGREGATE,
-        aggregateId: user.id,
-        type: 'user.deleted',
-        payload: { userId: user.id, deletedAt: new Date().toISOString() },
-      },
+      authEvent.userDeleted({ userId: user.id, deletedAt: new Date().toISOString() }),
     ]);
     return { sessions };
   });

@@ -1,10 +1,10 @@
-import { AUTH_ACCOUNT_MAIL_AGGREGATE, AUTH_USER_AGGREGATE } from '@nova/contracts';
 import { type Principal, UnauthenticatedError, ValidationError } from '@nova/kernel';
 import type { Transaction } from 'kysely';
 import type { AuthContext } from '../context.js';
 import { emailKey, emailProblem } from '../domain/email.js';
 import { normalizePassword, passwordProblem } from '../domain/password-rules.js';
 import { hashToken, TOKEN_PATTERN } from '../domain/tokens.js';
+import { authEvent } from '../events.js';
 import { oneTimeTokensRepository } from '../store/one-time-tokens-repository.js';
 import { sessionsRepository } from '../store/sessions-repository.js';
 import type { AuthTables } from '../store/tables.js';
@@ -21,14 +21,7 @@ const weakPassword = (message: string) =>
 /** In the transaction that stores the new password: older reset links stop working with it. */
 async function passwordChanged(ctx: AuthContext, tx: Transaction<AuthTables>, userId: string): Promise<void> {
   await oneTimeTokensRepository.spendAllOf(tx, 'password_resets', userId);
-  await ctx.outbox.write(tx, [
-    {
-      aggregateType: AUTH_USER_AGGREGATE,
-      aggregateId: userId,
-      type: 'user.password_changed',
-      payload: { userId },
-    },
-  ]);
+  await ctx.outbox.write(tx, [authEvent.userPasswordChanged({ userId })]);
 }
 
 /** Needs the current password; every other session of the user is revoked. */
@@ -92,15 +85,7 @@ async function requestPasswordReset(ctx: AuthContext, key: string): Promise<void
   );
   if (!decision.allowed) return;
   await ctx.database.transaction(async (tx) => {
-    await ctx.outbox.write(tx, [
-      {
-        // Internal: it carries the address and is work for auth's mailer only.
-        aggregateType: AUTH_ACCOUNT_MAIL_AGGREGATE,
-        aggregateId: user.id,
-        type: 'user.password_reset_requested',
-        payload: { userId: user.id, email: user.email },
-      },
-    ]);
+    await ctx.outbox.write(tx, [authEvent.passwordResetRequested({ userId: user.id, email: user.email })]);
   });
 }
 
