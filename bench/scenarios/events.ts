@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createKafkaEventLog } from '@nova/kafka';
+import { createKafkaEventLog, type RelayOptions } from '@nova/kafka';
 import {
   type Config,
   createEventLog,
@@ -128,8 +129,37 @@ async function round(
 const BATCH_EVENTS = Number(process.env.BENCH_BATCH_EVENTS ?? 100_000);
 const BATCH_MAX = Number(process.env.BENCH_BATCH_MAX ?? 1000);
 const BATCH_WAIT_MS = Number(process.env.BENCH_BATCH_WAIT_MS ?? 20);
+const BATCH_IN_FLIGHT = Number(process.env.BENCH_BATCH_IN_FLIGHT ?? 4);
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 10);
-const MODES = new Set((process.env.BENCH_EVENTS_MODES ?? 'per-event,batch').split(','));
+/** Paced writers: transactions are started on schedule, up to this many at once (open loop). */
+const WRITERS = Number(process.env.BENCH_WRITERS ?? 16);
+const MODES = new Set((process.env.BENCH_EVENTS_MODES ?? 'batch').split(','));
+
+/**
+ * What is compared in one run: the ADR 012 pipeline (one batch at a time,
+ * relay read → send → prune in turn, 500 rows) against the ADR 019 one
+ * (inFlight key-hash lanes with read-ahead, pipelined relay of 2000 rows).
+ */
+interface Variant {
+  name: 'baseline' | 'pipelined';
+  label: string;
+  inFlight: number;
+  relay: RelayOptions;
+}
+const VARIANTS: Variant[] = [
+  {
+    name: 'baseline',
+    label: 'baseline (ADR 012: one batch in flight, relay 500 rows unpipelined)',
+    inFlight: 1,
+    relay: { batchSize: 500, pipeline: false },
+  },
+  {
+    name: 'pipelined',
+    label: `ADR 019 (${BATCH_IN_FLIGHT} key-hash lanes + read-ahead, relay 2000 rows pipelined)`,
+    inFlight: BATCH_IN_FLIGHT,
+    relay: {},
+  },
+];
 
 interface BatchSetup {
   log: EventLog;
@@ -145,6 +175,7 @@ async function batchSetup(
   config: Config,
   provider: Awaited<ReturnType<typeof openTestDatabases>>['provider'],
   tag: string,
+  variant: Variant,
 ): Promise<BatchSetup> {
   const logger = createLogger('warn');
   const producer = await provider.open<unknown>(`bbp_${tag}`);
@@ -161,14 +192,14 @@ async function batchSetup(
     logger,
     metrics: createMetricsRegistry(),
     validate: () => undefined,
-    kafka: createKafkaEventLog,
+    kafka: (options) => createKafkaEventLog({ ...options, relay: variant.relay }),
   });
   const aggregateType = `${producer.schema}.item`;
   const consumerWorker = log.consumer<Effects>({
     group: `bench.${tag}`,
     topics: [topicFor(aggregateType)],
     database: consumer as Database<Effects>,
-    batch: { maxEvents: BATCH_MAX, maxWaitMs: BATCH_WAIT_MS },
+    batch: { maxEvents: BATCH_MAX, maxWaitMs: BATCH_WAIT_MS, inFlight: variant.inFlight },
     async handleBatch(events, { tx }) {
       const ns = events.map((e) => (e.payload as { n: number }).n);
       await sql`insert into ${effects} (n) select unnest(${ns}::int[])`.execute(tx);
@@ -227,17 +258,18 @@ async function stopSetup(setup: BatchSetup): Promise<void> {
 
 /**
  * Saturation: BATCH_EVENTS events wait in the log (on Kafka: published by
- * the relay first) before the batch consumer starts; events/s from its
- * first effect to its last, so the group join is not counted.
+ * the relay first, which is timed on its own) before the batch consumer
+ * starts; events/s from its first effect to its last, so the group join is
+ * not counted.
  */
 async function batchSaturation(
   config: Config,
   provider: Awaited<ReturnType<typeof openTestDatabases>>['provider'],
   tag: string,
+  variant: Variant,
 ): Promise<{ eventsPerSecond: number; relayPerSecond: number }> {
-  const setup = await batchSetup(config, provider, tag);
+  const setup = await batchSetup(config, provider, tag, variant);
   await writeEvents(setup, 0, BATCH_EVENTS, 1000);
-  process.stderr.write(`${tag}: ${BATCH_EVENTS} events written\n`);
   let relayPerSecond = Number.NaN;
   if (setup.relay && setup.log.kind === 'kafka') {
     const started = Date.now();
@@ -263,17 +295,20 @@ async function batchSaturation(
 }
 
 /**
- * Latency at a given load: transactions of TX_SIZE events written at `rate`
- * events/s for LATENCY_SECONDS while relay and consumer run; lag = effect
- * time − commit time of the event's outbox transaction.
+ * Latency at a given load: transactions of TX_SIZE events started on a
+ * fixed schedule at `rate` events/s for LATENCY_SECONDS (up to WRITERS at
+ * once, so a slow commit does not lower the offered load) while relay and
+ * consumer run; lag = effect time − commit time of the event's outbox
+ * transaction.
  */
 async function batchLatency(
   config: Config,
   provider: Awaited<ReturnType<typeof openTestDatabases>>['provider'],
   tag: string,
+  variant: Variant,
   rate: number,
 ): Promise<RoundResult> {
-  const setup = await batchSetup(config, provider, tag);
+  const setup = await batchSetup(config, provider, tag, variant);
   await setup.relay?.start();
   await setup.consumerWorker.start();
   // One event through the whole path first: the group has joined and the topic exists.
@@ -290,13 +325,19 @@ async function batchLatency(
   const committedAt = new Float64Array(transactions);
   const intervalMs = (TX_SIZE / rate) * 1000;
   const start = Date.now();
+  const running = new Set<Promise<void>>();
   for (let t = 0; t < transactions; t++) {
     const due = start + t * intervalMs;
     const wait = due - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    await writeEvents(setup, t * TX_SIZE, Math.min(TX_SIZE, total - t * TX_SIZE), TX_SIZE);
-    committedAt[t] = Date.now();
+    while (running.size >= WRITERS) await Promise.race(running);
+    const tx = writeEvents(setup, t * TX_SIZE, Math.min(TX_SIZE, total - t * TX_SIZE), TX_SIZE).then(() => {
+      committedAt[t] = Date.now();
+      running.delete(tx);
+    });
+    running.add(tx);
   }
+  await Promise.all(running);
   const writeSeconds = (Date.now() - start) / 1000;
   await waitForEffects(setup.consumer, total + 1, tag);
   await stopSetup(setup);
@@ -308,6 +349,8 @@ async function batchLatency(
     .sort((a, b) => a - b);
   return { eventsPerSecond: total / writeSeconds, p50Ms: percentile(lags, 50), p99Ms: percentile(lags, 99) };
 }
+
+const load1 = (): number => os.loadavg()[0] ?? Number.NaN;
 
 export async function runEventsBench(): Promise<BenchReport> {
   const startedAt = new Date().toISOString();
@@ -322,29 +365,34 @@ export async function runEventsBench(): Promise<BenchReport> {
     kafka: { brokers: [brokers], clientId: 'nova-bench', outboxRelay: 'builtin' },
   };
   const kinds = [
+    { name: 'embedded', label: 'PostgreSQL outbox tables read by seq', config: embeddedConfig },
     { name: 'kafka', label: 'outbox → relay → Kafka (3 partitions) → consumer group', config: kafkaConfig },
-    { name: 'embedded', label: 'outbox tables read by seq', config: embeddedConfig },
   ];
   const only = process.env.BENCH_EVENTS_LOGS?.split(',');
   if (only) kinds.splice(0, kinds.length, ...kinds.filter((k) => only.includes(k.name)));
-  const named = (kind: (typeof kinds)[number], what: string): Series => ({
-    name: `${kind.name} ${what}: ${kind.label}`,
-    rps: [],
-    p50Ms: [],
-    p99Ms: [],
-  });
-  const perEvent = kinds.map((k) => named(k, 'per-event consumer (concurrency 8), saturated'));
-  const saturated = kinds.map((k) =>
-    named(k, `batch consumer (≤ ${BATCH_MAX} events / ${BATCH_WAIT_MS} ms), saturated`),
+  const named = (name: string): Series => ({ name, rps: [], p50Ms: [], p99Ms: [] });
+  const perEvent = kinds.map((k) =>
+    named(`${k.name} per-event consumer (concurrency 8), saturated: ${k.label}`),
   );
-  const halfLoad = kinds.map((k) => named(k, 'batch consumer at half of its saturation rate'));
-  const relayRates: number[] = [];
+  // [kind][variant]
+  const saturated = kinds.map((k) =>
+    VARIANTS.map((v) =>
+      named(`${k.name} ${v.name} saturated (≤ ${BATCH_MAX} events / ${BATCH_WAIT_MS} ms): ${v.label}`),
+    ),
+  );
+  const halfLoad = kinds.map((k) =>
+    VARIANTS.map((v) => named(`${k.name} ${v.name} at half of its saturation: ${v.label}`)),
+  );
+  const relayRates = VARIANTS.map(() => [] as number[]);
+  const loads: number[] = [];
   const log = (line: string) => process.stderr.write(`${line}\n`);
   try {
     // A warm-up round of each (JIT, connection pools, topic creation paths), not reported.
     for (const [i, kind] of kinds.entries()) {
       if (MODES.has('per-event')) await round(kind.config, dbs.provider, `warm${i}`);
-      if (MODES.has('batch')) await batchSaturation(kind.config, dbs.provider, `warmb${i}`);
+      if (MODES.has('batch'))
+        for (const [j, variant] of VARIANTS.entries())
+          await batchSaturation(kind.config, dbs.provider, `warmb${i}${j}`, variant);
     }
     for (let r = 0; r < ROUNDS; r++) {
       for (const [i, kind] of kinds.entries()) {
@@ -355,26 +403,32 @@ export async function runEventsBench(): Promise<BenchReport> {
           s.rps.push(result.eventsPerSecond);
           s.p50Ms.push(result.p50Ms);
           s.p99Ms.push(result.p99Ms);
-          log(
-            `round ${r + 1} ${kind.name} per-event: ${result.eventsPerSecond.toFixed(0)} events/s, lag p50 ${result.p50Ms.toFixed(0)} ms, p99 ${result.p99Ms.toFixed(0)} ms`,
-          );
+          log(`round ${r + 1} ${kind.name} per-event: ${result.eventsPerSecond.toFixed(0)} events/s`);
         }
-        if (MODES.has('batch')) {
-          const sat = await batchSaturation(kind.config, dbs.provider, `${tag}s`);
-          (saturated[i] as Series).rps.push(sat.eventsPerSecond);
-          (saturated[i] as Series).p50Ms.push(Number.NaN);
-          (saturated[i] as Series).p99Ms.push(Number.NaN);
-          if (Number.isFinite(sat.relayPerSecond)) relayRates.push(sat.relayPerSecond);
+        if (!MODES.has('batch')) continue;
+        // Baseline and pipelined back to back, alternating which goes first.
+        const order = r % 2 === 0 ? [0, 1] : [1, 0];
+        for (const j of order) {
+          const variant = VARIANTS[j] as Variant;
+          loads.push(load1());
+          const sat = await batchSaturation(kind.config, dbs.provider, `${tag}s${j}`, variant);
+          const satSeries = (saturated[i] as Series[])[j] as Series;
+          satSeries.rps.push(sat.eventsPerSecond);
+          satSeries.p50Ms.push(Number.NaN);
+          satSeries.p99Ms.push(Number.NaN);
+          if (Number.isFinite(sat.relayPerSecond)) (relayRates[j] as number[]).push(sat.relayPerSecond);
           log(
-            `round ${r + 1} ${kind.name} batch saturated: ${sat.eventsPerSecond.toFixed(0)} events/s (relay ${sat.relayPerSecond.toFixed(0)} events/s)`,
+            `round ${r + 1} ${kind.name} ${variant.name} saturated: ${sat.eventsPerSecond.toFixed(0)} events/s (relay ${sat.relayPerSecond.toFixed(0)} events/s), load ${load1().toFixed(1)}`,
           );
-          const half = await batchLatency(kind.config, dbs.provider, `${tag}h`, sat.eventsPerSecond / 2);
-          const s = halfLoad[i] as Series;
+          // End to end, Kafka is as fast as the slower of relay and consumer.
+          const capacity = Math.min(sat.eventsPerSecond, sat.relayPerSecond || Number.POSITIVE_INFINITY);
+          const half = await batchLatency(kind.config, dbs.provider, `${tag}h${j}`, variant, capacity / 2);
+          const s = (halfLoad[i] as Series[])[j] as Series;
           s.rps.push(half.eventsPerSecond);
           s.p50Ms.push(half.p50Ms);
           s.p99Ms.push(half.p99Ms);
           log(
-            `round ${r + 1} ${kind.name} batch at half load: ${half.eventsPerSecond.toFixed(0)} events/s written, lag p50 ${half.p50Ms.toFixed(0)} ms, p99 ${half.p99Ms.toFixed(0)} ms`,
+            `round ${r + 1} ${kind.name} ${variant.name} at half load: ${half.eventsPerSecond.toFixed(0)} events/s written, lag p50 ${half.p50Ms.toFixed(0)} ms, p99 ${half.p99Ms.toFixed(0)} ms`,
           );
         }
       }
@@ -382,31 +436,46 @@ export async function runEventsBench(): Promise<BenchReport> {
   } finally {
     await dbs.close();
   }
-  const series = [...perEvent, ...saturated, ...halfLoad].filter((s) => s.rps.length > 0);
+  loads.push(load1());
+  const series = [...perEvent, ...saturated.flat(), ...halfLoad.flat()].filter((s) => s.rps.length > 0);
   const figures: Record<string, number | string> = {
-    'per-event events per round': EVENTS,
     'batch events per saturation round': BATCH_EVENTS,
+    'load average (1 min) at each measurement: median': median(loads),
+    'load average (1 min) at each measurement: min–max': `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`,
     'other work on the machine': process.env.BENCH_NOTE ?? 'not recorded',
   };
   for (const [i, kind] of kinds.entries()) {
-    const sat = saturated[i] as Series;
-    const pe = perEvent[i] as Series;
-    if (sat.rps.length > 0) {
-      figures[`${kind.name} batch saturated events/s (median)`] = median(sat.rps);
-      figures[`${kind.name} batch p99 at half load ms (median)`] = median((halfLoad[i] as Series).p99Ms);
-      figures[`${kind.name} goal ≥ 50k events/s and p99 ≤ 1 s`] =
-        median(sat.rps) >= 50_000 && median((halfLoad[i] as Series).p99Ms) <= 1000 ? 'met' : 'not met';
-    }
-    if (sat.rps.length > 0 && pe.rps.length > 0)
-      figures[`${kind.name} batch/per-event throughput ratio (paired)`] = pairedRatio(sat.rps, pe.rps);
+    const [baseSat, newSat] = saturated[i] as [Series, Series];
+    const [baseHalf, newHalf] = halfLoad[i] as [Series, Series];
+    if (newSat.rps.length === 0) continue;
+    figures[`${kind.name} pipelined/baseline saturated throughput (paired ratio)`] = pairedRatio(
+      newSat.rps,
+      baseSat.rps,
+    );
+    figures[`${kind.name} pipelined/baseline p99 at half load (paired ratio)`] = pairedRatio(
+      newHalf.p99Ms,
+      baseHalf.p99Ms,
+    );
+    figures[`${kind.name} pipelined saturated events/s (median)`] = median(newSat.rps);
+    figures[`${kind.name} pipelined p99 at half load ms (median)`] = median(newHalf.p99Ms);
+    figures[`${kind.name} goal ≥ 50k events/s and p99 ≤ 1 s (pipelined)`] =
+      median(newSat.rps) >= 50_000 && median(newHalf.p99Ms) <= 1000 ? 'met' : 'not met';
   }
-  if (relayRates.length > 0)
-    figures['kafka relay events/s while filling the topic (median)'] = median(relayRates);
+  for (const [j, variant] of VARIANTS.entries()) {
+    const rates = relayRates[j] as number[];
+    if (rates.length > 0)
+      figures[`kafka relay events/s while filling the topic, ${variant.name} (median)`] = median(rates);
+  }
+  if ((relayRates[0] as number[]).length > 0)
+    figures['kafka relay pipelined/baseline (paired ratio)'] = pairedRatio(
+      relayRates[1] as number[],
+      relayRates[0] as number[],
+    );
   return {
     scenario: 'events',
     startedAt,
     machine: machine(),
-    method: `Per-event baseline: ${EVENTS} events per round written to a PostgreSQL 15 outbox in transactions of ${TX_SIZE} (${KEYS} aggregate ids) while one consumer group (concurrency 8) applies each as an effect row in its own transaction with a processed-event record; "rps" = events/s from the first outbox commit to the last effect, lag = outbox commit → effect under saturation. Batch consumer (ADR 012): handleBatch with ≤ ${BATCH_MAX} events / ${BATCH_WAIT_MS} ms, one transaction per batch (processed-event records in one INSERT … unnest, effects in one INSERT … unnest, embedded checkpoint in the same transaction; Kafka offsets committed after it). Saturated: ${BATCH_EVENTS} events are in the log before the consumer starts (Kafka: the relay has published them all), rps = events / (last effect − first effect). Half load: events written at half of that round's saturated rate in transactions of ${TX_SIZE} for ${LATENCY_SECONDS} s; p50/p99 = outbox commit → effect (clock_timestamp() in the consumer transaction). ${ROUNDS} interleaved rounds per log after one warm-up each, fresh schemas/topics per round; medians. Single-node Kafka 4.1 broker, PostgreSQL, Node and the load share the machine's 2 cores.`,
+    method: `Batch consumers (ADR 012/019), handleBatch with ≤ ${BATCH_MAX} events / ${BATCH_WAIT_MS} ms, one transaction per batch (processed-event records in one INSERT … unnest, effects in one INSERT … unnest; embedded checkpoint in a batch transaction; Kafka offsets committed after the transactions). Two variants measured back to back in every round, alternating which goes first: baseline = ADR 012 (batch.inFlight 1: one batch in flight per topic/partition, no read-ahead; relay 500 rows, read → send → prune in turn) and pipelined = ADR 019 (batch.inFlight ${BATCH_IN_FLIGHT}: reads of up to ${BATCH_IN_FLIGHT} × ${BATCH_MAX} events split by key hash into ${BATCH_IN_FLIGHT} lanes of transactions, next read overlapping; relay 2000 rows, next read and previous prune overlapping the send). Saturated: ${BATCH_EVENTS} events (${KEYS} keys) are in the log before the consumer starts (Kafka: the relay has published them all first; its rate is reported on its own), rps = events / (last effect − first effect). Half load: transactions of ${TX_SIZE} events started on a fixed schedule (open loop, up to ${WRITERS} at once) at half of that round's end-to-end saturation (Kafka: half of min(consumer, relay)) for ${LATENCY_SECONDS} s; p50/p99 = outbox commit → effect (clock_timestamp() in the consumer transaction). ${ROUNDS} rounds after one warm-up of each; medians; ratios are medians of per-round ratios. PostgreSQL, a single-node Kafka 4.1 broker, Node and the other engineers' work share the machine's 2 cores: the load average was sampled before each measurement.`,
     series,
     figures,
   };

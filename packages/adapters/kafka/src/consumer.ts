@@ -11,6 +11,7 @@ import {
   KeyedLanes,
   type Logger,
   sleep,
+  splitByKey,
   tableDeadLetterSink,
   type Worker,
   type WorkerHealth,
@@ -315,7 +316,7 @@ export class KafkaConsumerWorker<DB = unknown> implements Worker {
   }
 
   async #eachBatch(payload: EachBatchPayload): Promise<void> {
-    if (this.#runtime.batch) return this.#eachBatchBatched(payload, this.#runtime.batch.maxEvents);
+    if (this.#runtime.batch) return this.#eachBatchBatched(payload, this.#runtime.batch);
     const { batch, heartbeat, isRunning, isStale } = payload;
     const done: boolean[] = new Array(batch.messages.length).fill(false);
     const tasks: Promise<void>[] = [];
@@ -380,19 +381,25 @@ export class KafkaConsumerWorker<DB = unknown> implements Worker {
   }
 
   /**
-   * Batch mode: the fetched records of one partition go to the runtime in
-   * chunks of up to maxEvents, one after the other (the partition's order is
-   * the keys' order); each chunk's offset is committed once its transaction
-   * committed. A crash before that commit redelivers the chunk, and the
-   * processed-event records make the redelivery a no-op.
+   * Batch mode: the fetched records of one partition are taken in steps of
+   * up to maxEvents × inFlight; a step is split by key hash into up to
+   * inFlight lanes of batches of ≤ maxEvents (ADR 019), lanes side by side,
+   * a lane's batches in partition order (one key lives in one lane, so its
+   * order holds). The step's last offset is committed once every lane's
+   * transactions committed. A crash before that commit redelivers the step,
+   * and the processed-event records make the redelivery a no-op.
    */
-  async #eachBatchBatched(payload: EachBatchPayload, maxEvents: number): Promise<void> {
+  async #eachBatchBatched(
+    payload: EachBatchPayload,
+    { maxEvents, inFlight }: { maxEvents: number; inFlight: number },
+  ): Promise<void> {
     const { batch, heartbeat, isRunning, isStale } = payload;
     const keepAlive = heartbeats(heartbeat, this.#options.heartbeatIntervalMs, this.#log);
+    const step = maxEvents * inFlight;
     try {
-      for (let from = 0; from < batch.messages.length; from += maxEvents) {
+      for (let from = 0; from < batch.messages.length; from += step) {
         if (this.#stopping || !isRunning() || isStale()) return;
-        const messages = batch.messages.slice(from, from + maxEvents);
+        const messages = batch.messages.slice(from, from + step);
         const events: EventRecord[] = [];
         for (const message of messages) {
           const origin = { topic: batch.topic, partition: batch.partition, offset: message.offset };
@@ -408,11 +415,16 @@ export class KafkaConsumerWorker<DB = unknown> implements Worker {
         this.#batchInFlight += messages.length;
         this.#maxInFlightSeen = Math.max(this.#maxInFlightSeen, this.#batchInFlight);
         try {
-          await this.#runtime.deliverBatch(events);
-        } catch (error) {
-          // Abandoned by stop: nothing of this chunk is committed; the next owner gets it again.
-          if (error instanceof DeliveryAbandonedError) return;
-          throw error;
+          const lanes = splitByKey(events, (e) => e.key, inFlight, maxEvents);
+          const outcomes = await Promise.allSettled(
+            lanes.map(async (batches) => {
+              for (const part of batches) await this.#runtime.deliverBatch(part);
+            }),
+          );
+          const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+          // Abandoned by stop: nothing of this step is committed; the next owner gets it again.
+          if (failed?.reason instanceof DeliveryAbandonedError) return;
+          if (failed) throw failed.reason;
         } finally {
           this.#batchInFlight -= messages.length;
           for (const event of events) this.#origins.delete(event.id);

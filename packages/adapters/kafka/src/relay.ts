@@ -32,8 +32,14 @@ export type OutboxTables = Pick<KernelTables, 'outbox'>;
 const RELAY_LOCK_NAMESPACE = 0x6e6f7672; // "novr"
 
 export interface RelayOptions {
-  /** Rows per publish (default 500). */
+  /** Rows per publish (default 2000). */
   batchSize?: number;
+  /**
+   * Overlap the next read and the previous prune with each send (default
+   * true; sends stay one at a time, in seq order). false = read, send, prune,
+   * one after the other (the relay before ADR 019).
+   */
+  pipeline?: boolean;
   /** Largest sum of payload bytes per publish, below the broker's 1 MiB batch limit (default 512 KiB). */
   maxBatchBytes?: number;
   /** Poll when no NOTIFY arrives (default 1000 ms). */
@@ -82,6 +88,7 @@ export class OutboxRelay implements Worker {
   readonly #log: Logger;
   readonly #wake = new Signal();
   readonly #batchSize: number;
+  readonly #pipeline: boolean;
   readonly #maxBatchBytes: number;
   readonly #pollIntervalMs: number;
   readonly #standbyPollMs: number;
@@ -112,7 +119,8 @@ export class OutboxRelay implements Worker {
     this.name = `outbox-relay:${database.schema}`;
     this.#deps = deps;
     this.#log = deps.logger.child({ worker: this.name });
-    this.#batchSize = options.batchSize ?? 500;
+    this.#batchSize = options.batchSize ?? 2000;
+    this.#pipeline = options.pipeline ?? true;
     this.#maxBatchBytes = options.maxBatchBytes ?? 512 * 1024;
     this.#pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.#standbyPollMs = options.standbyPollMs ?? 2000;
@@ -252,35 +260,70 @@ export class OutboxRelay implements Worker {
   }
 
   async #relayUntilStopped(db: Kysely<OutboxTables>): Promise<void> {
-    // On stop keep draining what is committed ("flush the relay") until empty or the deadline.
-    while (!this.#stopping || Date.now() < this.#deadline) {
-      const published = await this.#relayBatch(db);
-      if (published > 0) {
+    // Highest seq read: rows up to it are published or being published.
+    let after = 0;
+    let ahead: Promise<OutboxRow[]> | undefined;
+    let pruning: { done: Promise<void>; startedAt: number } | undefined;
+    // A batch counts as done (and the relay as healthy) once it is pruned.
+    const settlePrune = async (): Promise<void> => {
+      if (!pruning) return;
+      this.#batchStartedAt = pruning.startedAt;
+      try {
+        await pruning.done;
         this.#failures = 0;
         this.#lastError = undefined;
-        continue;
+      } finally {
+        pruning = undefined;
+        this.#batchStartedAt = undefined;
       }
-      if (this.#stopping) return;
-      // Rows held back by a running writer (ADR 013): look again soon.
-      await this.#wake.wait(this.#horizon.behind ? Math.min(this.#pollIntervalMs, 20) : this.#pollIntervalMs);
-    }
-  }
-
-  /** One batch: read, publish, wait for the ack, prune. Returns the number of rows relayed. */
-  async #relayBatch(db: Kysely<OutboxTables>): Promise<number> {
-    this.#batchStartedAt = Date.now();
+    };
     try {
-      return await this.#publishBatch(db);
+      // On stop keep draining what is committed ("flush the relay") until empty or the deadline.
+      while (!this.#stopping || Date.now() < this.#deadline) {
+        const rows = await (ahead ?? this.#select(db, after));
+        ahead = undefined;
+        if (rows.length === 0) {
+          await settlePrune();
+          this.#metrics.backlog.set({ service: this.#database.schema }, 0);
+          if (this.#stopping) return;
+          // Rows held back by a running writer (ADR 013): look again soon.
+          await this.#wake.wait(
+            this.#horizon.behind ? Math.min(this.#pollIntervalMs, 20) : this.#pollIntervalMs,
+          );
+          continue;
+        }
+        const startedAt = Date.now();
+        this.#batchStartedAt = startedAt;
+        after = (rows[rows.length - 1] as OutboxRow).seq;
+        // Pipelined (ADR 019): the next read runs on the session while the
+        // broker takes this batch, and this batch's prune while the next one
+        // is sent. Sends stay one at a time, in seq order.
+        if (this.#pipeline) {
+          ahead = this.#select(db, after);
+          ahead.catch(() => undefined);
+        }
+        await this.#publish(rows);
+        await settlePrune();
+        this.#batchStartedAt = startedAt;
+        const done = this.#prune(db, rows);
+        done.catch(() => undefined);
+        pruning = { done, startedAt };
+        if (!this.#pipeline) await settlePrune();
+      }
     } finally {
+      // Leave nothing running on the session when it goes back (or the lock with it).
+      await ahead?.catch(() => undefined);
+      await pruning?.done.catch(() => undefined);
       this.#batchStartedAt = undefined;
     }
   }
 
-  async #publishBatch(db: Kysely<OutboxTables>): Promise<number> {
-    const service = this.#database.schema;
+  /** Up to batchSize final rows after `after`, in seq order (ADR 013), within maxBatchBytes. */
+  async #select(db: Kysely<OutboxTables>, after: number): Promise<OutboxRow[]> {
     // Publish only final rows, in seq order: a seq drawn by a still-running
     // transaction must not be overtaken by later ones (ADR 013).
     const horizon = await this.#horizon.advance(db as unknown as Kysely<unknown>);
+    if (horizon <= after) return [];
     const selected = await db
       .selectFrom('outbox')
       .select([
@@ -296,14 +339,11 @@ export class OutboxRelay implements Worker {
           'utc',
         ),
       ])
+      .where('seq', '>', after)
       .where('seq', '<=', horizon)
       .orderBy('seq')
       .limit(this.#batchSize)
       .execute();
-    if (selected.length === 0) {
-      this.#metrics.backlog.set({ service }, 0);
-      return 0;
-    }
     const rows: OutboxRow[] = [];
     let bytes = 0;
     for (const row of selected) {
@@ -317,6 +357,12 @@ export class OutboxRelay implements Worker {
       if (rows.length > 0 && bytes > this.#maxBatchBytes) break;
       rows.push(outboxRow);
     }
+    return rows;
+  }
+
+  /** Sends the rows and waits for the broker's acknowledgement. */
+  async #publish(rows: OutboxRow[]): Promise<void> {
+    const service = this.#database.schema;
     const records = rows.map(recordForOutboxRow);
     await this.#deps.topics.ensure(records.map((r) => r.topic));
     const producer = await this.#deps.producer();
@@ -332,18 +378,28 @@ export class OutboxRelay implements Worker {
     this.#metrics.published.inc({ service }, rows.length);
     for (const row of rows)
       this.#metrics.latency.observe({ service }, (ackedAt - row.timestamp.getTime()) / 1000);
+  }
+
+  /** Deletes acknowledged rows; a crash before it republishes them (consumers skip duplicates). */
+  async #prune(db: Kysely<OutboxTables>, rows: OutboxRow[]): Promise<void> {
+    const service = this.#database.schema;
     const seqs = rows.map((r) => r.seq);
     await this.#beforePrune?.(seqs);
-    await db.deleteFrom('outbox').where('seq', 'in', seqs).execute();
-    if (ackedAt - this.#lastBacklogAt >= 1000 || rows.length < this.#batchSize) {
-      this.#lastBacklogAt = ackedAt;
+    // The rows are every row in [first, last]: read in seq order below the horizon, none skipped.
+    await db
+      .deleteFrom('outbox')
+      .where('seq', '>=', seqs[0] as number)
+      .where('seq', '<=', seqs[seqs.length - 1] as number)
+      .execute();
+    const now = Date.now();
+    if (now - this.#lastBacklogAt >= 1000 || rows.length < this.#batchSize) {
+      this.#lastBacklogAt = now;
       const count = await db
         .selectFrom('outbox')
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .executeTakeFirst();
       this.#metrics.backlog.set({ service }, Number(count?.n ?? 0));
     }
-    return rows.length;
   }
 }
 

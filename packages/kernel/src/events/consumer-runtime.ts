@@ -18,7 +18,7 @@ import {
 import type { KernelTables } from './kernel-tables.js';
 
 export const DEFAULT_CONSUMER_CONCURRENCY = 8;
-export const DEFAULT_BATCH: Required<BatchOptions> = { maxEvents: 500, maxWaitMs: 20 };
+export const DEFAULT_BATCH: Required<BatchOptions> = { maxEvents: 500, maxWaitMs: 20, inFlight: 4 };
 
 /** How a log takes part in a batch's transaction (the embedded log checkpoints there). */
 export interface BatchHooks {
@@ -86,6 +86,8 @@ export class ConsumerRuntime<DB> {
     this.batch = isBatchSpec(options.spec) ? { ...DEFAULT_BATCH, ...options.spec.batch } : undefined;
     if (this.batch && (!Number.isInteger(this.batch.maxEvents) || this.batch.maxEvents < 1))
       throw new RangeError(`consumer ${this.group}: batch.maxEvents must be a positive integer`);
+    if (this.batch && (!Number.isInteger(this.batch.inFlight) || this.batch.inFlight < 1))
+      throw new RangeError(`consumer ${this.group}: batch.inFlight must be a positive integer`);
   }
 
   /** One event's delivery as a CONSUMER span continuing the producer's trace (ADR 014). */

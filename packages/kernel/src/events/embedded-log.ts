@@ -6,11 +6,12 @@ import { sleep } from '../workers/sleep.js';
 import type { Worker, WorkerHealth } from '../workers/worker.js';
 import { worstHealth } from '../workers/worker-health.js';
 import { type ConsumerMetrics, consumerMetrics } from './consumer-metrics.js';
-import { ConsumerRuntime, DeliveryAbandonedError } from './consumer-runtime.js';
+import { type BatchHooks, ConsumerRuntime, DeliveryAbandonedError } from './consumer-runtime.js';
 import { tableDeadLetterSink } from './dead-letters.js';
 import { createEmbeddedRetentionJob, type EmbeddedSubscription } from './embedded-retention.js';
-import type { ConsumerSpec, EventLog, EventRecord, EventValidator } from './event-log.js';
+import type { BatchOptions, ConsumerSpec, EventLog, EventRecord, EventValidator } from './event-log.js';
 import type { KernelTables } from './kernel-tables.js';
+import { splitByKey } from './key-split.js';
 import { KeyedLanes } from './keyed-lanes.js';
 import { OUTBOX_CHANNEL } from './outbox.js';
 import { OutboxHorizon } from './outbox-horizon.js';
@@ -96,6 +97,8 @@ interface TopicCursor {
   fetched: number;
   pending: Pending[];
   lag: number;
+  /** Batch mode: the next rows, read while the current round commits. */
+  readAhead?: Promise<Array<{ event: EventRecord; seq: number }> | undefined> | undefined;
 }
 
 type State = 'created' | 'running' | 'stopping' | 'stopped';
@@ -275,16 +278,23 @@ class EmbeddedConsumer<DB> implements Worker {
   }
 
   /**
-   * Batch mode: per topic, up to maxEvents rows — waiting up to maxWaitMs
-   * for a short batch to fill — go to the runtime as one batch, whose
-   * transaction also moves the checkpoint. Batches of a topic run one after
-   * the other, so the checkpoint is always the end of the last batch.
+   * Batch mode: per topic, up to maxEvents × inFlight rows — waiting up to
+   * maxWaitMs for fewer than maxEvents to fill — are split by key hash into
+   * up to inFlight lanes of batches (ADR 019). Lanes run side by side, a
+   * lane's batches one after the other, so one key's events are applied in
+   * seq order. While they commit, the next rows are read (read-ahead).
+   * The next round starts once every lane of this one is durable.
    */
-  async #batchRound({ maxEvents, maxWaitMs }: { maxEvents: number; maxWaitMs: number }): Promise<boolean> {
+  async #batchRound({ maxEvents, maxWaitMs, inFlight }: Required<BatchOptions>): Promise<boolean> {
     let any = false;
+    const limit = maxEvents * inFlight;
     for (const cursor of this.#cursors) {
       if (this.#state !== 'running') break;
-      const rows = await this.#read(cursor, cursor.fetched, maxEvents);
+      const ahead = cursor.readAhead;
+      cursor.readAhead = undefined;
+      // An empty read-ahead is stale (a NOTIFY during the round woke nobody): read again.
+      let rows = (ahead ? await ahead : undefined) ?? [];
+      if (rows.length === 0) rows = await this.#read(cursor, cursor.fetched, limit);
       if (rows.length === 0) continue;
       any = true;
       const until = Date.now() + maxWaitMs;
@@ -292,39 +302,72 @@ class EmbeddedConsumer<DB> implements Worker {
         // NOTIFY wakes the wait; rows held back by the horizon need another look shortly.
         await this.#idle(Math.min(until - Date.now(), 10));
         const after = rows[rows.length - 1]?.seq ?? cursor.fetched;
-        rows.push(...(await this.#read(cursor, after, maxEvents - rows.length)));
+        rows.push(...(await this.#read(cursor, after, limit - rows.length)));
       }
-      await this.#deliverBatch(cursor, rows);
+      const last = rows[rows.length - 1]?.seq ?? cursor.fetched;
+      if (inFlight > 1 && this.#state === 'running')
+        cursor.readAhead = this.#read(cursor, last, limit).catch(() => undefined);
+      await this.#deliverRound(cursor, rows, maxEvents, inFlight);
     }
     return any;
   }
 
-  async #deliverBatch(cursor: TopicCursor, rows: Array<{ event: EventRecord; seq: number }>): Promise<void> {
+  async #deliverRound(
+    cursor: TopicCursor,
+    rows: Array<{ event: EventRecord; seq: number }>,
+    maxEvents: number,
+    inFlight: number,
+  ): Promise<void> {
     const seqs = new Map(rows.map((r) => [r.event.id, r.seq]));
     const last = rows[rows.length - 1]?.seq ?? cursor.fetched;
     cursor.fetched = last;
     const { group } = this.spec;
-    try {
-      await this.#runtime.deliverBatch(
-        rows.map((r) => r.event),
-        {
-          inTransaction: async (tx, upTo) => {
-            const position = seqs.get(upTo.id) ?? 0;
-            await upsertOffset(tx, group, cursor.topic, position);
-          },
-          committed: (upTo) => {
-            cursor.committed = Math.max(cursor.committed, seqs.get(upTo.id) ?? 0);
-          },
-        },
-      );
-    } catch (error) {
-      // Not durable (stopping, or the dead-letter sink failed): read it again from the last completed position.
+    const lanes = splitByKey(rows, (r) => r.event.key, inFlight, maxEvents);
+    // One lane: its batches run in seq order, so each transaction checkpoints
+    // its own last event. Several: a lane's transaction may commit before an
+    // earlier seq of another lane, so only the previous round's end (durable
+    // as a whole) rides along; this round's end follows with the next round
+    // or the flush.
+    const ownCheckpoint: BatchHooks = {
+      inTransaction: (tx, upTo) => upsertOffset(tx, group, cursor.topic, seqs.get(upTo.id) ?? 0),
+      committed: (upTo) => {
+        cursor.committed = Math.max(cursor.committed, seqs.get(upTo.id) ?? 0);
+      },
+    };
+    const previous = cursor.completed;
+    const previousCheckpoint: BatchHooks | undefined =
+      previous > cursor.committed
+        ? {
+            inTransaction: (tx) => upsertOffset(tx, group, cursor.topic, previous),
+            committed: () => {
+              cursor.committed = Math.max(cursor.committed, previous);
+            },
+          }
+        : undefined;
+    const outcomes = await Promise.allSettled(
+      lanes.map(async (batches, lane) => {
+        for (const [i, batch] of batches.entries()) {
+          const hooks =
+            lanes.length === 1 ? ownCheckpoint : lane === 0 && i === 0 ? previousCheckpoint : undefined;
+          await this.#runtime.deliverBatch(
+            batch.map((r) => r.event),
+            hooks,
+          );
+        }
+      }),
+    );
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) {
+      // Not durable (stopping, or the dead-letter sink failed): read it again
+      // from the last completed position; processed-event records skip what
+      // the other lanes committed.
       cursor.fetched = cursor.completed;
-      if (error instanceof DeliveryAbandonedError) return;
-      throw error;
+      cursor.readAhead = undefined;
+      if (failed.reason instanceof DeliveryAbandonedError) return;
+      throw failed.reason;
     }
     cursor.completed = last;
-    // Ignored or dead-lettered events at the end of the batch move the checkpoint through a flush.
+    // Ignored or dead-lettered events at the end, or a multi-lane round: the checkpoint follows through a flush.
     if (cursor.completed > cursor.committed) this.#scheduleFlush();
   }
 

@@ -82,6 +82,14 @@ export interface BatchOptions {
   maxEvents?: number;
   /** How long a batch may wait to fill once its first event is there (default 20 ms). */
   maxWaitMs?: number;
+  /**
+   * Batch transactions a topic (embedded log) or a partition (Kafka) runs at
+   * once (default 4). A read of up to maxEvents × inFlight events is split
+   * by a hash of the key, so one key's events stay in one transaction
+   * sequence, in order; the next read overlaps the transactions. 1 = one
+   * batch at a time and no read-ahead (ADR 012's pipeline). See ADR 019.
+   */
+  inFlight?: number;
 }
 
 /**

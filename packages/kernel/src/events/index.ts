@@ -6,6 +6,7 @@ export * from './dead-letters.js';
 export * from './embedded-log.js';
 export * from './event-log.js';
 export type * from './kernel-tables.js';
+export * from './key-split.js';
 export * from './keyed-lanes.js';
 export * from './outbox.js';
 export * from './outbox-horizon.js';

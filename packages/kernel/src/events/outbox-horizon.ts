@@ -36,8 +36,20 @@ export class OutboxHorizon {
     this.#schema = schema;
   }
 
-  /** The highest seq below which every row is final; re-measured on each call. */
-  async advance(db: Kysely<unknown>): Promise<number> {
+  #measuring: Promise<unknown> = Promise.resolve();
+
+  /**
+   * The highest seq below which every row is final; re-measured on each
+   * call. Calls run one after the other: pairs must be kept in the order
+   * they were measured (a read-ahead may ask while another read does).
+   */
+  advance(db: Kysely<unknown>): Promise<number> {
+    const next = this.#measuring.then(() => this.#advance(db));
+    this.#measuring = next.catch(() => undefined);
+    return next;
+  }
+
+  async #advance(db: Kysely<unknown>): Promise<number> {
     const sequence = sql.table(`${this.#schema}.outbox_seq_seq`);
     const last = await sql<{ last_value: string; is_called: boolean }>`
       select last_value, is_called from ${sequence}`.execute(db);

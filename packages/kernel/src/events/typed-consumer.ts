@@ -125,7 +125,10 @@ export function typedConsumer<DB, const Topics extends readonly TopicContract[]>
     );
   if (handlers.size === 0) throw new ConsumerDefinitionError(group, 'handles no event type');
   if (spec.batch && spec.concurrency !== undefined)
-    throw new ConsumerDefinitionError(group, 'batch mode runs one batch at a time; drop `concurrency`');
+    throw new ConsumerDefinitionError(
+      group,
+      'a batch consumer runs batch.inFlight transactions at once; drop `concurrency`',
+    );
 
   const dispatch = (event: EventRecord, ctx: ConsumeContext<DB>): Promise<void> => {
     const handler = handlers.get(event.type);

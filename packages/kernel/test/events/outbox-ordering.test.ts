@@ -134,6 +134,8 @@ describe.each(DATABASE_KINDS)('outbox order without a writer lock on %s', (kind)
       group: 'sink.order',
       topics: ['nova.maker.order.v1'],
       database: sink,
+      // A and B are distinct keys: with parallel lanes their order would be the lanes' race, not the log's.
+      concurrency: 1,
       async handle(e) {
         delivered.push(e.key);
       },

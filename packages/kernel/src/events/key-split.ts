@@ -1,0 +1,34 @@
+/**
+ * Splits `items` (in log order) into at most `lanes` groups by a hash of
+ * their key, each group cut into chunks of at most `maxPerChunk`. Every key
+ * lands in exactly one group and keeps its relative order there, so running
+ * the groups side by side (and each group's chunks one after the other)
+ * keeps per-key order while distinct keys commit in parallel.
+ */
+export function splitByKey<T>(
+  items: readonly T[],
+  keyOf: (item: T) => string,
+  lanes: number,
+  maxPerChunk: number,
+): T[][][] {
+  if (lanes <= 1) return [chunk(items, maxPerChunk)];
+  const groups: T[][] = Array.from({ length: lanes }, () => []);
+  for (const item of items) (groups[keyHash(keyOf(item)) % lanes] as T[]).push(item);
+  return groups.filter((g) => g.length > 0).map((g) => chunk(g, maxPerChunk));
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let from = 0; from < items.length; from += size) chunks.push(items.slice(from, from + size));
+  return chunks;
+}
+
+/** FNV-1a over the key's UTF-16 code units: cheap, stable across processes, well spread. */
+export function keyHash(key: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
