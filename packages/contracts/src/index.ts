@@ -1,21 +1,25 @@
 export * from './apis/auth-api.js';
 export * from './apis/common.js';
+export * from './apis/content-api.js';
 export * from './apis/social-api.js';
 export * from './boot.js';
 export * from './events/auth-events.js';
+export * from './events/content-events.js';
 export * from './events/registry.js';
 export * from './events/social-events.js';
 export * from './events/topics.js';
 export * from './revocation.js';
 
 import { authSyncApi } from './apis/auth-api.js';
+import { contentSyncApi } from './apis/content-api.js';
 import { socialSyncApi } from './apis/social-api.js';
 
 /** The sync APIs a module may depend on, by service name. */
 export interface ServiceApis {
   auth: import('./apis/auth-api.js').AuthApi;
   social: import('./apis/social-api.js').SocialApi;
+  content: import('./apis/content-api.js').ContentApi;
 }
 
 /** Every declared sync API by owning service: what a registry binds and a gRPC server exposes. */
-export const SYNC_APIS = { auth: authSyncApi, social: socialSyncApi } as const;
+export const SYNC_APIS = { auth: authSyncApi, social: socialSyncApi, content: contentSyncApi } as const;

@@ -1,12 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { authEvents, authInternalEvents } from '../src/events/auth-events.js';
+import { contentEvents } from '../src/events/content-events.js';
 import { isKnownEventType } from '../src/events/registry.js';
 import { socialEvents } from '../src/events/social-events.js';
 import { EVENT_TOPICS, PUBLIC_EVENT_TOPICS } from '../src/events/topics.js';
 
 describe('event topics', () => {
   it('put every event type of the registry on exactly one topic, with the registry’s schema', () => {
-    const registry = { ...authEvents, ...authInternalEvents, ...socialEvents } as Record<string, unknown>;
+    const registry = {
+      ...authEvents,
+      ...authInternalEvents,
+      ...socialEvents,
+      ...contentEvents,
+    } as Record<string, unknown>;
     const placed = EVENT_TOPICS.flatMap((t) => Object.keys(t.events));
     expect([...placed].sort()).toEqual(Object.keys(registry).sort());
     for (const { events } of EVENT_TOPICS) {

@@ -55,6 +55,18 @@ export const socialSyncApi = defineSyncApi('social', 1, {
     idempotent: true,
     deadlineMs: 2000,
   },
+  /**
+   * Accounts by username (case-insensitive), one query: what content resolves
+   * `@mentions` with. Unknown usernames are omitted.
+   */
+  resolveUsernames: {
+    request: Type.Object({
+      usernames: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 1000 }),
+    }),
+    response: Type.Object({ users: Type.Array(Type.Object({ id: Id, username: Type.String() })) }),
+    idempotent: true,
+    deadlineMs: 2000,
+  },
   /** Newest followers first; keyset cursor. */
   followersPage: {
     request: Type.Object({

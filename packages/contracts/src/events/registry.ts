@@ -1,10 +1,16 @@
 import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { authEvents, authInternalEvents } from './auth-events.js';
+import { contentEvents } from './content-events.js';
 import { socialEvents } from './social-events.js';
 
 /** Every event type Nova publishes, with its payload schema (version 1). */
-const schemas: Record<string, TSchema> = { ...authEvents, ...authInternalEvents, ...socialEvents };
+const schemas: Record<string, TSchema> = {
+  ...authEvents,
+  ...authInternalEvents,
+  ...socialEvents,
+  ...contentEvents,
+};
 const compiled = new Map(
   Object.entries(schemas).map(([type, schema]) => [type, TypeCompiler.Compile(schema)]),
 );

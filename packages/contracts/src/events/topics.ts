@@ -6,6 +6,13 @@ import {
   authInternalEvents,
 } from './auth-events.js';
 import {
+  CONTENT_COMMENT_AGGREGATE,
+  CONTENT_LIKE_AGGREGATE,
+  CONTENT_MENTION_AGGREGATE,
+  CONTENT_POST_AGGREGATE,
+  contentEvents,
+} from './content-events.js';
+import {
   SOCIAL_BLOCK_AGGREGATE,
   SOCIAL_FOLLOW_AGGREGATE,
   SOCIAL_MUTE_AGGREGATE,
@@ -56,6 +63,24 @@ export const SOCIAL_MUTE_TOPIC = topic(
   pick(socialEvents, 'mute.created', 'mute.removed'),
 );
 
+/** nova.content.post.v1, key = authorId. */
+export const CONTENT_POST_TOPIC = topic(
+  CONTENT_POST_AGGREGATE,
+  pick(contentEvents, 'post.created', 'post.updated', 'post.deleted'),
+);
+/** nova.content.comment.v1, key = postId. */
+export const CONTENT_COMMENT_TOPIC = topic(
+  CONTENT_COMMENT_AGGREGATE,
+  pick(contentEvents, 'comment.created', 'comment.deleted'),
+);
+/** nova.content.like.v1, key = postId. */
+export const CONTENT_LIKE_TOPIC = topic(
+  CONTENT_LIKE_AGGREGATE,
+  pick(contentEvents, 'like.created', 'like.removed'),
+);
+/** nova.content.mention.v1, key = mentionedUserId. */
+export const CONTENT_MENTION_TOPIC = topic(CONTENT_MENTION_AGGREGATE, pick(contentEvents, 'mention.created'));
+
 /** Every topic Nova publishes. A contract test checks each event type is on exactly one. */
 export const EVENT_TOPICS: readonly TopicContract[] = [
   AUTH_USER_TOPIC,
@@ -64,6 +89,10 @@ export const EVENT_TOPICS: readonly TopicContract[] = [
   SOCIAL_FOLLOW_TOPIC,
   SOCIAL_BLOCK_TOPIC,
   SOCIAL_MUTE_TOPIC,
+  CONTENT_POST_TOPIC,
+  CONTENT_COMMENT_TOPIC,
+  CONTENT_LIKE_TOPIC,
+  CONTENT_MENTION_TOPIC,
 ];
 
 /** The topics any service may read. */

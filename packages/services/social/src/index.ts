@@ -43,6 +43,7 @@ export const socialModule: ServiceModule<SocialApiHandlers, { auth: AuthApi }> =
         relationships: async ({ viewerId, ids }) => ({
           relationships: await queries.relationships(viewerId, ids),
         }),
+        resolveUsernames: async ({ usernames }) => ({ users: await queries.resolveUsernames(usernames) }),
         followersPage: ({ userId, cursor, limit }) =>
           queries.followersPage(userId, cursor ?? null, limit ?? 20),
       },

@@ -138,6 +138,11 @@ export function createGraphQueries(ctx: SocialContext) {
       return [...new Set(ids)].flatMap((id) => (hidden.has(id) ? [] : (byId.get(id) ?? [])));
     },
 
+    /** Sync API: one query; unknown usernames are omitted. */
+    async resolveUsernames(usernames: readonly string[]): Promise<{ id: string; username: string }[]> {
+      return profileRepository.findIdsByUsernames(db, usernames);
+    },
+
     /** Sync API: one query; one entry per distinct id, in the order asked. */
     async relationships(viewerId: string, ids: readonly string[]): Promise<Relationship[]> {
       return queryRelationships(db, viewerId, ids);

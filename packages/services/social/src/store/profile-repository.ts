@@ -40,6 +40,20 @@ export const profileRepository = {
       .executeTakeFirst();
   },
 
+  /** One query; the usernames compared case-insensitively. */
+  async findIdsByUsernames(
+    db: Db,
+    usernames: readonly string[],
+  ): Promise<{ id: string; username: string }[]> {
+    if (usernames.length === 0) return [];
+    const lowered = [...new Set(usernames.map((u) => u.toLowerCase()))];
+    return db
+      .selectFrom('profiles')
+      .select(['id', 'username'])
+      .where(sql`lower(username)`, '=', sql<string>`any(${lowered}::text[])`)
+      .execute();
+  },
+
   /**
    * Idempotent: a redelivered registration leaves the existing profile alone.
    * 'username_taken' when another profile holds the username (no error: the

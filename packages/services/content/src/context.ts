@@ -1,0 +1,34 @@
+import type { SocialApi } from '@nova/contracts';
+import type { Database, EventLog, Kernel, Logger, OutboxWriter } from '@nova/kernel';
+import { type ContentSettings, contentSettings } from './config.js';
+import { type MediaAttachments, noMediaAttachments } from './media-attachments.js';
+import type { ContentTables } from './store/tables.js';
+
+/** Exactly what the content service needs from the process, nothing more. */
+export interface ContentContext {
+  database: Database<ContentTables>;
+  outbox: OutboxWriter;
+  eventLog: EventLog;
+  logger: Logger;
+  settings: ContentSettings;
+  /** Profiles, relationships (visibility) and usernames (mentions): social's sync API. */
+  social: SocialApi;
+  /** Ownership and display of media items: the media pipeline's side. */
+  media: MediaAttachments;
+}
+
+export async function createContentContext(
+  kernel: Kernel,
+  deps: { social: SocialApi },
+  overrides: Partial<ContentContext> = {},
+): Promise<ContentContext> {
+  return {
+    database: overrides.database ?? (await kernel.databases.open<ContentTables>('content')),
+    outbox: overrides.outbox ?? kernel.outbox,
+    eventLog: overrides.eventLog ?? kernel.eventLog,
+    logger: overrides.logger ?? kernel.logger.child({ service: 'content' }),
+    settings: overrides.settings ?? contentSettings(kernel.config),
+    social: overrides.social ?? deps.social,
+    media: overrides.media ?? noMediaAttachments,
+  };
+}
