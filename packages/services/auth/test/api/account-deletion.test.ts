@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AuthServer, startAuthServer } from '../support/nova-server.js';
 import { SHAPES } from '../support/shapes.js';
+import { type AuthServer, startAuth } from '../support/start-auth.js';
 
 const PASSWORD = 'correct horse battery';
 
@@ -11,7 +11,7 @@ describe.each(SHAPES)('account deletion needs the password and the second factor
   let server: AuthServer;
 
   beforeAll(async () => {
-    server = await startAuthServer({ ...shape, env: { LOGIN_MAX_FAILURES: '5' } });
+    server = await startAuth({ ...shape, env: { LOGIN_MAX_FAILURES: '5' } });
   });
   afterAll(async () => {
     await server?.close();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AuthServer, startAuthServer } from '../support/nova-server.js';
 import { SHAPES } from '../support/shapes.js';
+import { type AuthServer, startAuth } from '../support/start-auth.js';
 
 const PASSWORD = 'correct horse battery';
 const PARALLEL = 20;
@@ -17,7 +17,7 @@ describe.each(SHAPES)('atomic throttles ($name)', (shape) => {
   let server: AuthServer;
 
   beforeAll(async () => {
-    server = await startAuthServer({
+    server = await startAuth({
       ...shape,
       env: {
         LOGIN_MAX_FAILURES: String(LIMIT),

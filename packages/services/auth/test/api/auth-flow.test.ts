@@ -3,8 +3,9 @@ import { stepWithMargin } from '@nova/kernel/testing';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AuthServer, startAuthServer } from '../support/nova-server.js';
+import { mailToken } from '../support/mailbox.js';
 import { SHAPES } from '../support/shapes.js';
+import { type AuthServer, startAuth } from '../support/start-auth.js';
 
 const PASSWORD = 'correct horse battery';
 
@@ -12,7 +13,7 @@ describe.each(SHAPES)('auth routes ($name)', (shape) => {
   let server: AuthServer;
 
   beforeAll(async () => {
-    server = await startAuthServer({
+    server = await startAuth({
       ...shape,
       // No grace for duplicate refreshes here: reuse is detected at once (refresh-races.test.ts covers the grace).
       env: { LOGIN_MAX_FAILURES: '3', LOGIN_MAX_FAILURES_PER_IP: '1000', REFRESH_REUSE_GRACE_SECONDS: '0' },
@@ -77,7 +78,7 @@ describe.each(SHAPES)('auth routes ($name)', (shape) => {
       409,
       'username_taken',
     );
-    const token = await server.mailToken(who.email, '/verify-email');
+    const token = await mailToken(server, who.email, '/verify-email');
     const verified = await call('POST', '/api/v1/auth/verify-email', { body: { token } });
     expect(verified.status).toBe(200);
     expect(verified.body.user.emailVerified).toBe(true);
@@ -295,7 +296,7 @@ describe.each(SHAPES)('auth routes ($name)', (shape) => {
     expect(unknown.status).toBe(202);
     expect(known.status).toBe(202);
     expect(known.body).toEqual(unknown.body);
-    const token = await server.mailToken(user.email, '/reset-password');
+    const token = await mailToken(server, user.email, '/reset-password');
     expectProblem(
       await call('POST', '/api/v1/auth/password/reset', { body: { token, newPassword: 'short' } }),
       400,
@@ -458,7 +459,7 @@ describe.each(SHAPES)('auth routes ($name)', (shape) => {
     const who = identity();
     const created = await call('POST', '/api/v1/auth/register', { body: who });
     const userId: string = created.body.user.id;
-    const verifyToken = await server.mailToken(who.email, '/verify-email');
+    const verifyToken = await mailToken(server, who.email, '/verify-email');
     expect((await call('POST', '/api/v1/auth/verify-email', { body: { token: verifyToken } })).status).toBe(
       200,
     );
@@ -469,7 +470,7 @@ describe.each(SHAPES)('auth routes ($name)', (shape) => {
       body: { currentPassword: PASSWORD, newPassword },
     });
     await call('POST', '/api/v1/auth/password/forgot', { body: { email: who.email } });
-    const resetToken = await server.mailToken(who.email, '/reset-password');
+    const resetToken = await mailToken(server, who.email, '/reset-password');
     await call('POST', '/api/v1/auth/password/reset', {
       body: { token: resetToken, newPassword: 'third long password' },
     });
@@ -483,7 +484,7 @@ describe.each(SHAPES)('auth routes ($name)', (shape) => {
       ).status,
     ).toBe(202);
 
-    const database = await server.databases.open<{
+    const database = await server.kernel.databases.open<{
       outbox: { aggregateid: string; aggregatetype: string; type: string; payload: unknown; seq: number };
     }>('auth');
     const rows = await database.db

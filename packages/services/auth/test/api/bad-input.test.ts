@@ -1,6 +1,7 @@
+import type { CallResult } from '@nova/kernel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AuthServer, type CallResult, startAuthServer } from '../support/nova-server.js';
 import { SHAPES } from '../support/shapes.js';
+import { type AuthServer, startAuth } from '../support/start-auth.js';
 
 const BODY_LIMIT = 16_384;
 const OWNER = { email: 'owner@example.com', username: 'owner_1', password: 'a quiet harbour 7' };
@@ -122,7 +123,7 @@ describe.each(SHAPES)('bad input on every auth route ($name)', (shape) => {
   let accessToken: string;
 
   const countRows = async (table: 'users' | 'sessions' | 'totp') => {
-    const database = await server.databases.open<{ [t: string]: { id: string } }>('auth');
+    const database = await server.kernel.databases.open<{ [t: string]: { id: string } }>('auth');
     const row = await database.db
       .selectFrom(table)
       .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -131,7 +132,7 @@ describe.each(SHAPES)('bad input on every auth route ($name)', (shape) => {
   };
 
   beforeAll(async () => {
-    server = await startAuthServer({
+    server = await startAuth({
       ...shape,
       env: {
         NOVA_BODY_LIMIT_BYTES: String(BODY_LIMIT),

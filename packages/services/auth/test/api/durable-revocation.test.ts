@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createRemoteTokenVerifier } from '@nova/gateway';
 import { createMemoryStore, createRedisStore, type KeyValueStore, UnauthenticatedError } from '@nova/kernel';
+import { deleteRedisPrefix, TEST_REDIS_URL } from '@nova/kernel/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AuthServer, deleteRedisPrefix, REDIS_URL, startAuthServer } from '../support/nova-server.js';
 import { SHAPES } from '../support/shapes.js';
+import { type AuthServer, startAuth } from '../support/start-auth.js';
 
 const PASSWORD = 'correct horse battery';
 
@@ -25,12 +26,15 @@ describe.each(SHAPES)('durable revocation ($name)', (shape) => {
   let revoked: Revoked;
 
   beforeAll(async () => {
-    server = await startAuthServer({ ...shape, env: { REFRESH_REUSE_GRACE_SECONDS: '0' } });
+    server = await startAuth({ ...shape, env: { REFRESH_REUSE_GRACE_SECONDS: '0' } });
     revoked = await revokeEveryWay(server);
   });
   afterAll(async () => {
     await server?.close();
   });
+
+  // An empty security Redis came back: every key of the security role is gone.
+  const flushSecurityStore = () => deleteRedisPrefix(`${server.redisPrefix}security:`);
 
   const sessionsStatus = async (token: string) =>
     (await server.call('GET', '/api/v1/auth/sessions', { token })).status;
@@ -42,12 +46,12 @@ describe.each(SHAPES)('durable revocation ($name)', (shape) => {
   });
 
   it.runIf(shape.redis)('still refuses them after the security Redis comes back empty', async () => {
-    await server.flushSecurityStore();
+    await flushSecurityStore();
     for (const [way, token] of Object.entries(revoked.tokens))
       expect(await sessionsStatus(token), way).toBe(401);
     expect(await sessionsStatus(revoked.live)).toBe(200);
     // Flushed again while requests arrive at once: every one waits for the same restore.
-    await server.flushSecurityStore();
+    await flushSecurityStore();
     const answers = await Promise.all(
       [...Object.values(revoked.tokens), ...Object.values(revoked.tokens)].map(sessionsStatus),
     );
@@ -61,7 +65,7 @@ describe.each(SHAPES)('durable revocation ($name)', (shape) => {
     beforeAll(async () => {
       if (shape.redis) {
         const prefix = `nova-test-edge-${randomUUID().slice(0, 8)}:`;
-        const redis = new Redis(REDIS_URL);
+        const redis = new Redis(TEST_REDIS_URL);
         edgeStore = createRedisStore(redis, prefix);
         closeEdgeStore = async () => {
           await deleteRedisPrefix(prefix);

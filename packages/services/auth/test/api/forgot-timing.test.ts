@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AuthServer, startAuthServer } from '../support/nova-server.js';
+import { mailToken } from '../support/mailbox.js';
 import { SHAPES } from '../support/shapes.js';
+import { type AuthServer, startAuth } from '../support/start-auth.js';
 
 const SAMPLES = 40;
 
@@ -26,7 +27,7 @@ describe.each(SHAPES)('password/forgot timing ($name)', (shape) => {
   const known: string[] = [];
 
   beforeAll(async () => {
-    server = await startAuthServer(shape);
+    server = await startAuth(shape);
     for (let i = 0; i < SAMPLES + 5; i++) {
       const name = `fgt_${randomUUID().slice(0, 12).replace(/-/g, '')}`;
       const email = `${name}@example.com`;
@@ -73,6 +74,6 @@ describe.each(SHAPES)('password/forgot timing ($name)', (shape) => {
     // known sample shares the event loop) and still catches that gap.
     expect(Math.abs(knownMedian - unknownMedian), detail).toBeLessThan(Math.max(10, 0.5 * unknownMedian));
     // The work still happens, just not on the request path.
-    await server.mailToken(known[0] as string, '/reset-password');
+    await mailToken(server, known[0] as string, '/reset-password');
   });
 });

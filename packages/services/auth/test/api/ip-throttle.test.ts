@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AuthServer, startAuthServer } from '../support/nova-server.js';
+import { type AuthServer, startAuth } from '../support/start-auth.js';
 
 describe('login throttle per client IP', () => {
   let server: AuthServer;
 
   beforeAll(async () => {
-    server = await startAuthServer({
+    server = await startAuth({
       env: { LOGIN_MAX_FAILURES: '100', LOGIN_MAX_FAILURES_PER_IP: '4', LOGIN_FAILURE_WINDOW_SECONDS: '120' },
     });
   });

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthTables } from '../../src/store/tables.js';
-import { type AuthServer, startAuthServer } from '../support/nova-server.js';
 import { SHAPES } from '../support/shapes.js';
+import { type AuthServer, startAuth } from '../support/start-auth.js';
 
 const PASSWORD = 'correct horse battery';
 const PARALLEL = 10;
@@ -17,7 +17,7 @@ describe.each(SHAPES)('concurrent refreshes with one token ($name)', (shape) => 
   let server: AuthServer;
 
   beforeAll(async () => {
-    server = await startAuthServer({ ...shape, env: { REFRESH_REUSE_GRACE_SECONDS: String(GRACE_SECONDS) } });
+    server = await startAuth({ ...shape, env: { REFRESH_REUSE_GRACE_SECONDS: String(GRACE_SECONDS) } });
   });
   afterAll(async () => {
     await server?.close();
@@ -38,7 +38,7 @@ describe.each(SHAPES)('concurrent refreshes with one token ($name)', (shape) => 
   const sessions = (token: string) => server.call('GET', '/api/v1/auth/sessions', { token });
   /** Moves the token's use into the past, as if the clock had run on (the database's clock decides). */
   const usedSecondsAgo = async (seconds: number) => {
-    const database = await server.databases.open<AuthTables>('auth');
+    const database = await server.kernel.databases.open<AuthTables>('auth');
     await database.db
       .updateTable('refresh_tokens')
       .set({ used_at: sql<Date>`now() - make_interval(secs => ${seconds})` })

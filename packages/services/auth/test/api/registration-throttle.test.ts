@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AuthServer, startAuthServer } from '../support/nova-server.js';
 import { SHAPES } from '../support/shapes.js';
+import { type AuthServer, startAuth } from '../support/start-auth.js';
 
 const LIMIT = 3;
 const WINDOW_SECONDS = 120;
@@ -11,7 +11,7 @@ describe.each(SHAPES)('registration throttle per client IP ($name)', (shape) => 
   let server: AuthServer;
 
   beforeAll(async () => {
-    server = await startAuthServer({
+    server = await startAuth({
       ...shape,
       env: {
         REGISTER_MAX_PER_IP: String(LIMIT),

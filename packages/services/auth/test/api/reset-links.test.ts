@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AuthServer, startAuthServer } from '../support/nova-server.js';
+import { mailTokens } from '../support/mailbox.js';
 import { SHAPES } from '../support/shapes.js';
+import { type AuthServer, startAuth } from '../support/start-auth.js';
 
 const PASSWORD = 'correct horse battery';
 
@@ -9,7 +10,7 @@ describe.each(SHAPES)('a new password spends every outstanding reset link ($name
   let server: AuthServer;
 
   beforeAll(async () => {
-    server = await startAuthServer(shape);
+    server = await startAuth(shape);
   });
   afterAll(async () => {
     await server?.close();
@@ -29,9 +30,9 @@ describe.each(SHAPES)('a new password spends every outstanding reset link ($name
   it('a reset with one link refuses the other links of the account', async () => {
     const who = await registerUser();
     await forgot(who.email);
-    await server.mailTokens(who.email, '/reset-password', 1);
+    await mailTokens(server, who.email, '/reset-password', 1);
     await forgot(who.email);
-    const [newer, older] = await server.mailTokens(who.email, '/reset-password', 2);
+    const [newer, older] = await mailTokens(server, who.email, '/reset-password', 2);
     expect(newer).toBeDefined();
     expect(older).toBeDefined();
     expect(newer).not.toBe(older);
@@ -48,7 +49,7 @@ describe.each(SHAPES)('a new password spends every outstanding reset link ($name
   it('a password change refuses every outstanding link', async () => {
     const who = await registerUser();
     await forgot(who.email);
-    const [link] = await server.mailTokens(who.email, '/reset-password', 1);
+    const [link] = await mailTokens(server, who.email, '/reset-password', 1);
     const { accessToken } = (
       await server.call('POST', '/api/v1/auth/login', { body: { login: who.username, password: PASSWORD } })
     ).body as { accessToken: string };

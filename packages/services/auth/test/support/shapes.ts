@@ -1,7 +1,7 @@
-import type { AuthServerOptions } from './nova-server.js';
+import type { AuthShape } from './start-auth.js';
 
 /** The two deployment shapes the routes must behave the same on. */
-export const SHAPES: (AuthServerOptions & { name: string })[] = [
-  { name: 'embedded: PGlite + in-process security store', kind: 'pglite', redis: false },
-  { name: 'PostgreSQL + Redis security store', kind: 'postgres', redis: true },
+export const SHAPES: (AuthShape & { name: string })[] = [
+  { name: 'embedded: PGlite + in-process security store', database: 'pglite', redis: false },
+  { name: 'PostgreSQL + Redis security store', database: 'postgres', redis: true },
 ];
