@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { authEvents, authInternalEvents } from '../src/events/auth-events.js';
 import { contentEvents } from '../src/events/content-events.js';
+import { mediaEvents } from '../src/events/media-events.js';
 import { isKnownEventType } from '../src/events/registry.js';
 import { socialEvents } from '../src/events/social-events.js';
 import { EVENT_TOPICS, PUBLIC_EVENT_TOPICS } from '../src/events/topics.js';
@@ -12,6 +13,7 @@ describe('event topics', () => {
       ...authInternalEvents,
       ...socialEvents,
       ...contentEvents,
+      ...mediaEvents,
     } as Record<string, unknown>;
     const placed = EVENT_TOPICS.flatMap((t) => Object.keys(t.events));
     expect([...placed].sort()).toEqual(Object.keys(registry).sort());

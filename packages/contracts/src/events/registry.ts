@@ -2,6 +2,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { authEvents, authInternalEvents } from './auth-events.js';
 import { contentEvents } from './content-events.js';
+import { mediaEvents } from './media-events.js';
 import { socialEvents } from './social-events.js';
 
 /** Every event type Nova publishes, with its payload schema (version 1). */
@@ -10,6 +11,7 @@ const schemas: Record<string, TSchema> = {
   ...authInternalEvents,
   ...socialEvents,
   ...contentEvents,
+  ...mediaEvents,
 };
 const compiled = new Map(
   Object.entries(schemas).map(([type, schema]) => [type, TypeCompiler.Compile(schema)]),

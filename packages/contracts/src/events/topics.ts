@@ -12,6 +12,7 @@ import {
   CONTENT_POST_AGGREGATE,
   contentEvents,
 } from './content-events.js';
+import { CONTENT_MEDIA_AGGREGATE, mediaEvents } from './media-events.js';
 import {
   SOCIAL_BLOCK_AGGREGATE,
   SOCIAL_FOLLOW_AGGREGATE,
@@ -80,6 +81,8 @@ export const CONTENT_LIKE_TOPIC = topic(
 );
 /** nova.content.mention.v1, key = mentionedUserId. */
 export const CONTENT_MENTION_TOPIC = topic(CONTENT_MENTION_AGGREGATE, pick(contentEvents, 'mention.created'));
+/** nova.content.media.v1, key = mediaId. */
+export const CONTENT_MEDIA_TOPIC = topic(CONTENT_MEDIA_AGGREGATE, mediaEvents);
 
 /** Every topic Nova publishes. A contract test checks each event type is on exactly one. */
 export const EVENT_TOPICS: readonly TopicContract[] = [
@@ -93,6 +96,7 @@ export const EVENT_TOPICS: readonly TopicContract[] = [
   CONTENT_COMMENT_TOPIC,
   CONTENT_LIKE_TOPIC,
   CONTENT_MENTION_TOPIC,
+  CONTENT_MEDIA_TOPIC,
 ];
 
 /** The topics any service may read. */
