@@ -10,6 +10,7 @@ import { createProfileCommands } from './commands/profile-commands.js';
 import { createSocialContext, type SocialContext } from './context.js';
 import { createGraphQueries } from './queries/graph-queries.js';
 import { seedGraph } from './seed/seed-graph.js';
+import { createPostEventsConsumer } from './workers/post-events-consumer.js';
 import { createUserEventsConsumer } from './workers/user-events-consumer.js';
 
 export const SOCIAL_MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
@@ -48,7 +49,7 @@ export const socialModule: ServiceModule<SocialApiHandlers, { auth: AuthApi }> =
           queries.followersPage(userId, cursor ?? null, limit ?? 20),
       },
       routes: { api: (app) => registerSocialRoutes(app, social) },
-      workers: [createUserEventsConsumer(ctx)],
+      workers: [createUserEventsConsumer(ctx), createPostEventsConsumer(ctx)],
     };
   },
   seed: seedGraph,

@@ -15,7 +15,7 @@ const profileProperties = {
   isPrivate: Type.Boolean(),
   followerCount: Type.Integer(),
   followingCount: Type.Integer(),
-  postCount: Type.Integer({ description: 'stays 0 until the content service publishes post events' }),
+  postCount: Type.Integer({ description: 'live posts, kept from the content service’s post events' }),
   createdAt: Type.String({ format: 'date-time' }),
 };
 

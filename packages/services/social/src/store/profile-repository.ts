@@ -121,6 +121,17 @@ export const profileRepository = {
   },
 
   /** Applies counter changes in one statement. */
+  /** postCount follows content's post events; never below zero (a deletion seen without its creation). */
+  async adjustPostCount(db: Db, id: string, delta: number): Promise<boolean> {
+    const row = await db
+      .updateTable('profiles')
+      .set({ post_count: sql<number>`greatest(post_count + ${delta}::int, 0)` })
+      .where('id', '=', id)
+      .returning('id')
+      .executeTakeFirst();
+    return row !== undefined;
+  },
+
   async adjustCounts(db: Db, deltas: readonly CountDelta[]): Promise<void> {
     const changed = deltas.filter((d) => d.followers !== 0 || d.following !== 0);
     if (changed.length === 0) return;
