@@ -1,18 +1,9 @@
-import {
-  API_PREFIX,
-  createHealthRegistry,
-  createHttpServer,
-  createLogger,
-  createMetricsRegistry,
-  type NovaApp,
-  UnauthenticatedError,
-} from '@nova/kernel';
+import { API_PREFIX, type NovaApp } from '@nova/kernel';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerSocialRoutes } from '../src/api/routes.js';
 import { openSocialFixture, type SocialFixture } from './support/fixture.js';
 
-// Route-level suite: the real HTTP stack (schemas, auth edge, problem+json)
-// over the real store; the token verifier maps "token-<userId>" to a principal.
+// Route-level suite: social booted as production boots it (schemas, auth edge,
+// problem+json) over the real store; auth's stand-in maps "token-<userId>" to a principal.
 describe('social routes', () => {
   let f: SocialFixture;
   let app: NovaApp;
@@ -20,25 +11,10 @@ describe('social routes', () => {
 
   beforeAll(async () => {
     f = await openSocialFixture('pglite');
-    const config = (await import('@nova/kernel/testing')).testConfig();
-    app = await createHttpServer({
-      config,
-      logger: createLogger('silent'),
-      metrics: createMetricsRegistry(),
-      health: createHealthRegistry(),
-      getTokenVerifier: () => async (token: string) => {
-        if (!token.startsWith('token-')) throw new UnauthenticatedError('invalid_token');
-        return { userId: token.slice(6), sessionId: 's', tokenId: 't', expiresAt: Date.now() / 1000 + 600 };
-      },
-    });
-    await app.register(async (scope) => registerSocialRoutes(scope as NovaApp, f.social), {
-      prefix: API_PREFIX,
-    });
-    await app.ready();
+    app = f.nova.app;
     users = await f.addUsers(3);
   });
   afterAll(async () => {
-    await app?.close();
     await f?.close();
   });
 

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { assertEventPayload } from '@nova/contracts';
-import { createLogger, createOutboxWriter, type Database, type EventLog, runMigrations } from '@nova/kernel';
-import { type DatabaseKind, openTestDatabases } from '@nova/kernel/testing';
+import { NOVA_CONTRACTS } from '@nova/contracts';
+import { type Database, UnauthenticatedError } from '@nova/kernel';
+import type { AnyApi } from '@nova/kernel/boot';
+import { type DatabaseKind, type StartedModules, startModules } from '@nova/kernel/testing';
 import { sql } from 'kysely';
 import type { SocialHandlers } from '../../src/api/social-handlers.js';
 import { createProfileFromRegistration, purgeDeletedUser } from '../../src/commands/profile-commands.js';
-import type { SocialContext } from '../../src/context.js';
-import { createSocialHandlers, SOCIAL_MIGRATIONS_DIR } from '../../src/index.js';
+import { createSocialContext, type SocialContext } from '../../src/context.js';
+import { createSocialHandlers, socialModule } from '../../src/index.js';
 import type { SocialTables } from '../../src/store/tables.js';
 
 /** n user ids, typed as a tuple so suites can destructure them. */
@@ -14,9 +15,23 @@ export type Ids<N extends number, T extends string[] = []> = T['length'] extends
   ? T
   : Ids<N, [...T, string]>;
 
+/**
+ * Auth's API as social's edge sees it, standing in for auth (not started
+ * here): the bearer token `token-<userId>` is that user's.
+ */
+const authStandIn = {
+  verifyToken: async ({ token }: { token: string }) => {
+    if (!token.startsWith('token-')) throw new UnauthenticatedError('invalid_token');
+    return { userId: token.slice(6), sessionId: 's', tokenId: 't', expiresAt: Date.now() / 1000 + 600 };
+  },
+} as unknown as AnyApi;
+
 export interface SocialFixture {
+  /** Social as `nova start --target=social` boots it (no listener, no workers: nothing publishes here). */
+  nova: StartedModules;
   database: Database<SocialTables>;
   ctx: SocialContext;
+  /** The service's handlers over the booted process's database. */
   social: SocialHandlers;
   /** Registers n users the way the consumer does (profile from user.registered); returns their ids. */
   addUsers<N extends number>(n: N): Promise<Ids<N>>;
@@ -27,37 +42,27 @@ export interface SocialFixture {
   close(): Promise<void>;
 }
 
-// Repository suites need no event log: nothing consumes here.
-const noEventLog: EventLog = {
-  kind: 'embedded',
-  consumer: () => {
-    throw new Error('no event log in repository tests');
-  },
-  relay: () => null,
-  close: async () => undefined,
-};
-
 let counter = 0;
 
-export async function openSocialFixture(kind: DatabaseKind): Promise<SocialFixture> {
-  const dbs = await openTestDatabases(kind);
-  const logger = createLogger('silent');
-  const database = await dbs.provider.open<SocialTables>('social');
-  await runMigrations(database as unknown as Database<unknown>, SOCIAL_MIGRATIONS_DIR, logger);
-  const ctx: SocialContext = {
+export async function openSocialFixture(database: DatabaseKind): Promise<SocialFixture> {
+  const nova = await startModules({
+    modules: [socialModule],
+    contracts: NOVA_CONTRACTS,
     database,
-    outbox: createOutboxWriter(assertEventPayload),
-    eventLog: noEventLog,
-    logger,
-  };
-  const social = createSocialHandlers(ctx);
+    provided: { auth: authStandIn },
+    listen: false,
+    workers: false,
+  });
+  const ctx = await createSocialContext(nova.kernel);
+  const db = ctx.database;
   return {
-    database,
+    nova,
+    database: db,
     ctx,
-    social,
+    social: createSocialHandlers(ctx),
     async addUsers<N extends number>(n: N): Promise<Ids<N>> {
       const ids: string[] = [];
-      await database.transaction(async (tx) => {
+      await db.transaction(async (tx) => {
         for (let i = 0; i < n; i++) {
           const id = randomUUID();
           counter++;
@@ -72,15 +77,15 @@ export async function openSocialFixture(kind: DatabaseKind): Promise<SocialFixtu
       return ids as Ids<N>;
     },
     async purge(userId) {
-      await database.transaction((tx) => purgeDeletedUser(tx, userId).then(() => undefined));
+      await db.transaction((tx) => purgeDeletedUser(tx, userId).then(() => undefined));
     },
     async outboxEvents(actorId) {
       const { rows } = await sql<{ type: string; payload: unknown }>`
-        SELECT type, payload FROM ${sql.table(`${database.schema}.outbox`)} WHERE aggregateid = ${actorId} ORDER BY seq`.execute(
-        database.db,
+        SELECT type, payload FROM ${sql.table(`${db.schema}.outbox`)} WHERE aggregateid = ${actorId} ORDER BY seq`.execute(
+        db.db,
       );
       return rows;
     },
-    close: () => dbs.close(),
+    close: () => nova.close(),
   };
 }
