@@ -1,0 +1,238 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type NovaDeployment, startDeployment } from '../harness.js';
+import type { E2eShape } from './shape.js';
+
+// Nova on a fresh PostgreSQL database, so the walk can check from outside that
+// a deleted account leaves no row in the content schema.
+const ADMIN_URL = process.env.NOVA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+interface Client {
+  id: string;
+  username: string;
+  token: string;
+}
+
+type Json = Record<string, unknown> & { items?: { id: string }[] };
+
+export function defineContentWalk(shape: E2eShape): void {
+  describe(`content over HTTP (${shape.name})`, () => {
+    const dbName = `nova_e2e_content_${process.pid}_${Date.now()}`;
+    const dbUrl = ADMIN_URL.replace(/\/[^/]*$/, `/${dbName}`);
+    const run = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+    let nova: NovaDeployment;
+    let admin: pg.Client;
+
+    const call = async (method: string, path: string, token?: string, body?: unknown) => {
+      const response = await fetch(nova.urlFor(`/api/v1${path}`, method), {
+        method,
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        body: body !== undefined ? JSON.stringify(body) : undefined,
+      });
+      const text = await response.text();
+      return { status: response.status, body: (text ? JSON.parse(text) : undefined) as Json };
+    };
+    const eventually = async <T>(probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 20_000) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const value = await probe();
+        if (ok(value) || Date.now() > deadline) return value;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    const password = 'correct horse battery staple';
+    const signUp = async (name: string): Promise<Client> => {
+      const username = `${name}${run}`;
+      const registered = await call('POST', '/auth/register', undefined, {
+        email: `${username}@example.test`,
+        username,
+        password,
+      });
+      expect(registered.status).toBe(201);
+      const login = await call('POST', '/auth/login', undefined, { login: username, password });
+      const token = login.body.accessToken as string;
+      const me = await eventually(
+        () => call('GET', '/users/me', token),
+        (r) => r.status === 200,
+      );
+      expect(me.status).toBe(200);
+      return { id: me.body.id as string, username, token };
+    };
+    const postCount = async (who: Client) => (await call('GET', `/users/${who.username}`)).body.postCount;
+
+    beforeAll(async () => {
+      admin = new pg.Client({ connectionString: ADMIN_URL });
+      await admin.connect();
+      await admin.query(`CREATE DATABASE ${dbName}`);
+      await shape.prepare?.();
+      nova = await startDeployment({ ...shape.env(), DATABASE_URL: dbUrl }, { split: shape.split });
+    });
+    afterAll(async () => {
+      try {
+        await nova?.stop();
+        nova?.cleanup();
+      } finally {
+        await shape.release?.();
+      }
+      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+      await admin.end();
+    });
+
+    it('applies the visibility matrix: public / followers / private × follower, stranger, blocked, logged out', async () => {
+      const [alice, bob, carol, dave, erin] = await Promise.all(
+        ['alice', 'bob', 'carol', 'dave', 'erin'].map(signUp),
+      );
+      if (!alice || !bob || !carol || !dave || !erin) throw new Error('sign-up failed');
+      expect((await call('POST', `/users/${alice.id}/follow`, bob.token)).status).toBe(200);
+      expect((await call('POST', `/users/${alice.id}/follow`, dave.token)).status).toBe(200);
+      expect((await call('POST', `/users/${dave.id}/block`, alice.token)).status).toBe(204); // alice blocks dave
+      expect((await call('POST', `/users/${alice.id}/block`, erin.token)).status).toBe(204); // erin blocks alice
+      const posts: Record<string, string> = {};
+      for (const visibility of ['public', 'followers', 'private']) {
+        const created = await call('POST', '/posts', alice.token, {
+          text: `${visibility} #Matrix${run}`,
+          visibility,
+        });
+        expect(created.status).toBe(201);
+        posts[visibility] = created.body.id as string;
+      }
+      const viewers: Record<string, Client | undefined> = {
+        author: alice,
+        follower: bob,
+        stranger: carol,
+        blocked: dave,
+        blocker: erin,
+        'logged out': undefined,
+      };
+      const expected: Record<string, string[]> = {
+        author: ['public', 'followers', 'private'],
+        follower: ['public', 'followers'],
+        stranger: ['public'],
+        blocked: [],
+        blocker: [],
+        'logged out': ['public'],
+      };
+      for (const [who, viewer] of Object.entries(viewers)) {
+        const seen: string[] = [];
+        for (const [visibility, id] of Object.entries(posts)) {
+          const answer = await call('GET', `/posts/${id}`, viewer?.token);
+          expect([200, 404]).toContain(answer.status);
+          if (answer.status === 200) seen.push(visibility);
+        }
+        expect(`${who}: ${seen.join(',')}`).toBe(`${who}: ${expected[who]?.join(',')}`);
+        const page = await call('GET', `/users/${alice.id}/posts`, viewer?.token);
+        const listed = page.status === 200 ? (page.body.items ?? []).map((p) => p.id) : [];
+        expect(listed.sort()).toEqual((expected[who] ?? []).map((v) => posts[v]).sort());
+        const tagged = await call('GET', `/hashtags/matrix${run}/posts`, viewer?.token);
+        expect(tagged.status).toBe(200);
+        expect((tagged.body.items ?? []).map((p) => p.id).sort()).toEqual(
+          (expected[who] ?? []).map((v) => posts[v]).sort(),
+        );
+      }
+      // Acting needs seeing.
+      expect((await call('POST', `/posts/${posts.followers}/like`, carol.token)).status).toBe(404);
+      expect((await call('POST', `/posts/${posts.public}/comments`, dave.token, { text: 'hi' })).status).toBe(
+        404,
+      );
+      expect((await call('POST', `/posts/${posts.public}/like`, bob.token)).status).toBe(204);
+      // postCount on the profile comes from content's events.
+      const counted = await eventually(
+        () => postCount(alice),
+        (n) => n === 3,
+      );
+      expect(counted).toBe(3);
+    });
+
+    it('edits with history, likes and comments, then deletes a post and an account', async () => {
+      const [fay, gus, hal] = await Promise.all(['fay', 'gus', 'hal'].map(signUp));
+      if (!fay || !gus || !hal) throw new Error('sign-up failed');
+      const { body: post } = await call('POST', '/posts', fay.token, { text: `hello @${gus.username}` });
+      const id = post.id as string;
+      const edited = await call('PATCH', `/posts/${id}`, fay.token, { text: 'hello world #edited' });
+      expect(edited.status).toBe(200);
+      expect(edited.body).toMatchObject({
+        text: 'hello world #edited',
+        hashtags: ['edited'],
+        editedAt: expect.any(String),
+      });
+      expect((await call('PATCH', `/posts/${id}`, gus.token, { text: 'mine' })).status).toBe(403);
+      await call('PATCH', `/posts/${id}`, fay.token, { text: 'hello again' });
+      const history = await call('GET', `/posts/${id}/history`);
+      expect(history.status).toBe(200);
+      expect((history.body.items as unknown as { text: string }[]).map((v) => v.text)).toEqual([
+        'hello world #edited',
+        `hello @${gus.username}`,
+      ]);
+
+      expect((await call('POST', `/posts/${id}/like`, gus.token)).status).toBe(204);
+      expect((await call('POST', `/posts/${id}/like`, gus.token)).status).toBe(204);
+      expect((await call('POST', `/posts/${id}/like`, hal.token)).status).toBe(204);
+      const top = await call('POST', `/posts/${id}/comments`, gus.token, { text: 'nice' });
+      expect(top.status).toBe(201);
+      expect(
+        (await call('POST', `/posts/${id}/comments`, hal.token, { text: 'agreed', parentId: top.body.id }))
+          .status,
+      ).toBe(201);
+      expect((await call('POST', `/posts/${id}/comments`, fay.token, { text: 'thanks' })).status).toBe(201);
+      expect((await call('GET', `/posts/${id}`, gus.token)).body).toMatchObject({
+        likeCount: 2,
+        commentCount: 3,
+        likedByMe: true,
+      });
+      const { body: gusPost } = await call('POST', '/posts', gus.token, { text: 'gus was here' });
+
+      // Deleting an account removes its posts, likes and comments everywhere.
+      expect((await call('DELETE', '/users/me', gus.token, { password })).status).toBe(202);
+      const gone = await eventually(
+        () => call('GET', `/posts/${id}`, fay.token),
+        (r) => r.body.likeCount === 1 && r.body.commentCount === 1,
+      );
+      expect(gone.body).toMatchObject({ likeCount: 1, commentCount: 1 });
+      expect((await call('GET', `/posts/${gusPost.id}`, fay.token)).status).toBe(404);
+      const comments = await call('GET', `/posts/${id}/comments`, fay.token);
+      expect((comments.body.items as unknown as { text: string }[]).map((c) => c.text)).toEqual(['thanks']);
+      const db = new pg.Client({ connectionString: dbUrl });
+      await db.connect();
+      try {
+        const rows = await eventually(
+          async () => {
+            const { rows } = await db.query<{ n: string }>(
+              `SELECT (SELECT count(*) FROM content.posts WHERE author_id = $1)
+                    + (SELECT count(*) FROM content.likes WHERE user_id = $1)
+                    + (SELECT count(*) FROM content.comments WHERE author_id = $1) AS n`,
+              [gus.id],
+            );
+            return Number(rows[0]?.n);
+          },
+          (n) => n === 0,
+        );
+        expect(rows).toBe(0);
+      } finally {
+        await db.end();
+      }
+
+      // Deleting a post: 404 for everyone, its author included, and postCount follows.
+      expect(
+        await eventually(
+          () => postCount(fay),
+          (n) => n === 1,
+        ),
+      ).toBe(1);
+      expect((await call('DELETE', `/posts/${id}`, hal.token)).status).toBe(403);
+      expect((await call('DELETE', `/posts/${id}`, fay.token)).status).toBe(204);
+      for (const who of [fay, hal, undefined])
+        expect((await call('GET', `/posts/${id}`, who?.token)).status).toBe(404);
+      expect((await call('GET', `/posts/${id}/comments`, fay.token)).status).toBe(404);
+      expect((await call('GET', `/users/${fay.id}/posts`, hal.token)).body.items).toEqual([]);
+      expect(
+        await eventually(
+          () => postCount(fay),
+          (n) => n === 0,
+        ),
+      ).toBe(0);
+    });
+  });
+}
