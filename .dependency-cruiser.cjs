@@ -51,6 +51,13 @@ module.exports = {
       to: { path: '^apps/' },
     },
     {
+      name: 'routes-call-commands-and-queries',
+      comment: 'A route calls a command or a query, never a repository (docs/service-template.md).',
+      severity: 'error',
+      from: { path: '^packages/services/([^/]+)/src/api/' },
+      to: { path: '^packages/services/$1/src/store/' },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},

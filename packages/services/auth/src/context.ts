@@ -12,11 +12,11 @@ import { loadSecretBox, type SecretBox } from './keys/secret-box.js';
 import { loadSigningKeys, type SigningKeys } from './keys/signing-keys.js';
 import { createMailTransport, type MailTransport } from './mail/mail-transport.js';
 import { type AccessTokens, createAccessTokens } from './security/access-tokens.js';
+import { createDetachedWork, type DetachedWork } from './security/detached-work.js';
 import { createPasswordHasher, type PasswordHasher } from './security/password-hasher.js';
 import { createRevocations, type Revocations } from './security/revocations.js';
 import { revokedSessionSource } from './security/revoked-sessions.js';
 import type { AuthTables } from './store/tables.js';
-import { createDetachedWork, type DetachedWork } from './use-cases/detached-work.js';
 
 /** Exactly what the auth service uses; nothing else of the kernel reaches its code. */
 export interface AuthContext {

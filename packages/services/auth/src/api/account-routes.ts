@@ -1,11 +1,10 @@
 import { errorResponses, type NovaApp, requirePrincipal } from '@nova/kernel';
-import type { AuthContext } from '../context.js';
-import { deleteAccount, register, verifyEmail } from '../use-cases/accounts.js';
+import type { AuthHandlers } from './auth-handlers.js';
 import { Accepted, DeleteAccountBody, RegisterBody, TokenBody, UserResponse } from './schemas.js';
 
 const tags = ['auth'];
 
-export function registerAccountRoutes(app: NovaApp, ctx: AuthContext): void {
+export function registerAccountRoutes(app: NovaApp, auth: AuthHandlers): void {
   app.post(
     '/auth/register',
     {
@@ -21,7 +20,7 @@ export function registerAccountRoutes(app: NovaApp, ctx: AuthContext): void {
       },
     },
     async (request, reply) => {
-      const user = await register(ctx, request.body, request.ip ?? null);
+      const user = await auth.accounts.register(request.body, request.ip ?? null);
       return reply.code(201).send({ user });
     },
   );
@@ -38,7 +37,7 @@ export function registerAccountRoutes(app: NovaApp, ctx: AuthContext): void {
         response: { 200: UserResponse, ...errorResponses(400, 413, 415) },
       },
     },
-    async (request) => ({ user: await verifyEmail(ctx, request.body.token) }),
+    async (request) => ({ user: await auth.accounts.verifyEmail(request.body.token) }),
   );
 
   app.delete(
@@ -56,7 +55,7 @@ export function registerAccountRoutes(app: NovaApp, ctx: AuthContext): void {
       },
     },
     async (request, reply) => {
-      await deleteAccount(ctx, requirePrincipal(request), request.body, request.ip ?? null);
+      await auth.accounts.deleteAccount(requirePrincipal(request), request.body, request.ip ?? null);
       return reply.code(202).send({ status: 'accepted' as const });
     },
   );

@@ -1,9 +1,7 @@
 import { errorResponses, type NovaApp, requirePrincipal } from '@nova/kernel';
 import { Type } from '@sinclair/typebox';
-import type { AuthContext } from '../context.js';
-import { clientInfo } from '../use-cases/client-info.js';
-import { completeTwoFactorLogin, login } from '../use-cases/login.js';
-import { logout, refreshSession } from '../use-cases/sessions.js';
+import { clientInfo } from '../domain/client-info.js';
+import type { AuthHandlers } from './auth-handlers.js';
 import {
   Empty,
   LoginBody,
@@ -15,7 +13,7 @@ import {
 
 const tags = ['auth'];
 
-export function registerLoginRoutes(app: NovaApp, ctx: AuthContext): void {
+export function registerLoginRoutes(app: NovaApp, auth: AuthHandlers): void {
   app.post(
     '/auth/login',
     {
@@ -33,7 +31,7 @@ export function registerLoginRoutes(app: NovaApp, ctx: AuthContext): void {
         },
       },
     },
-    async (request) => login(ctx, request.body, clientInfo(request.headers['user-agent'], request.ip)),
+    async (request) => auth.logins.login(request.body, clientInfo(request.headers['user-agent'], request.ip)),
   );
 
   app.post(
@@ -49,7 +47,7 @@ export function registerLoginRoutes(app: NovaApp, ctx: AuthContext): void {
         response: { 200: TokenPairSchema, ...errorResponses(400, 401, 413, 415, 429) },
       },
     },
-    async (request) => completeTwoFactorLogin(ctx, request.body),
+    async (request) => auth.logins.completeTwoFactor(request.body),
   );
 
   app.post(
@@ -66,7 +64,7 @@ export function registerLoginRoutes(app: NovaApp, ctx: AuthContext): void {
         response: { 200: TokenPairSchema, ...errorResponses(400, 401, 413, 415) },
       },
     },
-    async (request) => refreshSession(ctx, request.body.refreshToken),
+    async (request) => auth.sessions.refresh(request.body.refreshToken),
   );
 
   app.post(
@@ -80,7 +78,7 @@ export function registerLoginRoutes(app: NovaApp, ctx: AuthContext): void {
       },
     },
     async (request, reply) => {
-      await logout(ctx, requirePrincipal(request));
+      await auth.sessions.logout(requirePrincipal(request));
       return reply.code(204).send(null);
     },
   );

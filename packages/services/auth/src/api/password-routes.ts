@@ -1,11 +1,10 @@
 import { errorResponses, type NovaApp, requirePrincipal } from '@nova/kernel';
-import type { AuthContext } from '../context.js';
-import { changePassword, forgotPassword, resetPassword } from '../use-cases/passwords.js';
+import type { AuthHandlers } from './auth-handlers.js';
 import { Accepted, ChangePasswordBody, Empty, ForgotPasswordBody, ResetPasswordBody } from './schemas.js';
 
 const tags = ['auth'];
 
-export function registerPasswordRoutes(app: NovaApp, ctx: AuthContext): void {
+export function registerPasswordRoutes(app: NovaApp, auth: AuthHandlers): void {
   app.post(
     '/auth/password/change',
     {
@@ -19,7 +18,7 @@ export function registerPasswordRoutes(app: NovaApp, ctx: AuthContext): void {
       },
     },
     async (request, reply) => {
-      await changePassword(ctx, requirePrincipal(request), request.body, request.ip ?? null);
+      await auth.passwords.change(requirePrincipal(request), request.body, request.ip ?? null);
       return reply.code(204).send(null);
     },
   );
@@ -37,7 +36,7 @@ export function registerPasswordRoutes(app: NovaApp, ctx: AuthContext): void {
       },
     },
     async (request, reply) => {
-      forgotPassword(ctx, request.body.email);
+      auth.passwords.forgot(request.body.email);
       return reply.code(202).send({ status: 'accepted' as const });
     },
   );
@@ -55,7 +54,7 @@ export function registerPasswordRoutes(app: NovaApp, ctx: AuthContext): void {
       },
     },
     async (request, reply) => {
-      await resetPassword(ctx, request.body);
+      await auth.passwords.reset(request.body);
       return reply.code(204).send(null);
     },
   );

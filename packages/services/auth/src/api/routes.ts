@@ -1,26 +1,24 @@
 import type { NovaApp, ServiceRoutes } from '@nova/kernel';
-import type { AuthContext } from '../context.js';
 import { registerAccountRoutes } from './account-routes.js';
-import { registerJwksRoute } from './jwks-route.js';
+import type { AuthHandlers } from './auth-handlers.js';
 import { registerLoginRoutes } from './login-routes.js';
 import { registerPasswordRoutes } from './password-routes.js';
-import { registerRevocationFeedRoute } from './revocation-feed-route.js';
 import { registerSessionRoutes } from './session-routes.js';
+import { registerTokenRoutes } from './token-routes.js';
 import { registerTwoFactorRoutes } from './two-factor-routes.js';
 
 /** `api` is mounted under /api/v1 (so /auth/... and DELETE /users/me); `root` at /. */
-export function authRoutes(ctx: AuthContext): ServiceRoutes {
+export function authRoutes(auth: AuthHandlers): ServiceRoutes {
   return {
     api(app: NovaApp) {
-      registerAccountRoutes(app, ctx);
-      registerLoginRoutes(app, ctx);
-      registerSessionRoutes(app, ctx);
-      registerPasswordRoutes(app, ctx);
-      registerTwoFactorRoutes(app, ctx);
+      registerAccountRoutes(app, auth);
+      registerLoginRoutes(app, auth);
+      registerSessionRoutes(app, auth);
+      registerPasswordRoutes(app, auth);
+      registerTwoFactorRoutes(app, auth);
     },
     root(app: NovaApp) {
-      registerJwksRoute(app, ctx);
-      registerRevocationFeedRoute(app, ctx);
+      registerTokenRoutes(app, auth);
     },
   };
 }

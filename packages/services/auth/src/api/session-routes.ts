@@ -1,11 +1,10 @@
 import { errorResponses, type NovaApp, Page, PageQuery, requirePrincipal } from '@nova/kernel';
-import type { AuthContext } from '../context.js';
-import { listSessions, revokeOwnSession } from '../use-cases/sessions.js';
+import type { AuthHandlers } from './auth-handlers.js';
 import { Empty, SessionIdParams, SessionSchema } from './schemas.js';
 
 const tags = ['auth'];
 
-export function registerSessionRoutes(app: NovaApp, ctx: AuthContext): void {
+export function registerSessionRoutes(app: NovaApp, auth: AuthHandlers): void {
   app.get(
     '/auth/sessions',
     {
@@ -17,7 +16,7 @@ export function registerSessionRoutes(app: NovaApp, ctx: AuthContext): void {
       },
     },
     async (request) =>
-      listSessions(ctx, requirePrincipal(request), request.query.limit, request.query.cursor),
+      auth.sessionQueries.list(requirePrincipal(request), request.query.limit, request.query.cursor),
   );
 
   app.delete(
@@ -32,7 +31,7 @@ export function registerSessionRoutes(app: NovaApp, ctx: AuthContext): void {
       },
     },
     async (request, reply) => {
-      await revokeOwnSession(ctx, requirePrincipal(request), request.params.id);
+      await auth.sessions.revokeOwn(requirePrincipal(request), request.params.id);
       return reply.code(204).send(null);
     },
   );

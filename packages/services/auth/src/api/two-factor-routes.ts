@@ -1,11 +1,10 @@
 import { errorResponses, type NovaApp, requirePrincipal } from '@nova/kernel';
-import type { AuthContext } from '../context.js';
-import { disableTwoFactor, enableTwoFactor, setupTwoFactor } from '../use-cases/two-factor.js';
+import type { AuthHandlers } from './auth-handlers.js';
 import { BackupCodesResponse, CodeBody, Empty, TwoFactorSetupResponse } from './schemas.js';
 
 const tags = ['auth'];
 
-export function registerTwoFactorRoutes(app: NovaApp, ctx: AuthContext): void {
+export function registerTwoFactorRoutes(app: NovaApp, auth: AuthHandlers): void {
   app.post(
     '/auth/2fa/setup',
     {
@@ -17,7 +16,7 @@ export function registerTwoFactorRoutes(app: NovaApp, ctx: AuthContext): void {
         response: { 200: TwoFactorSetupResponse, ...errorResponses(401, 409) },
       },
     },
-    async (request) => setupTwoFactor(ctx, requirePrincipal(request)),
+    async (request) => auth.twoFactor.setup(requirePrincipal(request)),
   );
 
   app.post(
@@ -32,7 +31,7 @@ export function registerTwoFactorRoutes(app: NovaApp, ctx: AuthContext): void {
       },
     },
     async (request) => ({
-      backupCodes: await enableTwoFactor(ctx, requirePrincipal(request), request.body.code),
+      backupCodes: await auth.twoFactor.enable(requirePrincipal(request), request.body.code),
     }),
   );
 
@@ -48,7 +47,7 @@ export function registerTwoFactorRoutes(app: NovaApp, ctx: AuthContext): void {
       },
     },
     async (request, reply) => {
-      await disableTwoFactor(ctx, requirePrincipal(request), request.body.code);
+      await auth.twoFactor.disable(requirePrincipal(request), request.body.code);
       return reply.code(204).send(null);
     },
   );

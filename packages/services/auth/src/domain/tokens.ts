@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { ValidationError } from '@nova/kernel';
 
 /** Opaque secrets (refresh, verification, reset): 32 random bytes, base64url. */
 export function generateToken(): string {
@@ -15,3 +16,11 @@ export function hashToken(token: string): string {
 
 /** Syntactic shape of a token we issued; anything else is rejected without a query. */
 export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,512}$/;
+
+/** A mailed token (verification or reset) that is malformed, unknown, expired or already used. */
+export const invalidMailToken = () =>
+  new ValidationError(
+    'The token is unknown, expired or already used.',
+    [{ field: '/token', message: 'invalid token' }],
+    'invalid_token',
+  );

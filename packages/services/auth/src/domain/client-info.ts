@@ -1,4 +1,4 @@
-import { hasControlCharacters, isWellFormedUnicode } from '../domain/text.js';
+import { hasControlCharacters, isWellFormedUnicode } from './text.js';
 
 /** Who is opening a session, as recorded on it and shown in GET /sessions. */
 export interface ClientInfo {

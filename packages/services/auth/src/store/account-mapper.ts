@@ -1,8 +1,8 @@
 import type { Account } from '@nova/contracts';
-import type { UserRecord } from '../store/users-repository.js';
+import type { UserRecord } from './users-repository.js';
 
 /** The public shape of an account (never the password hash). */
-export function accountView(user: UserRecord): Account {
+export function toAccount(user: UserRecord): Account {
   return {
     id: user.id,
     email: user.email,
