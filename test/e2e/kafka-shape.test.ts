@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { defineAuthWalk } from './suites/auth-walk.js';
+import { defineContentWalk } from './suites/content-walk.js';
 import type { E2eShape } from './suites/shape.js';
 import { defineSocialGraph } from './suites/social-graph.js';
 
@@ -38,6 +39,20 @@ const admin = async <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => {
   }
 };
 
+async function deletePrefix(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
 const SPLIT_SHAPE: E2eShape = {
   name: 'auth and social as two processes, gRPC between them',
   readyChecks: ['kafka', 'sync-auth'],
@@ -57,21 +72,22 @@ const SPLIT_SHAPE: E2eShape = {
   },
   async release() {
     await admin((c) => c.query(`DROP DATABASE IF EXISTS ${SPLIT_DB} WITH (FORCE)`));
-    const redis = new Redis(REDIS_URL);
-    try {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${SPLIT_PREFIX}*`, 'COUNT', 500);
-        if (keys.length > 0) await redis.del(...keys);
-        cursor = next;
-      } while (cursor !== '0');
-    } finally {
-      redis.disconnect();
-    }
+    await deletePrefix(SPLIT_PREFIX);
   },
+};
+
+// The content walk on the all-in-one process with every external engine: its
+// own PostgreSQL database (the walk creates it), Redis under a private prefix, Kafka.
+const CONTENT_PREFIX = `nova-e2e-content-${process.pid}-${Date.now()}:`;
+const FULL_SHAPE: E2eShape = {
+  name: 'PostgreSQL, Redis and Kafka',
+  readyChecks: ['kafka', 'redis-cache'],
+  env: () => ({ KAFKA_BROKERS: kafkaBrokers(), REDIS_URL, REDIS_KEY_PREFIX: CONTENT_PREFIX }),
+  release: () => deletePrefix(CONTENT_PREFIX),
 };
 
 defineAuthWalk(KAFKA_SHAPE);
 defineSocialGraph(KAFKA_SHAPE);
 defineAuthWalk(SPLIT_SHAPE);
 defineSocialGraph(SPLIT_SHAPE);
+defineContentWalk(FULL_SHAPE);

@@ -81,6 +81,14 @@ export function defineContentWalk(shape: E2eShape): void {
       await admin.end();
     });
 
+    it('runs on the shape’s engines', async () => {
+      const ready = await fetch(nova.urlFor('/health/ready'));
+      expect(ready.status).toBe(200);
+      const { checks } = (await ready.json()) as { checks: Record<string, unknown> };
+      for (const name of ['db-content', 'db-social', ...(shape.readyChecks ?? [])])
+        expect(checks[name]).toMatchObject({ status: 'ok' });
+    });
+
     it('applies the visibility matrix: public / followers / private × follower, stranger, blocked, logged out', async () => {
       const [alice, bob, carol, dave, erin] = await Promise.all(
         ['alice', 'bob', 'carol', 'dave', 'erin'].map(signUp),
