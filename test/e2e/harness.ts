@@ -304,3 +304,56 @@ export async function startDeployment(
     },
   };
 }
+
+export interface SignedUp {
+  id: string;
+  username: string;
+  /** The access token of the first login. */
+  token: string;
+}
+
+/**
+ * What a new client does before it uses the graph: registers `username`,
+ * logs in, and waits until social has the profile (auth's user.registered
+ * event reached it). `urlFor` maps an API path to the process serving it.
+ */
+export async function signUp(
+  urlFor: (path: string, method: string) => string,
+  username: string,
+  timeoutMs = 30_000,
+): Promise<SignedUp> {
+  const password = 'correct horse battery staple';
+  const send = async (method: string, path: string, body?: unknown, token?: string) => {
+    const response = await fetch(urlFor(`/api/v1${path}`, method), {
+      method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    const text = await response.text();
+    return { status: response.status, text, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
+  };
+  const expectStatus = (answer: { status: number; text: string }, status: number, step: string) => {
+    if (answer.status !== status)
+      throw new Error(`${step} of ${username}: ${answer.status} (expected ${status}): ${answer.text}`);
+  };
+  const registered = await send('POST', '/auth/register', {
+    email: `${username}@example.test`,
+    username,
+    password,
+  });
+  expectStatus(registered, 201, 'sign-up');
+  const login = await send('POST', '/auth/login', { login: username, password });
+  expectStatus(login, 200, 'login');
+  const token = login.body.accessToken as string;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const me = await send('GET', '/users/me', undefined, token);
+    if (me.status === 200) return { id: me.body.id as string, username, token };
+    if (Date.now() > deadline)
+      throw new Error(`the profile of ${username} never appeared: ${me.status} ${me.text}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -8,7 +8,7 @@ import {
 } from '@nova/kernel/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningNova, startNova } from './harness.js';
+import { type RunningNova, signUp as signUpAt, startNova } from './harness.js';
 
 // One follow request and one registration, traced by a real `npm start`
 // process that exports OTLP/HTTP JSON to a receiver inside this test.
@@ -66,25 +66,7 @@ describe.each(SHAPES)('OpenTelemetry traces over OTLP ($name)', ({ postgres }) =
     return { status: response.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
   }
 
-  async function signUp(name: string) {
-    const username = `${name}${run}`;
-    const password = 'correct horse battery staple';
-    const registered = await call('POST', '/auth/register', undefined, {
-      email: `${username}@example.test`,
-      username,
-      password,
-    });
-    expect(registered.status).toBe(201);
-    const login = await call('POST', '/auth/login', undefined, { login: username, password });
-    expect(login.status).toBe(200);
-    const token = login.body.accessToken as string;
-    for (let i = 0; ; i++) {
-      const me = await call('GET', '/users/me', token);
-      if (me.status === 200) return { id: me.body.id as string, username, token };
-      if (i > 100) throw new Error(`profile of ${username} never appeared`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  const signUp = (name: string) => signUpAt((p) => `${nova.url}${p}`, `${name}${run}`);
 
   const spansOf = (traceId: string) => receiver.spans.filter((s) => s.traceId === traceId);
   const ancestors = ancestorsOf;

@@ -5,7 +5,7 @@ import {
   startPrivatePostgres,
   startPrivateRedis,
 } from '../../packages/kernel/src/testing/outage-servers.js';
-import { type RunningNova, startNova } from '../e2e/harness.js';
+import { type RunningNova, signUp, startNova } from '../e2e/harness.js';
 
 /**
  * Nova (one process, all-in-one, embedded log) on a PostgreSQL cluster and a
@@ -82,19 +82,6 @@ describe('outages under load (private Redis and PostgreSQL, restarted while Nova
     };
   }
 
-  async function eventually<T>(
-    probe: () => Promise<T>,
-    ok: (v: T) => boolean,
-    timeoutMs = 30_000,
-  ): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (ok(value) || Date.now() > deadline) return value;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-
   beforeAll(async () => {
     [postgres, redis] = await Promise.all([startPrivatePostgres(), startPrivateRedis()]);
     nova = await startNova({
@@ -112,23 +99,8 @@ describe('outages under load (private Redis and PostgreSQL, restarted while Nova
       },
     });
     for (let i = 0; i < USERS; i++) {
-      const username = `load${i}_${run}`;
-      const password = 'correct horse battery staple';
-      const registered = await call('POST', '/auth/register', undefined, {
-        email: `${username}@example.test`,
-        username,
-        password,
-      });
-      expect(registered.status).toBe(201);
-      const login = await call('POST', '/auth/login', undefined, { login: username, password });
-      expect(login.status).toBe(200);
-      const token = login.body.accessToken as string;
-      const me = await eventually(
-        () => call('GET', '/users/me', token),
-        (r) => r.status === 200,
-      );
-      expect(me.status).toBe(200);
-      users.push({ id: me.body.id as string, token });
+      const user = await signUp((p) => `${nova.url}${p}`, `load${i}_${run}`);
+      users.push({ id: user.id, token: user.token });
     }
   }, 400_000);
 

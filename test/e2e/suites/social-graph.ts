@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type NovaDeployment, startDeployment } from '../harness.js';
+import { type NovaDeployment, type SignedUp, signUp as signUpAt, startDeployment } from '../harness.js';
 import type { E2eShape } from './shape.js';
 
 // The server runs on a fresh PostgreSQL database so the test can check, from
@@ -9,11 +9,7 @@ const ADMIN_URL = process.env.NOVA_TEST_POSTGRES_URL ?? 'postgres://postgres@127
 const DB_NAME = `nova_e2e_social_${process.pid}_${Date.now()}`;
 const DB_URL = ADMIN_URL.replace(/\/[^/]*$/, `/${DB_NAME}`);
 
-interface Client {
-  id: string;
-  username: string;
-  token: string;
-}
+type Client = SignedUp;
 
 let nova: NovaDeployment;
 const run = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
@@ -49,25 +45,8 @@ async function eventually<T>(
   }
 }
 
-async function signUp(name: string): Promise<Client> {
-  const username = `${name}${run}`;
-  const password = 'correct horse battery staple';
-  const registered = await call('POST', '/auth/register', undefined, {
-    email: `${username}@example.test`,
-    username,
-    password,
-  });
-  expect(registered.status).toBe(201);
-  const login = await call('POST', '/auth/login', undefined, { login: username, password });
-  expect(login.status).toBe(200);
-  const token = login.body.accessToken as string;
-  const me = await eventually(
-    () => call('GET', '/users/me', token),
-    (r) => r.status === 200,
-  );
-  expect(me.status).toBe(200);
-  return { id: me.body.id as string, username, token };
-}
+const signUp = (name: string): Promise<Client> =>
+  signUpAt((p, method) => nova.urlFor(p, method), `${name}${run}`);
 
 export function defineSocialGraph(shape: E2eShape): void {
   describe(`social graph over HTTP (${shape.name})`, () => {
