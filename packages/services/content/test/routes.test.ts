@@ -1,6 +1,7 @@
-import { NOVA_CONTRACTS } from '@nova/contracts';
-import { UnauthenticatedError } from '@nova/kernel';
+import { contentSyncApi, NOVA_CONTRACTS } from '@nova/contracts';
+import { createLogger, createMetricsRegistry, UnauthenticatedError } from '@nova/kernel';
 import type { AnyApi } from '@nova/kernel/boot';
+import { createSyncClient, createSyncServer } from '@nova/kernel/grpc';
 import { type StartedModules, startModules } from '@nova/kernel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contentModule } from '../src/index.js';
@@ -154,6 +155,44 @@ describe('content routes over HTTP', () => {
     expect((await api('GET', `/hashtags/${tag}/posts`, stranger)).body.items).toEqual([]);
     expect((await api('GET', `/users/${author}/posts`)).body.items).toEqual([]);
     expect((await api('GET', `/users/${author}/posts`, fan)).body.items).toHaveLength(1);
+  });
+
+  it('serves getPosts in-process and over gRPC: the order asked, hydrated for the viewer, invisible ones left out', async () => {
+    const author = social.addUser();
+    const follower = social.addUser();
+    social.follow(follower, author);
+    const ids: string[] = [];
+    for (const visibility of ['public', 'followers', 'private', 'public'])
+      ids.push((await api('POST', '/posts', author, { text: visibility, visibility })).body.id);
+    await api('POST', `/posts/${ids[3]}/like`, follower);
+    const asked = [ids[3], 'unknown', ids[2], ids[1], ids[0]] as string[];
+    const expected = [ids[3], ids[1], ids[0]];
+    const local = await nova.apis.content?.getPosts?.({ ids: asked, viewerId: follower });
+    const logger = createLogger('silent');
+    const metrics = createMetricsRegistry();
+    const handlers = nova.services.content?.api as Record<string, (r: unknown) => Promise<unknown>>;
+    const server = createSyncServer({ apis: [{ definition: contentSyncApi, handlers }], logger, metrics });
+    const port = await server.listen('127.0.0.1', 0);
+    const client = createSyncClient(contentSyncApi, {
+      url: `grpc://127.0.0.1:${port}`,
+      caller: 'feed',
+      logger,
+      metrics,
+    });
+    try {
+      for (const answer of [
+        local as { posts: { id: string }[] },
+        await client.getPosts({ ids: asked, viewerId: follower }),
+      ]) {
+        expect(answer.posts.map((p) => p.id)).toEqual(expected);
+        expect(answer.posts[0]).toMatchObject({ likeCount: 1, likedByMe: true, author: { id: author } });
+      }
+      const anonymous = await client.getPosts({ ids: asked });
+      expect(anonymous.posts.map((p) => p.id)).toEqual([ids[3], ids[0]]);
+    } finally {
+      client.close();
+      await server.stop(Date.now() + 1000);
+    }
   });
 
   it('documents its routes in the OpenAPI document', async () => {
