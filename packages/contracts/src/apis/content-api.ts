@@ -11,6 +11,31 @@ import { ProfileSchema } from './social-api.js';
 export const PostMediaSchema = Type.Object({ id: Id }, { additionalProperties: true });
 export type PostMedia = Static<typeof PostMediaSchema>;
 
+const NullableInt = Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]);
+
+/** A media item (GET /media/{id}, getMedia, and each item of a post). */
+export const MediaSchema = Type.Object({
+  id: Id,
+  kind: Type.Union([Type.Literal('image'), Type.Literal('video')]),
+  mimeType: Type.String({ description: 'detected from the bytes' }),
+  status: Type.Union([Type.Literal('processing'), Type.Literal('ready'), Type.Literal('failed')]),
+  width: NullableInt,
+  height: NullableInt,
+  durationMs: NullableInt,
+  blurhash: Type.Union([Type.String(), Type.Null()]),
+  variants: Type.Record(Type.String(), Type.String(), {
+    description:
+      'variant name → URL, once ready: images thumbnail/small/large (WebP); videos thumbnail/small/poster (WebP) and mp4 (H.264/AAC ≤720p)',
+  }),
+  failure: Type.Optional(
+    Type.Object(
+      { code: Type.String(), reason: Type.String() },
+      { description: 'why processing failed; shown to the uploader only' },
+    ),
+  ),
+});
+export type Media = Static<typeof MediaSchema>;
+
 /** A post hydrated for one viewer: author, media, counts and likedByMe. */
 export const PostSchema = Type.Object({
   id: Id,
@@ -38,6 +63,16 @@ export const contentSyncApi = defineSyncApi('content', 1, {
   getPosts: {
     request: Type.Object({ ids: BatchIds, viewerId: Type.Optional(Id) }),
     response: Type.Object({ posts: Type.Array(PostSchema) }),
+    idempotent: true,
+    deadlineMs: 2000,
+  },
+  /**
+   * Media items in the order asked; unknown ones and ones not ready (unless
+   * `viewerId` uploaded them) are omitted.
+   */
+  getMedia: {
+    request: Type.Object({ ids: BatchIds, viewerId: Type.Optional(Id) }),
+    response: Type.Object({ media: Type.Array(MediaSchema) }),
     idempotent: true,
     deadlineMs: 2000,
   },

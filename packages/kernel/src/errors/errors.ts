@@ -84,6 +84,14 @@ export class UnsupportedMediaTypeError extends NovaError {
   }
 }
 
+/** A byte range past the end of the resource (416); the renderer adds a Content-Range header naming the size. */
+export class RangeNotSatisfiableError extends NovaError {
+  readonly status = 416;
+  constructor(readonly size: number) {
+    super('range_not_satisfiable', 'The requested range is outside the resource.', { size });
+  }
+}
+
 export class RateLimitedError extends NovaError {
   readonly status = 429;
   constructor(

@@ -22,6 +22,7 @@ const TITLES: Record<number, string> = {
   413: 'Content Too Large',
   414: 'URI Too Long',
   415: 'Unsupported Media Type',
+  416: 'Range Not Satisfiable',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
   431: 'Request Header Fields Too Large',
@@ -61,6 +62,8 @@ export function renderNovaError(
   const headers: Record<string, string> = {};
   const retryAfter = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
   if (typeof retryAfter === 'number') headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfter)));
+  if (error.status === 416 && typeof error.extensions.size === 'number')
+    headers['content-range'] = `bytes */${error.extensions.size}`;
   return {
     status: error.status,
     body: buildProblem(error.status, error.code, error.message, context, error.extensions),

@@ -1,7 +1,9 @@
 import type { SocialApi } from '@nova/contracts';
 import type { Database, EventLog, Kernel, Logger, OutboxWriter } from '@nova/kernel';
 import { type ContentSettings, contentSettings } from './config.js';
-import { type MediaAttachments, noMediaAttachments } from './media-attachments.js';
+import { createMediaAttachments } from './media/attachments.js';
+import { createMediaUrls } from './media/media-urls.js';
+import type { MediaAttachments } from './media-attachments.js';
 import type { ContentTables } from './store/tables.js';
 
 /** Exactly what the content service needs from the process, nothing more. */
@@ -29,6 +31,7 @@ export async function createContentContext(
     logger: overrides.logger ?? kernel.logger.child({ service: 'content' }),
     settings: overrides.settings ?? contentSettings(kernel.config),
     social: overrides.social ?? deps.social,
-    media: overrides.media ?? noMediaAttachments,
+    media:
+      overrides.media ?? createMediaAttachments(createMediaUrls(kernel.blobs, kernel.config.http.publicUrl)),
   };
 }

@@ -8,6 +8,8 @@ import { createInteractionCommands } from './commands/interaction-commands.js';
 import { createPostCommands } from './commands/post-commands.js';
 import { contentConfig } from './config.js';
 import { type ContentContext, createContentContext } from './context.js';
+import { createMediaPipeline, type MediaPipeline } from './media/media-module.js';
+import { createMediaUrls } from './media/media-urls.js';
 import { createPostQueries } from './queries/post-queries.js';
 import { createPostPartitionsJob } from './workers/post-partitions-job.js';
 import { createUserEventsConsumer } from './workers/user-events-consumer.js';
@@ -23,9 +25,10 @@ export function createContentHandlers(ctx: ContentContext): ContentHandlers {
   };
 }
 
-export function createContentApi(content: ContentHandlers): ContentApiHandlers {
+export function createContentApi(content: ContentHandlers, media: MediaPipeline): ContentApiHandlers {
   return {
     getPosts: async ({ ids, viewerId }) => ({ posts: await content.queries.getPosts(ids, viewerId) }),
+    getMedia: async ({ ids, viewerId }) => ({ media: await media.getMedia(ids, viewerId) }),
   };
 }
 
@@ -43,10 +46,20 @@ export const contentModule: ServiceModule<ContentApiHandlers, { auth: AuthApi; s
   async init(kernel, deps) {
     const ctx = await createContentContext(kernel, deps);
     const content = createContentHandlers(ctx);
+    const media = createMediaPipeline(
+      kernel,
+      ctx,
+      createMediaUrls(kernel.blobs, kernel.config.http.publicUrl),
+    );
     return {
-      api: createContentApi(content),
-      routes: { api: (app) => registerContentRoutes(app, content) },
-      workers: [createUserEventsConsumer(ctx), createPostPartitionsJob(ctx)],
+      api: createContentApi(content, media),
+      routes: {
+        api: async (app) => {
+          registerContentRoutes(app, content);
+          await media.registerRoutes(app);
+        },
+      },
+      workers: [createUserEventsConsumer(ctx), createPostPartitionsJob(ctx), ...media.workers],
     };
   },
 };

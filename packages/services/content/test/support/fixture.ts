@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import type { ContentHandlers } from '../../src/api/content-handlers.js';
 import type { ContentContext } from '../../src/context.js';
 import { CONTENT_MIGRATIONS_DIR, createContentHandlers } from '../../src/index.js';
+import { DEFAULT_MEDIA_SETTINGS } from '../../src/media/media-config.js';
 import { noMediaAttachments } from '../../src/media-attachments.js';
 import type { ContentTables } from '../../src/store/tables.js';
 import { createSocialDouble, type SocialDouble } from './social-double.js';
@@ -42,7 +43,7 @@ export async function openContentFixture(kind: DatabaseKind): Promise<ContentFix
     outbox: createOutboxWriter(assertEventPayload),
     eventLog: noEventLog,
     logger,
-    settings: {},
+    settings: { media: DEFAULT_MEDIA_SETTINGS },
     social,
     media: noMediaAttachments,
   };
