@@ -1,6 +1,7 @@
 import {
   createRateLimiter,
   type Database,
+  type EventLog,
   type Kernel,
   type KeyValueStore,
   type Logger,
@@ -36,6 +37,8 @@ export interface AuthContext {
   passwords: PasswordHasher;
   mail: MailTransport;
   outbox: OutboxWriter;
+  /** Where the mailer consumes the user events. */
+  eventLog: EventLog;
   /** Work answered before it is done (password-reset requests). */
   detached: DetachedWork;
 }
@@ -73,6 +76,7 @@ export async function createAuthContext(
     passwords: overrides.passwords ?? (await createPasswordHasher(config)),
     mail: overrides.mail ?? createMailTransport(config),
     outbox: overrides.outbox ?? kernel.outbox,
+    eventLog: overrides.eventLog ?? kernel.eventLog,
     detached: overrides.detached ?? createDetachedWork(logger),
   };
 }

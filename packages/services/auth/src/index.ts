@@ -61,7 +61,7 @@ export const authModule: ServiceModule<AuthApiHandlers> = {
         getAccounts: async ({ ids }) => ({ accounts: await auth.accountQueries.getAccounts(ids) }),
       },
       routes: authRoutes(auth),
-      workers: [createMailer(ctx, kernel.eventLog)],
+      workers: [createMailer(ctx)],
       async close() {
         await ctx.detached.drain(Date.now() + 5000);
         ctx.mail.close();

@@ -1,11 +1,5 @@
 import { AUTH_ACCOUNT_MAIL_TOPIC, AUTH_USER_TOPIC } from '@nova/contracts';
-import {
-  type Database,
-  type EventConsumerSpec,
-  type EventLog,
-  typedConsumer,
-  type Worker,
-} from '@nova/kernel';
+import { type Database, type EventConsumerSpec, typedConsumer, type Worker } from '@nova/kernel';
 import type { Transaction } from 'kysely';
 import type { AuthContext } from '../context.js';
 import { generateToken, hashToken } from '../domain/tokens.js';
@@ -24,8 +18,8 @@ const RESET_TTL_MS = 60 * 60 * 1000;
  * mail cannot be sent the transaction (and the token) rolls back and the
  * runtime retries.
  */
-export function createMailer(ctx: AuthContext, eventLog: EventLog): Worker {
-  return eventLog.consumer(mailerConsumer(ctx, ctx.database));
+export function createMailer(ctx: AuthContext): Worker {
+  return ctx.eventLog.consumer(mailerConsumer(ctx, ctx.database));
 }
 
 /** What the handlers need: the mail transport and the public URL for links. */
