@@ -8,6 +8,7 @@ import { renderMarkdown } from './lib/report.js';
 const scenarios: Record<string, () => Promise<BenchReport>> = {
   auth: async () => (await import('./scenarios/auth.js')).runAuthBench(),
   social: async () => (await import('./scenarios/social.js')).runSocialBench(),
+  content: async () => (await import('./scenarios/content.js')).runContentBench(),
   events: async () => (await import('./scenarios/events.js')).runEventsBench(),
   seed: async () => (await import('./scenarios/seed.js')).runSeedBench(),
   'outbox-writers': async () => (await import('./scenarios/outbox-writers.js')).runOutboxWritersBench(),

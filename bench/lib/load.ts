@@ -1,4 +1,7 @@
 import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import autocannon from 'autocannon';
 import type { Series } from './report.js';
@@ -82,17 +85,32 @@ const toMs = (value: string, unit: string): number =>
  * server's two cores and becomes the bottleneck).
  */
 async function hitWithWrk(target: Target, options: LoadOptions): Promise<RunResult> {
-  if (target.method && target.method !== 'GET') throw new Error('the wrk runner sends GET requests only');
   const headers = Object.entries(target.headers ?? {}).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
-  const { stdout } = await run('wrk', [
-    '-t1',
-    `-c${options.connections}`,
-    `-d${options.durationSeconds}s`,
-    '--latency',
-    ...headers,
-    target.url,
-  ]);
-  return parseWrkOutput(stdout);
+  // Another method or a body: wrk takes them from a Lua script (a long bracket keeps the body verbatim).
+  const script =
+    target.method && target.method !== 'GET' ? writeWrkScript(target.method, target.body ?? '') : undefined;
+  try {
+    const { stdout } = await run('wrk', [
+      '-t1',
+      `-c${options.connections}`,
+      `-d${options.durationSeconds}s`,
+      '--latency',
+      ...(script ? ['-s', script] : []),
+      ...headers,
+      target.url,
+    ]);
+    return parseWrkOutput(stdout);
+  } finally {
+    if (script) rmSync(path.dirname(script), { recursive: true, force: true });
+  }
+}
+
+function writeWrkScript(method: string, body: string): string {
+  if (body.includes(']==]')) throw new Error('a wrk body may not contain "]==]"');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'nova-wrk-'));
+  const file = path.join(dir, 'request.lua');
+  writeFileSync(file, `wrk.method = "${method}"\nwrk.body = [==[${body}]==]\n`);
+  return file;
 }
 
 const hit = (target: Target, options: LoadOptions): Promise<RunResult> =>
