@@ -2,6 +2,7 @@ export * from './apis/auth-api.js';
 export * from './apis/common.js';
 export * from './apis/content-api.js';
 export * from './apis/social-api.js';
+export * from './apis/social-snapshots.js';
 export * from './boot.js';
 export * from './events/auth-events.js';
 export * from './events/content-events.js';

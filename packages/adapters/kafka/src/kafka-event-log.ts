@@ -1,17 +1,19 @@
-import type {
-  Config,
-  ConsumerSpec,
-  Database,
-  DatabaseProvider,
-  EventLog,
-  EventValidator,
-  Logger,
-  Worker,
+import {
+  type Config,
+  type ConsumerSpec,
+  type Database,
+  type DatabaseProvider,
+  type EventLog,
+  type EventValidator,
+  type Logger,
+  type Worker,
+  withBackfill,
 } from '@nova/kernel';
 import { type Admin, type Kafka, Partitioners, type Producer } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import { createKafkaClient } from './client.js';
 import { type KafkaConsumerOptions, KafkaConsumerWorker } from './consumer.js';
+import { kafkaGroupPositions } from './group-positions.js';
 import { createOutboxRelay, type RelayOptions } from './relay.js';
 import { createOutboxRetentionJob, type RetentionOptions } from './retention.js';
 import { TopicManager } from './topics.js';
@@ -92,6 +94,7 @@ export function createKafkaEventLog(options: KafkaEventLogOptions): KafkaEventLo
     }),
   );
   const topics = new TopicManager(() => admin.get(), options.partitions ?? 3);
+  const positions = kafkaGroupPositions(() => admin.get(), topics);
   let closed = false;
 
   return {
@@ -102,7 +105,7 @@ export function createKafkaEventLog(options: KafkaEventLogOptions): KafkaEventLo
     producer: () => producer.get(),
 
     consumer<DB>(spec: ConsumerSpec<DB>): Worker {
-      return new KafkaConsumerWorker(
+      const consumer = new KafkaConsumerWorker(
         spec,
         {
           kafka,
@@ -115,6 +118,7 @@ export function createKafkaEventLog(options: KafkaEventLogOptions): KafkaEventLo
         },
         options.consumer,
       );
+      return withBackfill(spec, consumer, { positions, logger: log, metrics });
     },
 
     relay<DB>(database: Database<DB>): Worker {

@@ -36,6 +36,12 @@ export const ProfilePageSchema = Type.Object({
 });
 export type ProfilePage = Static<typeof ProfilePageSchema>;
 
+export const FollowEdgeSchema = Type.Object({ followerId: Id, followeeId: Id });
+export type FollowSnapshotEdge = Static<typeof FollowEdgeSchema>;
+
+/** Most edges one listFollows call returns. */
+export const MAX_FOLLOWS_PAGE = 1000;
+
 /** The social service's sync API (batch-first: one query per call). */
 export const socialSyncApi = defineSyncApi('social', 1, {
   /**
@@ -77,6 +83,20 @@ export const socialSyncApi = defineSyncApi('social', 1, {
     response: ProfilePageSchema,
     idempotent: true,
     deadlineMs: 2000,
+  },
+  /**
+   * Every follow edge, in (followerId, followeeId) order, one keyset page per
+   * call: the snapshot a late consumer group backfills from (ADR 018). Edges
+   * written while a caller pages appear or not, never shift other pages.
+   */
+  listFollows: {
+    request: Type.Object({
+      after: Type.Optional(Nullable(Type.String({ maxLength: 512 }))),
+      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_FOLLOWS_PAGE })),
+    }),
+    response: Type.Object({ edges: Type.Array(FollowEdgeSchema), nextCursor: Nullable(Type.String()) }),
+    idempotent: true,
+    deadlineMs: 5000,
   },
 });
 

@@ -68,4 +68,24 @@ export const KERNEL_MIGRATIONS: readonly KernelMigration[] = [
     // header like the other additional columns (docs/debezium.md).
     sql: `ALTER TABLE outbox ADD COLUMN traceparent text;`,
   },
+  {
+    version: 'kernel-004',
+    name: 'consumer-backfills',
+    // A late consumer group's backfill (ADR 018): the log position recorded
+    // before the snapshot was read, and the snapshot cursor after the last
+    // applied page, so a restart resumes where it stopped.
+    sql: `
+      CREATE TABLE consumer_backfills (
+        group_id text PRIMARY KEY,
+        state text NOT NULL CHECK (state IN ('requested', 'snapshot', 'seeking', 'done')),
+        positions jsonb,
+        cursor text,
+        pages bigint NOT NULL DEFAULT 0,
+        items bigint NOT NULL DEFAULT 0,
+        started_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        finished_at timestamptz
+      );
+    `,
+  },
 ];

@@ -5,9 +5,11 @@ import type { Logger } from '../logging/logger.js';
 import { sleep } from '../workers/sleep.js';
 import type { Worker, WorkerHealth } from '../workers/worker.js';
 import { worstHealth } from '../workers/worker-health.js';
+import { withBackfill } from './backfilling-consumer.js';
 import { type ConsumerMetrics, consumerMetrics } from './consumer-metrics.js';
 import { type BatchHooks, ConsumerRuntime, DeliveryAbandonedError } from './consumer-runtime.js';
 import { tableDeadLetterSink } from './dead-letters.js';
+import { embeddedGroupPositions } from './embedded-positions.js';
 import { createEmbeddedRetentionJob, type EmbeddedSubscription } from './embedded-retention.js';
 import type { BatchOptions, ConsumerSpec, EventLog, EventRecord, EventValidator } from './event-log.js';
 import type { KernelTables } from './kernel-tables.js';
@@ -54,6 +56,7 @@ export function createEmbeddedEventLog(options: EmbeddedEventLogOptions): EventL
   const metrics = consumerMetrics(options.metrics);
   const consumers = new Set<EmbeddedConsumer<unknown>>();
   const subscriptions: EmbeddedSubscription[] = [];
+  const positions = embeddedGroupPositions(options.provider);
   return {
     kind: 'embedded',
     consumer<DB>(spec: ConsumerSpec<DB>): Worker {
@@ -65,7 +68,8 @@ export function createEmbeddedEventLog(options: EmbeddedEventLogOptions): EventL
         topics: spec.topics,
         database: spec.database as Database<unknown>,
       });
-      return consumer;
+      // A group without a checkpoint holds its topic's retention, during a backfill too.
+      return withBackfill(spec, consumer, { positions, logger: options.logger, metrics: options.metrics });
     },
     // Nothing to relay: the outbox is the log. Its worker is the retention job.
     relay: (database) =>

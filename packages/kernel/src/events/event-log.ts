@@ -3,6 +3,7 @@ import type { Database } from '../db/database.js';
 import type { Logger } from '../logging/logger.js';
 import type { RetryPolicy } from '../workers/retry.js';
 import type { Worker } from '../workers/worker.js';
+import type { BackfillSpec } from './backfill.js';
 
 /**
  * One event as consumers see it, whichever log carries it (the embedded
@@ -65,6 +66,12 @@ interface ConsumerSpecBase<DB> {
    */
   ignores?(type: string): boolean;
   retry?: Partial<RetryPolicy>;
+  /**
+   * Builds the read model from the owning service's state when the group
+   * starts without a checkpoint, then follows the log from the position
+   * recorded before that read (ADR 018). Its handlers must be idempotent.
+   */
+  backfill?: BackfillSpec<DB>;
 }
 
 /** One event per transaction. */

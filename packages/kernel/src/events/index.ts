@@ -1,9 +1,12 @@
+export * from './backfill.js';
+export * from './backfilling-consumer.js';
 export * from './consumer-metrics.js';
 export * from './consumer-runtime.js';
 export * from './create-event-log.js';
 export * from './dead-letter-redrive.js';
 export * from './dead-letters.js';
 export * from './embedded-log.js';
+export * from './embedded-positions.js';
 export * from './event-log.js';
 export type * from './kernel-tables.js';
 export * from './key-split.js';

@@ -21,6 +21,17 @@ export interface KernelTables {
     position: number;
     updated_at: Generated<Date>;
   };
+  consumer_backfills: {
+    group_id: string;
+    state: 'requested' | 'snapshot' | 'seeking' | 'done';
+    positions: Record<string, Record<string, string>> | null;
+    cursor: string | null;
+    pages: Generated<string>;
+    items: Generated<string>;
+    started_at: Generated<Date>;
+    updated_at: Generated<Date>;
+    finished_at: Date | null;
+  };
   dead_letters: {
     id: string;
     group_id: string;

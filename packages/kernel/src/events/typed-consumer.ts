@@ -2,6 +2,7 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import type { Database } from '../db/database.js';
 import { FatalError } from '../errors/errors.js';
 import type { RetryPolicy } from '../workers/retry.js';
+import type { BackfillSpec } from './backfill.js';
 import type {
   BatchConsumerSpec,
   BatchOptions,
@@ -61,6 +62,8 @@ export interface TypedConsumerSpec<DB, Topics extends readonly TopicContract[]> 
   concurrency?: number;
   /** Batch mode: the handlers of up to maxEvents events run in one transaction, in log order. */
   batch?: BatchOptions;
+  /** Snapshot to build the read model from on a first start (ADR 018); see `defineBackfill`. */
+  backfill?: BackfillSpec<DB>;
 }
 
 /** A consumer definition that can never run: thrown while the module is composed, so start-up fails. */
@@ -143,6 +146,7 @@ export function typedConsumer<DB, const Topics extends readonly TopicContract[]>
     database: spec.database,
     ignores: (type: string) => ignored.has(type),
     ...(spec.retry ? { retry: spec.retry } : {}),
+    ...(spec.backfill ? { backfill: spec.backfill } : {}),
   };
   if (spec.batch) {
     return {

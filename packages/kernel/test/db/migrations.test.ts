@@ -47,6 +47,7 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     expect(kernelApplied.slice(0, 2)).toEqual(['kernel-001-outbox', 'kernel-002-consumer-state']);
     expect(applied).toEqual([...kernelApplied, '001-widgets', '002-widget-names']);
     expect(await tables(database)).toEqual([
+      'consumer_backfills',
       'consumer_offsets',
       'dead_letters',
       'outbox',

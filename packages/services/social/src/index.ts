@@ -47,6 +47,10 @@ export const socialModule: ServiceModule<SocialApiHandlers, { auth: AuthApi }> =
         resolveUsernames: async ({ usernames }) => ({ users: await queries.resolveUsernames(usernames) }),
         followersPage: ({ userId, cursor, limit }) =>
           queries.followersPage(userId, cursor ?? null, limit ?? 20),
+        listFollows: async ({ after, limit }) => {
+          const page = await queries.listFollows(after ?? null, limit ?? 500);
+          return { edges: page.items, nextCursor: page.nextCursor };
+        },
       },
       routes: { api: (app) => registerSocialRoutes(app, social) },
       workers: [createUserEventsConsumer(ctx), createPostEventsConsumer(ctx)],

@@ -17,3 +17,10 @@ export const SuggestionCursor = Type.Object(
   { additionalProperties: false },
 );
 export type SuggestionCursor = Static<typeof SuggestionCursor>;
+
+/** Position in the whole follow graph, ordered by (follower, followee): the listFollows snapshot. */
+export const EdgeCursor = Type.Object(
+  { f: Type.String({ minLength: 1, maxLength: 128 }), e: Type.String({ minLength: 1, maxLength: 128 }) },
+  { additionalProperties: false },
+);
+export type EdgeCursor = Static<typeof EdgeCursor>;

@@ -1,8 +1,8 @@
-import type { Profile, ProfilePage, Relationship } from '@nova/contracts';
+import type { FollowSnapshotEdge, Profile, ProfilePage, Relationship } from '@nova/contracts';
 import { decodeCursor, encodeCursor } from '@nova/kernel';
 import { profileNotFound } from '../commands/profile-commands.js';
 import type { SocialContext } from '../context.js';
-import { SeqCursor, SuggestionCursor } from '../domain/cursors.js';
+import { EdgeCursor, SeqCursor, SuggestionCursor } from '../domain/cursors.js';
 import { assertMayListConnections, userNotFound } from '../domain/visibility.js';
 import { type Direction, followRepository } from '../store/follow-repository.js';
 import { followRequestRepository } from '../store/follow-request-repository.js';
@@ -95,6 +95,23 @@ export function createGraphQueries(ctx: SocialContext) {
     /** Sync API: no viewer rules, the calling service applies its own. */
     async followersPage(userId: string, cursor: string | null, limit: number): Promise<ProfilePage> {
       return edgePage(userId, 'followers', cursor, Math.min(Math.max(1, limit), 1000));
+    },
+
+    /** Sync API: the whole follow graph in keyset pages (the backfill snapshot of ADR 018). */
+    async listFollows(cursor: string | null, limit: number): Promise<ListPage<FollowSnapshotEdge>> {
+      const after = cursor ? decodeCursor<EdgeCursor>(cursor, EdgeCursor) : null;
+      const size = Math.min(Math.max(1, limit), 1000);
+      const rows = await followRepository.list(
+        db,
+        after && { followerId: after.f, followeeId: after.e },
+        size + 1,
+      );
+      return paginate(
+        rows,
+        size,
+        (r) => r,
+        (r) => ({ f: r.followerId, e: r.followeeId }),
+      );
     },
 
     async incomingRequests(

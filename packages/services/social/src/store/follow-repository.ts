@@ -58,6 +58,20 @@ export const followRepository = {
   },
 
   /**
+   * Every edge after `after` in primary-key order, `limit` of them: keyset
+   * paging on (follower_id, followee_id), one index range scan per page.
+   */
+  async list(db: Db, after: FollowEdge | null, limit: number): Promise<FollowEdge[]> {
+    let query = db.selectFrom('follows').select(['follower_id', 'followee_id']);
+    if (after !== null)
+      query = query.where(({ eb, refTuple, tuple }) =>
+        eb(refTuple('follower_id', 'followee_id'), '>', tuple(after.followerId, after.followeeId)),
+      );
+    const rows = await query.orderBy('follower_id').orderBy('followee_id').limit(limit).execute();
+    return rows.map((r) => ({ followerId: r.follower_id, followeeId: r.followee_id }));
+  },
+
+  /**
    * One page of an account's followers or followees, newest edge first.
    * Keyset on the edge's sequence number: edges added or removed while a
    * client pages never shift the remaining pages (no duplicates, no gaps).
