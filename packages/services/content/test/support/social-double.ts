@@ -63,6 +63,19 @@ export function createSocialDouble(): SocialDouble {
         .flatMap((e) => profiles.get(e.split('>')[0] ?? '') ?? []);
       return { items, nextCursor: null };
     },
+    async listFollows({ after, limit = 500 }) {
+      double.calls++;
+      // The real one pages by (followerId, followeeId); the double's cursor is the last edge key.
+      const all = [...follows].sort();
+      const from = after ? all.findIndex((e) => e > after) : 0;
+      const page = from < 0 ? [] : all.slice(from, from + limit);
+      const edges = page.map((e) => {
+        const [followerId = '', followeeId = ''] = e.split('>');
+        return { followerId, followeeId };
+      });
+      const last = page[page.length - 1];
+      return { edges, nextCursor: from >= 0 && from + limit < all.length && last ? last : null };
+    },
     addUser(options = {}) {
       const id = randomUUID();
       counter++;
