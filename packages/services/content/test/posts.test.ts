@@ -1,4 +1,10 @@
-import { ForbiddenError, NotFoundError, UnprocessableError, ValidationError } from '@nova/kernel';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  UnprocessableError,
+  ValidationError,
+} from '@nova/kernel';
 import { DATABASE_KINDS } from '@nova/kernel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/domain/ids.js';
@@ -69,6 +75,12 @@ describe.each(DATABASE_KINDS)('posts on %s', (kind) => {
       f.content.posts.create(author, { text: 'pic', mediaIds: ['m1'] }),
       UnprocessableError,
       'media_not_found',
+    );
+    // An account social has no profile for yet (just signed up): 409, nothing written.
+    await expectError(
+      f.content.posts.create(newId(), { text: 'too early' }),
+      ConflictError,
+      'profile_pending',
     );
     const page = await f.content.queries.authorPosts(author, author, undefined, 20);
     expect(page.items).toHaveLength(1);

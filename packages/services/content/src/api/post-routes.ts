@@ -10,9 +10,9 @@ export function registerPostRoutes(app: NovaApp, content: ContentHandlers): void
         tags: ['posts'],
         summary: 'Publish a post',
         description:
-          'Text or media required (422 `empty_post`); media ids must be the caller’s own uploads (422 `media_not_found`).',
+          'Text or media required (422 `empty_post`); media ids must be the caller’s own uploads (422 `media_not_found`). 409 `profile_pending` right after sign-up.',
         body: NewPostSchema,
-        response: { 201: PostSchema, ...errorResponses(400, 401, 422) },
+        response: { 201: PostSchema, ...errorResponses(400, 401, 409, 422) },
       },
     },
     async (request, reply) =>

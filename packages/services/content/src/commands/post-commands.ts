@@ -1,5 +1,5 @@
 import type { Post } from '@nova/contracts';
-import { ForbiddenError, inTransaction, toIso } from '@nova/kernel';
+import { ConflictError, ForbiddenError, inTransaction, toIso } from '@nova/kernel';
 import type { Transaction } from 'kysely';
 import type { ContentContext } from '../context.js';
 import { newId } from '../domain/ids.js';
@@ -57,7 +57,13 @@ export function createPostCommands(ctx: ContentContext, queries: PostQueries) {
       const mediaIds = input.mediaIds ?? [];
       assertPostContent(text, mediaIds);
       const hashtags = extractHashtags(text);
-      const mentions = await mentionedIds(text, authorId);
+      const [mentions, { profiles }] = await Promise.all([
+        mentionedIds(text, authorId),
+        ctx.social.getProfiles({ ids: [authorId] }),
+      ]);
+      // Right after sign-up social may not have the profile yet: a post now could not be shown.
+      if (profiles.length === 0)
+        throw new ConflictError('profile_pending', 'Your profile is being set up; try again in a moment.');
       const row = await inTransaction(database, async (tx) => {
         const post = await postRepository.insert(tx, {
           id: newId(),
