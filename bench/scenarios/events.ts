@@ -17,13 +17,15 @@ import {
   type Worker,
 } from '@nova/kernel';
 import { openTestDatabases } from '@nova/kernel/testing';
-import { type Generated, sql } from 'kysely';
+import { type Generated, type Kysely, sql } from 'kysely';
+import { type CpuSpent, startCpuMeter } from '../lib/cpu-meter.js';
 import { type BenchReport, machine, median, pairedRatio, type Series } from '../lib/report.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
 const TX_SIZE = Number(process.env.BENCH_TX_SIZE ?? 100);
 const KEYS = 1000;
+const POOL_SIZE = Number(process.env.BENCH_POOL_SIZE ?? 32);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 interface Effects {
@@ -239,8 +241,28 @@ async function effectCount(consumer: Database<Effects>): Promise<number> {
   return rows[0]?.c ?? 0;
 }
 
-async function waitForEffects(consumer: Database<Effects>, count: number, tag: string): Promise<void> {
+/**
+ * Waits until `count` effects exist. A count(*) over up to 100k rows every
+ * 50 ms would take a share of the CPU it measures: first probe the primary
+ * key for the last event written, then count.
+ */
+async function waitForEffects(
+  consumer: Database<Effects>,
+  count: number,
+  tag: string,
+  lastN?: number,
+): Promise<void> {
   const deadline = Date.now() + 600_000;
+  const effects = sql.id(consumer.schema, 'bench_effects');
+  if (lastN !== undefined) {
+    for (;;) {
+      const { rows } = await sql<{ there: boolean }>`
+        select exists(select 1 from ${effects} where n = ${lastN}) as there`.execute(consumer.db);
+      if (rows[0]?.there) break;
+      if (Date.now() > deadline) throw new Error(`${tag}: event ${lastN} never applied`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
   for (;;) {
     const c = await effectCount(consumer);
     if (c >= count) return;
@@ -267,11 +289,13 @@ async function batchSaturation(
   provider: Awaited<ReturnType<typeof openTestDatabases>>['provider'],
   tag: string,
   variant: Variant,
-): Promise<{ eventsPerSecond: number; relayPerSecond: number }> {
+): Promise<{ eventsPerSecond: number; relayPerSecond: number; consumerCpu: CpuSpent; relayCpu?: CpuSpent }> {
   const setup = await batchSetup(config, provider, tag, variant);
   await writeEvents(setup, 0, BATCH_EVENTS, 1000);
   let relayPerSecond = Number.NaN;
+  let relayCpu: CpuSpent | undefined;
   if (setup.relay && setup.log.kind === 'kafka') {
+    const meter = await startCpuMeter(setup.producer.db as Kysely<unknown>);
     const started = Date.now();
     await setup.relay.start();
     const outbox = sql.id(setup.producer.schema, 'outbox');
@@ -280,18 +304,26 @@ async function batchSaturation(
         setup.producer.db,
       );
       if ((rows[0]?.c ?? 1) === 0) break;
-      await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 100));
     }
     relayPerSecond = BATCH_EVENTS / ((Date.now() - started) / 1000);
+    relayCpu = await meter();
   }
+  const meter = await startCpuMeter(setup.consumer.db as Kysely<unknown>);
   await setup.consumerWorker.start();
-  await waitForEffects(setup.consumer, BATCH_EVENTS, tag);
+  await waitForEffects(setup.consumer, BATCH_EVENTS, tag, BATCH_EVENTS - 1);
+  const consumerCpu = await meter();
   await stopSetup(setup);
   const { rows } = await sql<{ first: number; last: number }>`
     select (extract(epoch from min(at)) * 1000)::float8 as first, (extract(epoch from max(at)) * 1000)::float8 as last
     from ${sql.id(setup.consumer.schema, 'bench_effects')}`.execute(setup.consumer.db);
   const { first = 0, last = 0 } = rows[0] ?? {};
-  return { eventsPerSecond: BATCH_EVENTS / ((last - first) / 1000), relayPerSecond };
+  return {
+    eventsPerSecond: BATCH_EVENTS / ((last - first) / 1000),
+    relayPerSecond,
+    consumerCpu,
+    ...(relayCpu ? { relayCpu } : {}),
+  };
 }
 
 /**
@@ -339,7 +371,7 @@ async function batchLatency(
   }
   await Promise.all(running);
   const writeSeconds = (Date.now() - start) / 1000;
-  await waitForEffects(setup.consumer, total + 1, tag);
+  await waitForEffects(setup.consumer, total + 1, tag, total - 1);
   await stopSetup(setup);
   const { rows } = await sql<{ n: number; ms: number }>`
     select n, (extract(epoch from at) * 1000)::float8 as ms from ${sql.id(setup.consumer.schema, 'bench_effects')}
@@ -358,7 +390,8 @@ export async function runEventsBench(): Promise<BenchReport> {
     timeout: 600_000,
   });
   const brokers = stdout.trim().split('\n').at(-1) ?? '127.0.0.1:9092';
-  const dbs = await openTestDatabases('postgres');
+  // A pool big enough that the 16 paced writers do not queue the consumer's transactions behind theirs.
+  const dbs = await openTestDatabases('postgres', { DATABASE_POOL_SIZE: String(POOL_SIZE) });
   const embeddedConfig: Config = { ...dbs.config, kafka: undefined };
   const kafkaConfig: Config = {
     ...dbs.config,
@@ -383,7 +416,13 @@ export async function runEventsBench(): Promise<BenchReport> {
   const halfLoad = kinds.map((k) =>
     VARIANTS.map((v) => named(`${k.name} ${v.name} at half of its saturation: ${v.label}`)),
   );
+  const sameLoad = kinds.map((k) =>
+    VARIANTS.map((v) => named(`${k.name} ${v.name} at half of the baseline's saturation: ${v.label}`)),
+  );
   const relayRates = VARIANTS.map(() => [] as number[]);
+  // CPU µs per event, [kind][variant] consumer phase and [variant] relay phase, one entry per round.
+  const consumerCpu = kinds.map(() => VARIANTS.map(() => [] as CpuSpent[]));
+  const relayCpu = VARIANTS.map(() => [] as CpuSpent[]);
   const loads: number[] = [];
   const log = (line: string) => process.stderr.write(`${line}\n`);
   try {
@@ -408,6 +447,7 @@ export async function runEventsBench(): Promise<BenchReport> {
         if (!MODES.has('batch')) continue;
         // Baseline and pipelined back to back, alternating which goes first.
         const order = r % 2 === 0 ? [0, 1] : [1, 0];
+        const capacity: number[] = [];
         for (const j of order) {
           const variant = VARIANTS[j] as Variant;
           loads.push(load1());
@@ -417,18 +457,36 @@ export async function runEventsBench(): Promise<BenchReport> {
           satSeries.p50Ms.push(Number.NaN);
           satSeries.p99Ms.push(Number.NaN);
           if (Number.isFinite(sat.relayPerSecond)) (relayRates[j] as number[]).push(sat.relayPerSecond);
+          ((consumerCpu[i] as CpuSpent[][])[j] as CpuSpent[]).push(sat.consumerCpu);
+          if (sat.relayCpu) (relayCpu[j] as CpuSpent[]).push(sat.relayCpu);
+          // End to end, Kafka is as fast as the slower of relay and consumer.
+          capacity[j] = Math.min(sat.eventsPerSecond, sat.relayPerSecond || Number.POSITIVE_INFINITY);
           log(
             `round ${r + 1} ${kind.name} ${variant.name} saturated: ${sat.eventsPerSecond.toFixed(0)} events/s (relay ${sat.relayPerSecond.toFixed(0)} events/s), load ${load1().toFixed(1)}`,
           );
-          // End to end, Kafka is as fast as the slower of relay and consumer.
-          const capacity = Math.min(sat.eventsPerSecond, sat.relayPerSecond || Number.POSITIVE_INFINITY);
-          const half = await batchLatency(kind.config, dbs.provider, `${tag}h${j}`, variant, capacity / 2);
-          const s = (halfLoad[i] as Series[])[j] as Series;
+        }
+        // Latency: each at half of its own saturation, and the pipelined one
+        // also at the baseline's half (the same offered load for both).
+        const phases = [
+          ...order.map((j) => ({ j, rate: (capacity[j] as number) / 2, into: halfLoad })),
+          { j: 1, rate: (capacity[0] as number) / 2, into: sameLoad },
+        ];
+        for (const { j, rate, into } of phases) {
+          const variant = VARIANTS[j] as Variant;
+          loads.push(load1());
+          const half = await batchLatency(
+            kind.config,
+            dbs.provider,
+            `${tag}h${j}${into === sameLoad ? 's' : ''}`,
+            variant,
+            rate,
+          );
+          const s = (into[i] as Series[])[j] as Series;
           s.rps.push(half.eventsPerSecond);
           s.p50Ms.push(half.p50Ms);
           s.p99Ms.push(half.p99Ms);
           log(
-            `round ${r + 1} ${kind.name} ${variant.name} at half load: ${half.eventsPerSecond.toFixed(0)} events/s written, lag p50 ${half.p50Ms.toFixed(0)} ms, p99 ${half.p99Ms.toFixed(0)} ms`,
+            `round ${r + 1} ${kind.name} ${variant.name} at ${rate.toFixed(0)} events/s: ${half.eventsPerSecond.toFixed(0)} events/s written, lag p50 ${half.p50Ms.toFixed(0)} ms, p99 ${half.p99Ms.toFixed(0)} ms`,
           );
         }
       }
@@ -437,7 +495,9 @@ export async function runEventsBench(): Promise<BenchReport> {
     await dbs.close();
   }
   loads.push(load1());
-  const series = [...perEvent, ...saturated.flat(), ...halfLoad.flat()].filter((s) => s.rps.length > 0);
+  const series = [...perEvent, ...saturated.flat(), ...halfLoad.flat(), ...sameLoad.flat()].filter(
+    (s) => s.rps.length > 0,
+  );
   const figures: Record<string, number | string> = {
     'batch events per saturation round': BATCH_EVENTS,
     'load average (1 min) at each measurement: median': median(loads),
@@ -456,6 +516,11 @@ export async function runEventsBench(): Promise<BenchReport> {
       newHalf.p99Ms,
       baseHalf.p99Ms,
     );
+    const [, newSame] = sameLoad[i] as [Series, Series];
+    figures[`${kind.name} pipelined/baseline p99 at the baseline's half load (paired ratio)`] = pairedRatio(
+      newSame.p99Ms,
+      baseHalf.p99Ms,
+    );
     figures[`${kind.name} pipelined saturated events/s (median)`] = median(newSat.rps);
     figures[`${kind.name} pipelined p99 at half load ms (median)`] = median(newHalf.p99Ms);
     figures[`${kind.name} goal ≥ 50k events/s and p99 ≤ 1 s (pipelined)`] =
@@ -466,6 +531,24 @@ export async function runEventsBench(): Promise<BenchReport> {
     if (rates.length > 0)
       figures[`kafka relay events/s while filling the topic, ${variant.name} (median)`] = median(rates);
   }
+  // µs of CPU per event: independent of how much of the machine the others left us.
+  const cpuPerEvent = (spent: CpuSpent[], pick: (c: CpuSpent) => number) =>
+    median(spent.map((c) => (pick(c) * 1000) / BATCH_EVENTS));
+  const cpuFigures = (label: string, spent: CpuSpent[]) => {
+    if (spent.length === 0) return;
+    const node = cpuPerEvent(spent, (c) => c.nodeMs);
+    const pg = cpuPerEvent(spent, (c) => c.postgresMs);
+    figures[`${label}: CPU µs per event: node / postgres / broker (shared, upper bound)`] =
+      `${node.toFixed(1)} / ${pg.toFixed(1)} / ${cpuPerEvent(spent, (c) => c.brokerMs).toFixed(1)}`;
+    figures[`${label}: events/s 2 dedicated cores could carry (node + postgres CPU only)`] = Math.round(
+      2e6 / (node + pg),
+    );
+  };
+  for (const [i, kind] of kinds.entries())
+    for (const [j, variant] of VARIANTS.entries())
+      cpuFigures(`${kind.name} ${variant.name} consumer`, (consumerCpu[i] as CpuSpent[][])[j] as CpuSpent[]);
+  for (const [j, variant] of VARIANTS.entries())
+    cpuFigures(`kafka ${variant.name} relay`, relayCpu[j] as CpuSpent[]);
   if ((relayRates[0] as number[]).length > 0)
     figures['kafka relay pipelined/baseline (paired ratio)'] = pairedRatio(
       relayRates[1] as number[],
@@ -475,7 +558,7 @@ export async function runEventsBench(): Promise<BenchReport> {
     scenario: 'events',
     startedAt,
     machine: machine(),
-    method: `Batch consumers (ADR 012/019), handleBatch with ≤ ${BATCH_MAX} events / ${BATCH_WAIT_MS} ms, one transaction per batch (processed-event records in one INSERT … unnest, effects in one INSERT … unnest; embedded checkpoint in a batch transaction; Kafka offsets committed after the transactions). Two variants measured back to back in every round, alternating which goes first: baseline = ADR 012 (batch.inFlight 1: one batch in flight per topic/partition, no read-ahead; relay 500 rows, read → send → prune in turn) and pipelined = ADR 019 (batch.inFlight ${BATCH_IN_FLIGHT}: reads of up to ${BATCH_IN_FLIGHT} × ${BATCH_MAX} events split by key hash into ${BATCH_IN_FLIGHT} lanes of transactions, next read overlapping; relay 2000 rows, next read and previous prune overlapping the send). Saturated: ${BATCH_EVENTS} events (${KEYS} keys) are in the log before the consumer starts (Kafka: the relay has published them all first; its rate is reported on its own), rps = events / (last effect − first effect). Half load: transactions of ${TX_SIZE} events started on a fixed schedule (open loop, up to ${WRITERS} at once) at half of that round's end-to-end saturation (Kafka: half of min(consumer, relay)) for ${LATENCY_SECONDS} s; p50/p99 = outbox commit → effect (clock_timestamp() in the consumer transaction). ${ROUNDS} rounds after one warm-up of each; medians; ratios are medians of per-round ratios. PostgreSQL, a single-node Kafka 4.1 broker, Node and the other engineers' work share the machine's 2 cores: the load average was sampled before each measurement.`,
+    method: `Batch consumers (ADR 012/019), handleBatch with ≤ ${BATCH_MAX} events / ${BATCH_WAIT_MS} ms, one transaction per batch (processed-event records in one INSERT … unnest, effects in one INSERT … unnest; embedded checkpoint in a batch transaction; Kafka offsets committed after the transactions). Two variants measured back to back in every round, alternating which goes first: baseline = ADR 012 (batch.inFlight 1: one batch in flight per topic/partition, no read-ahead; relay 500 rows, read → send → prune in turn) and pipelined = ADR 019 (batch.inFlight ${BATCH_IN_FLIGHT}: reads of up to ${BATCH_IN_FLIGHT} × ${BATCH_MAX} events split by key hash into up to ${BATCH_IN_FLIGHT} lanes of transactions (one lane per ${BATCH_MAX / BATCH_IN_FLIGHT} events waiting), next read overlapping; relay 2000 rows, next read and previous prune overlapping the send). Saturated: ${BATCH_EVENTS} events (${KEYS} keys) are in the log before the consumer starts (Kafka: the relay has published them all first; its rate is reported on its own), rps = events / (last effect − first effect). Half load: transactions of ${TX_SIZE} events started on a fixed schedule (open loop, up to ${WRITERS} at once; PostgreSQL pool of ${POOL_SIZE} connections) at half of that round's end-to-end saturation (Kafka: half of min(consumer, relay)) for ${LATENCY_SECONDS} s, and the pipelined variant once more at the baseline's half-load rate (the same offered load); p50/p99 = outbox commit → effect (clock_timestamp() in the consumer transaction). ${ROUNDS} rounds after one warm-up of each; medians; ratios are medians of per-round ratios. PostgreSQL, a single-node Kafka 4.1 broker, Node and the other engineers' work share the machine's 2 cores: the load average was sampled before each measurement. On such a machine the rate is our share of the CPU, so the saturated phases also record CPU time per event (utime + stime from /proc: this Node process, the PostgreSQL backends of the bench database, and the Kafka broker, which other engineers' tests share, so its figure is an upper bound) and the rate 2 dedicated cores would allow for the Node + PostgreSQL part.`,
     series,
     figures,
   };

@@ -10,6 +10,7 @@ import {
   type EventValidator,
   KeyedLanes,
   type Logger,
+  lanesFor,
   sleep,
   splitByKey,
   tableDeadLetterSink,
@@ -415,7 +416,12 @@ export class KafkaConsumerWorker<DB = unknown> implements Worker {
         this.#batchInFlight += messages.length;
         this.#maxInFlightSeen = Math.max(this.#maxInFlightSeen, this.#batchInFlight);
         try {
-          const lanes = splitByKey(events, (e) => e.key, inFlight, maxEvents);
+          const lanes = splitByKey(
+            events,
+            (e) => e.key,
+            lanesFor(events.length, maxEvents, inFlight),
+            maxEvents,
+          );
           const outcomes = await Promise.allSettled(
             lanes.map(async (batches) => {
               for (const part of batches) await this.#runtime.deliverBatch(part);

@@ -13,7 +13,7 @@ import { embeddedGroupPositions } from './embedded-positions.js';
 import { createEmbeddedRetentionJob, type EmbeddedSubscription } from './embedded-retention.js';
 import type { BatchOptions, ConsumerSpec, EventLog, EventRecord, EventValidator } from './event-log.js';
 import type { KernelTables } from './kernel-tables.js';
-import { splitByKey } from './key-split.js';
+import { lanesFor, splitByKey } from './key-split.js';
 import { KeyedLanes } from './keyed-lanes.js';
 import { OUTBOX_CHANNEL } from './outbox.js';
 import { OutboxHorizon } from './outbox-horizon.js';
@@ -326,7 +326,7 @@ class EmbeddedConsumer<DB> implements Worker {
     const last = rows[rows.length - 1]?.seq ?? cursor.fetched;
     cursor.fetched = last;
     const { group } = this.spec;
-    const lanes = splitByKey(rows, (r) => r.event.key, inFlight, maxEvents);
+    const lanes = splitByKey(rows, (r) => r.event.key, lanesFor(rows.length, maxEvents, inFlight), maxEvents);
     // One lane: its batches run in seq order, so each transaction checkpoints
     // its own last event. Several: a lane's transaction may commit before an
     // earlier seq of another lane, so only the previous round's end (durable

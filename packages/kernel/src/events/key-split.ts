@@ -17,6 +17,16 @@ export function splitByKey<T>(
   return groups.filter((g) => g.length > 0).map((g) => chunk(g, maxPerChunk));
 }
 
+/**
+ * Lanes worth opening for `count` waiting events: one per maxEvents ÷
+ * inFlight of them, up to inFlight. A trickle stays in one transaction
+ * (splitting it would only multiply commits); a backlog gets every lane.
+ */
+export function lanesFor(count: number, maxEvents: number, inFlight: number): number {
+  const perLane = Math.max(1, Math.ceil(maxEvents / inFlight));
+  return Math.max(1, Math.min(inFlight, Math.ceil(count / perLane)));
+}
+
 function chunk<T>(items: readonly T[], size: number): T[][] {
   const chunks: T[][] = [];
   for (let from = 0; from < items.length; from += size) chunks.push(items.slice(from, from + size));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { keyHash, splitByKey } from '../../src/events/key-split.js';
+import { keyHash, lanesFor, splitByKey } from '../../src/events/key-split.js';
 
 interface Item {
   key: string;
@@ -49,5 +49,15 @@ describe('splitByKey', () => {
     expect(keyHash('user-42')).toBe(keyHash('user-42'));
     expect(keyHash('')).toBeGreaterThanOrEqual(0);
     expect(keyHash('a')).not.toBe(keyHash('b'));
+  });
+
+  it('opens a lane per maxEvents ÷ inFlight waiting events, up to inFlight', () => {
+    expect(lanesFor(1, 1000, 4)).toBe(1);
+    expect(lanesFor(250, 1000, 4)).toBe(1);
+    expect(lanesFor(251, 1000, 4)).toBe(2);
+    expect(lanesFor(900, 1000, 4)).toBe(4);
+    expect(lanesFor(4000, 1000, 4)).toBe(4);
+    expect(lanesFor(4000, 1000, 1)).toBe(1);
+    expect(lanesFor(0, 10, 4)).toBe(1);
   });
 });

@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { type Kysely, sql } from 'kysely';
+
+/** CPU time (ms) spent during a measurement, by the process that spent it. */
+export interface CpuSpent {
+  /** This Node process (bench + Nova workers). */
+  nodeMs: number;
+  /** PostgreSQL backends serving this bench's database (sessions alive at the end). */
+  postgresMs: number;
+  /** The Kafka broker JVM: shared with every other user of the broker, so an upper bound. */
+  brokerMs: number;
+}
+
+const TICK_MS = 10; // USER_HZ 100 on Linux
+
+/** utime + stime of a process in ms, or 0 when it is gone or unreadable. */
+function processCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  } catch {
+    return 0;
+  }
+}
+
+function brokerPid(): number | undefined {
+  const state = process.env.NOVA_KAFKA_STATE;
+  if (!state) return undefined;
+  try {
+    return Number(readFileSync(path.join(state, 'kafka.pid'), 'utf8').trim()) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function backendPids(db: Kysely<unknown>): Promise<number[]> {
+  const { rows } = await sql<{ pid: number }>`
+    select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`.execute(
+    db,
+  );
+  return rows.map((r) => r.pid);
+}
+
+/**
+ * Measures the CPU a phase costs, whatever else runs on the machine: on a
+ * shared, overloaded host the wall-clock rate is this process's share of
+ * the CPU, while CPU per event is a property of the code.
+ */
+export async function startCpuMeter(db: Kysely<unknown>): Promise<() => Promise<CpuSpent>> {
+  const node = process.cpuUsage();
+  const pids = await backendPids(db);
+  const before = new Map(pids.map((pid) => [pid, processCpuMs(pid)]));
+  const broker = brokerPid();
+  const brokerBefore = broker ? processCpuMs(broker) : 0;
+  return async () => {
+    const nodeUsage = process.cpuUsage(node);
+    let postgresMs = 0;
+    for (const pid of await backendPids(db)) postgresMs += processCpuMs(pid) - (before.get(pid) ?? 0);
+    return {
+      nodeMs: (nodeUsage.user + nodeUsage.system) / 1000,
+      postgresMs,
+      brokerMs: broker ? processCpuMs(broker) - brokerBefore : 0,
+    };
+  };
+}
