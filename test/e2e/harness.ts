@@ -317,12 +317,15 @@ export interface SignedUp {
  * logs in, and waits until social has the profile (auth's user.registered
  * event reached it). `urlFor` maps an API path to the process serving it.
  */
+/** The password `signUp` gives every account (tests re-authenticate with it). */
+export const E2E_PASSWORD = 'correct horse battery staple';
+
 export async function signUp(
   urlFor: (path: string, method: string) => string,
   username: string,
   timeoutMs = 30_000,
 ): Promise<SignedUp> {
-  const password = 'correct horse battery staple';
+  const password = E2E_PASSWORD;
   const send = async (method: string, path: string, body?: unknown, token?: string) => {
     const response = await fetch(urlFor(`/api/v1${path}`, method), {
       method,

@@ -1,17 +1,19 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type NovaDeployment, startDeployment } from '../harness.js';
+import {
+  E2E_PASSWORD,
+  type NovaDeployment,
+  type SignedUp,
+  signUp as signUpAt,
+  startDeployment,
+} from '../harness.js';
 import type { E2eShape } from './shape.js';
 
 // Nova on a fresh PostgreSQL database, so the walk can check from outside that
 // a deleted account leaves no row in the content schema.
 const ADMIN_URL = process.env.NOVA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-interface Client {
-  id: string;
-  username: string;
-  token: string;
-}
+type Client = SignedUp;
 
 type Json = Record<string, unknown> & { items?: { id: string }[] };
 
@@ -43,24 +45,9 @@ export function defineContentWalk(shape: E2eShape): void {
         await new Promise((r) => setTimeout(r, 100));
       }
     };
-    const password = 'correct horse battery staple';
-    const signUp = async (name: string): Promise<Client> => {
-      const username = `${name}${run}`;
-      const registered = await call('POST', '/auth/register', undefined, {
-        email: `${username}@example.test`,
-        username,
-        password,
-      });
-      expect(registered.status).toBe(201);
-      const login = await call('POST', '/auth/login', undefined, { login: username, password });
-      const token = login.body.accessToken as string;
-      const me = await eventually(
-        () => call('GET', '/users/me', token),
-        (r) => r.status === 200,
-      );
-      expect(me.status).toBe(200);
-      return { id: me.body.id as string, username, token };
-    };
+    const password = E2E_PASSWORD;
+    const signUp = (name: string): Promise<Client> =>
+      signUpAt((p, method) => nova.urlFor(p, method), `${name}${run}`);
     const postCount = async (who: Client) => (await call('GET', `/users/${who.username}`)).body.postCount;
 
     beforeAll(async () => {
