@@ -4,6 +4,7 @@ import { type AuthApi, type SocialApiHandlers, socialSyncApi } from '@nova/contr
 import type { ServiceModule } from '@nova/kernel';
 import { registerSocialRoutes } from './api/routes.js';
 import type { SocialHandlers } from './api/social-handlers.js';
+import { createSocialSyncApi } from './api/sync-api.js';
 import { createBlockCommands } from './commands/block-commands.js';
 import { createFollowCommands } from './commands/follow-commands.js';
 import { createProfileCommands } from './commands/profile-commands.js';
@@ -37,21 +38,8 @@ export const socialModule: ServiceModule<SocialApiHandlers, { auth: AuthApi }> =
   async init(kernel) {
     const ctx = await createSocialContext(kernel);
     const social = createSocialHandlers(ctx);
-    const { queries } = social;
     return {
-      api: {
-        getProfiles: async ({ ids, viewerId }) => ({ profiles: await queries.getProfiles(ids, viewerId) }),
-        relationships: async ({ viewerId, ids }) => ({
-          relationships: await queries.relationships(viewerId, ids),
-        }),
-        resolveUsernames: async ({ usernames }) => ({ users: await queries.resolveUsernames(usernames) }),
-        followersPage: ({ userId, cursor, limit }) =>
-          queries.followersPage(userId, cursor ?? null, limit ?? 20),
-        listFollows: async ({ after, limit }) => {
-          const page = await queries.listFollows(after ?? null, limit ?? 500);
-          return { edges: page.items, nextCursor: page.nextCursor };
-        },
-      },
+      api: createSocialSyncApi(social.queries),
       routes: { api: (app) => registerSocialRoutes(app, social) },
       workers: [createUserEventsConsumer(ctx), createPostEventsConsumer(ctx)],
     };

@@ -1,0 +1,18 @@
+import type { SocialApiHandlers } from '@nova/contracts';
+import type { GraphQueries } from '../queries/graph-queries.js';
+
+/** Social's sync API (in-process or gRPC, ADR 015): each method one batch query. */
+export function createSocialSyncApi(queries: GraphQueries): SocialApiHandlers {
+  return {
+    getProfiles: async ({ ids, viewerId }) => ({ profiles: await queries.getProfiles(ids, viewerId) }),
+    relationships: async ({ viewerId, ids }) => ({
+      relationships: await queries.relationships(viewerId, ids),
+    }),
+    resolveUsernames: async ({ usernames }) => ({ users: await queries.resolveUsernames(usernames) }),
+    followersPage: ({ userId, cursor, limit }) => queries.followersPage(userId, cursor ?? null, limit ?? 20),
+    listFollows: async ({ after, limit }) => {
+      const page = await queries.listFollows(after ?? null, limit ?? 500);
+      return { edges: page.items, nextCursor: page.nextCursor };
+    },
+  };
+}
