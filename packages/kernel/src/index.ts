@@ -11,6 +11,7 @@ export * from './logging/index.js';
 export * from './metrics/index.js';
 export type * from './module.js';
 export type * from './principal.js';
+export * from './realtime/index.js';
 export * from './stores/index.js';
 export * from './sync/index.js';
 export * from './tracing/index.js';

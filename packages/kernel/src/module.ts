@@ -7,6 +7,7 @@ import type { EventLog, OutboxWriter } from './events/event-log.js';
 import type { HealthRegistry } from './health/health-registry.js';
 import type { NovaApp } from './http/app.js';
 import type { Logger } from './logging/logger.js';
+import type { Realtime } from './realtime/realtime.js';
 import type { KeyValueStore } from './stores/key-value-store.js';
 import type { PubSub } from './stores/pubsub.js';
 import type { SyncApiDefinition } from './sync/definition.js';
@@ -24,6 +25,8 @@ export interface Kernel {
   stores: Record<RedisRole, KeyValueStore>;
   /** Publish/subscribe on the realtime role (sockets across processes). */
   pubsub: PubSub;
+  /** The realtime socket: channels a service registers at init, and publish to users or rooms in any process. */
+  realtime: Realtime;
   eventLog: EventLog;
   outbox: OutboxWriter;
   health: HealthRegistry;

@@ -6,6 +6,7 @@ import { closeHttpServer, Lifecycle, waitForDependency } from '../lifecycle/inde
 import type { Logger } from '../logging/index.js';
 import type { ServiceInstance } from '../module.js';
 import type { TokenVerifier } from '../principal.js';
+import { registerSocketRoute } from '../realtime/index.js';
 import {
   createSyncClient,
   createSyncServer,
@@ -189,6 +190,12 @@ export async function bootModules(options: BootOptions): Promise<BootedModules> 
     title: options.title ?? 'Nova API',
     version: '1',
   });
+  // The realtime socket: every process with an edge holds sockets; services only register channels.
+  await app.register(
+    async (scope) =>
+      registerSocketRoute(scope as NovaApp, kernel.realtime, () => verifier, config.realtime.maxFrameBytes),
+    { prefix: API_PREFIX },
+  );
   for (const instance of Object.values(services)) {
     const routes = instance.routes;
     if (routes?.root) await app.register(async (scope) => routes.root?.(scope as NovaApp));

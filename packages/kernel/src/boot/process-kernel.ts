@@ -12,12 +12,15 @@ import { createHealthRegistry } from '../health/index.js';
 import type { Logger } from '../logging/index.js';
 import { createMetricsRegistry } from '../metrics/index.js';
 import type { Kernel } from '../module.js';
+import { createRealtime, type RealtimeHub } from '../realtime/index.js';
 import { createStores } from '../stores/index.js';
 import { startTracing } from '../tracing/index.js';
 
 export interface OwnedKernel extends Kernel {
   /** Every consumer group the modules defined, by name (operator commands redrive through them). */
   readonly consumers: ReadonlyMap<string, ConsumerSpec<unknown>>;
+  /** The realtime hub: the socket route attaches upgraded sockets to it. */
+  realtime: RealtimeHub;
   /** Closes what the kernel opened: event log, stores, pools — in that order. */
   close(): Promise<void>;
 }
@@ -72,6 +75,12 @@ export function createProcessKernel(
   });
   if (blobs.check)
     health.register({ name: `blobs-${blobs.kind}`, required: true, check: blobs.check.bind(blobs) });
+  const realtime = createRealtime({
+    settings: config.realtime,
+    pubsub: stores.pubsub,
+    store: stores.stores.realtime,
+    logger: logger.child({ component: 'realtime' }),
+  });
   const consumers = new Map<string, ConsumerSpec<unknown>>();
   const createConsumer = eventLog.consumer.bind(eventLog);
   eventLog.consumer = (spec) => {
@@ -91,6 +100,7 @@ export function createProcessKernel(
     databases,
     stores: stores.stores,
     pubsub: stores.pubsub,
+    realtime,
     eventLog,
     consumers,
     outbox: createOutboxWriter(validate),
@@ -99,6 +109,7 @@ export function createProcessKernel(
     async close() {
       await eventLog.close();
       await blobs.close?.();
+      await realtime.close();
       await stores.close();
       await databases.close();
       await tracing?.shutdown();

@@ -70,6 +70,15 @@ export interface KernelConfig {
     endpoint?: string;
     credentials?: { accessKeyId: string; secretAccessKey: string };
   };
+  /** The realtime socket (GET /api/v1/ws): heartbeats, per-socket limits, token re-checks. */
+  realtime: {
+    heartbeatMs: number;
+    sendBufferBytes: number;
+    framesPerSecond: number;
+    frameBurst: number;
+    maxFrameBytes: number;
+    revalidateMs: number;
+  };
   /** Set when OTEL_EXPORTER_OTLP_ENDPOINT is: traces are exported over OTLP (ADR 014). */
   tracing?: { endpoint: string; protocol: 'http/protobuf' | 'http/json'; serviceName: string };
   raw: Env;
@@ -377,6 +386,14 @@ function deriveKernel(
               : undefined,
         }
       : undefined,
+    realtime: {
+      heartbeatMs: env.NOVA_WS_HEARTBEAT_MS,
+      sendBufferBytes: env.NOVA_WS_SEND_BUFFER_BYTES,
+      framesPerSecond: env.NOVA_WS_FRAMES_PER_SECOND,
+      frameBurst: env.NOVA_WS_FRAME_BURST,
+      maxFrameBytes: env.NOVA_WS_MAX_FRAME_BYTES,
+      revalidateMs: env.NOVA_WS_REVALIDATE_MS,
+    },
     tracing: env.OTEL_EXPORTER_OTLP_ENDPOINT
       ? {
           endpoint: String(env.OTEL_EXPORTER_OTLP_ENDPOINT),

@@ -133,6 +133,28 @@ export const EnvSchema = Type.Object({
   S3_ACCESS_KEY_ID: Type.Optional(Type.String({ minLength: 1, description: 'S3 access key id' })),
   S3_SECRET_ACCESS_KEY: Type.Optional(Type.String({ minLength: 1, description: 'S3 secret access key' })),
 
+  NOVA_WS_HEARTBEAT_MS: EnvInt(
+    50,
+    600_000,
+    25_000,
+    'realtime socket: ping period; a peer that has not answered the previous ping is closed',
+  ),
+  NOVA_WS_SEND_BUFFER_BYTES: EnvInt(
+    1024,
+    256 * 1024 * 1024,
+    1024 * 1024,
+    'realtime socket: bytes queued for one slow client before it is closed with 4008',
+  ),
+  NOVA_WS_FRAMES_PER_SECOND: EnvInt(1, 100_000, 20, 'realtime socket: client frames accepted per second'),
+  NOVA_WS_FRAME_BURST: EnvInt(1, 100_000, 40, 'realtime socket: client frames accepted in a burst'),
+  NOVA_WS_MAX_FRAME_BYTES: EnvInt(64, 16 * 1024 * 1024, 64 * 1024, 'realtime socket: largest client frame'),
+  NOVA_WS_REVALIDATE_MS: EnvInt(
+    50,
+    3_600_000,
+    5000,
+    'realtime socket: how often open sockets re-check their token (logout/revocation closes them)',
+  ),
+
   OTEL_EXPORTER_OTLP_ENDPOINT: EnvUrl(
     'OpenTelemetry: export traces over OTLP/HTTP to <endpoint>/v1/traces (unset: no tracing)',
   ),
