@@ -155,16 +155,25 @@ export function createRealtime(options: RealtimeOptions): RealtimeHub {
     if (revalidating) return;
     revalidating = true;
     try {
-      const all = [...connections.values()];
+      // One check per token per round, however many sockets (devices, tabs) share it.
+      const byToken = new Map<string, { verify: TokenVerifier; sockets: Connection[] }>();
+      for (const { connection, verify } of connections.values()) {
+        if (!connection.open) continue;
+        const entry = byToken.get(connection.token) ?? { verify, sockets: [] };
+        entry.sockets.push(connection);
+        byToken.set(connection.token, entry);
+      }
+      const all = [...byToken.entries()];
       for (let i = 0; i < all.length; i += REVALIDATE_CONCURRENCY) {
         await Promise.all(
-          all.slice(i, i + REVALIDATE_CONCURRENCY).map(async ({ connection, verify }) => {
-            if (!connection.open) return;
+          all.slice(i, i + REVALIDATE_CONCURRENCY).map(async ([token, { verify, sockets }]) => {
             try {
-              connection.principal = await verify(connection.token);
+              const principal = await verify(token);
+              for (const connection of sockets) connection.principal = principal;
             } catch (error) {
-              // An outage has not judged the token: the socket stays.
-              if (error instanceof UnauthenticatedError)
+              // An outage has not judged the token: the sockets stay.
+              if (!(error instanceof UnauthenticatedError)) return;
+              for (const connection of sockets)
                 connection.close(CloseCode.unauthenticated, 'token revoked or expired');
             }
           }),

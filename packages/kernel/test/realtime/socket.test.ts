@@ -287,10 +287,12 @@ describe('the realtime socket (one process, in-process bus)', () => {
 
   it('closes the sockets of a revoked token with 4401, not those of other sessions', async () => {
     const revokedClient = await connect(baseUrl, { token: 'user-r-s1' });
+    const sameToken = await connect(baseUrl, { token: 'user-r-s1', queryToken: true, deviceId: 'tab2' });
     const otherSession = await connect(baseUrl, { token: 'user-r-s2' });
     try {
       revoked.add('user-r-s1');
       expect((await revokedClient.closed).code).toBe(CloseCode.unauthenticated);
+      expect((await sameToken.closed).code).toBe(CloseCode.unauthenticated);
       expect(otherSession.ws.readyState).toBe(otherSession.ws.OPEN);
       expect(await upgradeStatus(baseUrl, { token: 'user-r-s1' })).toBe(401);
     } finally {
