@@ -8,6 +8,7 @@ import { createMediaContext, type MediaContext } from './media-context.js';
 import type { MediaUrls } from './media-urls.js';
 import { createMediaQueries } from './queries/media-queries.js';
 import { createVariantServer } from './queries/variant-server.js';
+import { createAvatarConsumer } from './workers/avatar-consumer.js';
 import { createMediaCollector } from './workers/media-collector.js';
 import { createMediaProcessor } from './workers/media-processor.js';
 import { createMediaUploadedConsumer } from './workers/media-uploaded-consumer.js';
@@ -41,6 +42,11 @@ export function createMediaPipeline(
     handlers,
     getMedia: (ids, viewerId) => queries.getMany(ids, viewerId),
     registerRoutes: (app) => registerMediaRoutes(app, handlers),
-    workers: [createMediaUploadedConsumer(ctx, () => processor.wake()), processor, createMediaCollector(ctx)],
+    workers: [
+      createMediaUploadedConsumer(ctx, () => processor.wake()),
+      processor,
+      createMediaCollector(ctx),
+      createAvatarConsumer(ctx),
+    ],
   };
 }

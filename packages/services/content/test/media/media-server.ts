@@ -42,6 +42,10 @@ export interface MediaServer {
     token?: string,
     body?: unknown,
   ): Promise<{ status: number; body: Json }>;
+  /** Publishes a profile.updated as social would (its outbox, its topic). */
+  profileUpdated(userId: string, avatarMediaId: string | null): Promise<void>;
+  /** Whether a media row is marked attached (undefined: no such row). */
+  attached(id: string): Promise<boolean | undefined>;
   /** Rows in the media table (deleted ones included). */
   mediaRows(): Promise<number>;
   close(): Promise<void>;
@@ -97,6 +101,9 @@ export async function startMediaServer(
   };
   const database = await provider.open<Record<string, never>>('content');
   await runMigrations(database, contentModule.migrationsDir, logger);
+  // Social's outbox (kernel tables only): content reads its profile events (avatars); tests write them.
+  const socialSchema = await provider.open<Record<string, never>>('social');
+  await runMigrations(socialSchema, path.join(config.dataDir, 'no-social-migrations'), logger);
   const social = createSocialDouble();
   const instance = await contentModule.init(kernel, { auth: {} as never, social });
   const app = await createHttpServer({
@@ -157,6 +164,33 @@ export async function startMediaServer(
       }
     },
     json,
+    async profileUpdated(userId, avatarMediaId) {
+      await socialSchema.transaction((tx) =>
+        kernel.outbox.write(tx, [
+          {
+            aggregateType: 'social.profile',
+            aggregateId: userId,
+            type: 'profile.updated',
+            payload: {
+              userId,
+              username: `u${userId.slice(0, 8)}`,
+              displayName: null,
+              bio: null,
+              avatarMediaId,
+              isPrivate: false,
+            },
+          },
+        ]),
+      );
+    },
+    async attached(id) {
+      const { rows } = await sql<{
+        attached: boolean;
+      }>`SELECT attached_at IS NOT NULL AS attached FROM ${sql.table(`${database.schema}.media`)} WHERE id = ${id}`.execute(
+        database.db,
+      );
+      return rows[0]?.attached;
+    },
     async mediaRows() {
       const { rows } = await sql<{
         n: number;

@@ -167,6 +167,23 @@ describe('media upload over HTTP', () => {
     expect((await server.settle(alice, id)).status).toBe('ready');
   }, 120_000);
 
+  it('counts a profile avatar as attached: the collector of unattached uploads keeps it', async () => {
+    const bob = server.user();
+    const upload = async () =>
+      ((await (await server.upload(bob, await jpegWithGps(64, 64, 1), 'me.jpg')).json()) as { id: string })
+        .id;
+    const avatar = await upload();
+    const loose = await upload();
+    // Someone else naming bob's upload as their avatar changes nothing.
+    await server.profileUpdated(alice, loose);
+    await server.profileUpdated(bob, avatar);
+    const attached = (id: string) => server.attached(id);
+    const deadline = Date.now() + 20_000;
+    while (!(await attached(avatar)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await attached(avatar)).toBe(true);
+    expect(await attached(loose)).toBe(false);
+  });
+
   it('makes a poster and an MP4 of a video, served with byte ranges', async () => {
     const file = await mp4(scratch, 2, { size: '640x360' });
     const response = await server.upload(alice, await fs.readFile(file), 'clip.mov');

@@ -159,6 +159,18 @@ export const mediaRepository = {
       .execute();
   },
 
+  /** An avatar: attached when `ownerId` uploaded it, untouched otherwise. */
+  async markAttachedByOwner(db: Db, ownerId: string, id: string): Promise<boolean> {
+    const r = await db
+      .updateTable('media')
+      .set({ attached_at: sql`now()` })
+      .where('id', '=', id)
+      .where('owner_id', '=', ownerId)
+      .where('attached_at', 'is', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  },
+
   async markOwnerDeleted(db: Db, ownerId: string): Promise<number> {
     const r = await db
       .updateTable('media')
