@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Account } from '@nova/contracts';
-import { NotFoundError, type Principal, UnauthenticatedError, ValidationError } from '@nova/kernel';
+import {
+  inTransaction,
+  NotFoundError,
+  type Principal,
+  UnauthenticatedError,
+  ValidationError,
+} from '@nova/kernel';
 import type { AuthContext } from '../context.js';
 import { normalizePassword } from '../domain/password-rules.js';
 import { checkRegistration, type RegistrationInput } from '../domain/registration.js';
@@ -26,7 +32,7 @@ export function createAccountCommands(ctx: AuthContext) {
       await countRegistration(ctx, ip);
       const { email, username, password } = checked.value;
       const passwordHash = await ctx.passwords.hash(password);
-      const user = await database.transaction(async (tx) => {
+      const user = await inTransaction(database, async (tx) => {
         const created = await usersRepository.insert(tx, { id: randomUUID(), email, username, passwordHash });
         await outbox.write(tx, [
           authEvent.userRegistered({
@@ -42,7 +48,7 @@ export function createAccountCommands(ctx: AuthContext) {
 
     async verifyEmail(token: string): Promise<Account> {
       if (!TOKEN_PATTERN.test(token)) throw invalidMailToken();
-      const user = await database.transaction(async (tx) => {
+      const user = await inTransaction(database, async (tx) => {
         const userId = await oneTimeTokensRepository.claim(tx, 'email_verifications', hashToken(token));
         if (!userId) throw invalidMailToken();
         const verified = await usersRepository.markEmailVerified(tx, userId);
@@ -83,7 +89,7 @@ export function createAccountCommands(ctx: AuthContext) {
           throw new UnauthenticatedError('invalid_code', 'The code is wrong or was already used.');
         }
       }
-      const deleted = await database.transaction(async (tx) => {
+      const deleted = await inTransaction(database, async (tx) => {
         // Their rows go with the account, but their access tokens live on until they expire.
         const sessions = await revocationsRepository.entombUserSessions(
           tx,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { inTransaction } from '@nova/kernel';
 import type { AuthContext } from '../context.js';
 import type { ClientInfo } from '../domain/client-info.js';
 import { generateToken, hashToken } from '../domain/tokens.js';
@@ -17,7 +18,7 @@ export async function openSession(ctx: AuthContext, userId: string, client: Clie
   const sessionId = randomUUID();
   const refreshToken = generateToken();
   const expiresAt = new Date(Date.now() + ctx.config.auth.refreshTokenTtlSeconds * 1000);
-  await ctx.database.transaction(async (tx) => {
+  await inTransaction(ctx.database, async (tx) => {
     await sessionsRepository.insert(tx, { id: sessionId, userId, expiresAt, ...client });
     await sessionsRepository.insertRefreshToken(tx, hashToken(refreshToken), sessionId);
   });

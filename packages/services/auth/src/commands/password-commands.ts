@@ -1,4 +1,4 @@
-import { type Principal, UnauthenticatedError, ValidationError } from '@nova/kernel';
+import { inTransaction, type Principal, UnauthenticatedError, ValidationError } from '@nova/kernel';
 import type { Transaction } from 'kysely';
 import type { AuthContext } from '../context.js';
 import { emailKey, emailProblem } from '../domain/email.js';
@@ -38,7 +38,7 @@ export function createPasswordCommands(ctx: AuthContext) {
       FORGOT_WINDOW_SECONDS,
     );
     if (!decision.allowed) return;
-    await database.transaction(async (tx) => {
+    await inTransaction(database, async (tx) => {
       await outbox.write(tx, [authEvent.passwordResetRequested({ userId: user.id, email: user.email })]);
     });
   };
@@ -67,7 +67,7 @@ export function createPasswordCommands(ctx: AuthContext) {
       const problem = passwordProblem(next, user);
       if (problem) throw weakPassword(problem);
       const passwordHash = await ctx.passwords.hash(next);
-      const revoked = await database.transaction(async (tx) => {
+      const revoked = await inTransaction(database, async (tx) => {
         await usersRepository.updatePasswordHash(tx, user.id, passwordHash);
         const ids = await sessionsRepository.revokeAllOf(tx, user.id, principal.sessionId);
         await passwordChanged(tx, user.id);
@@ -101,7 +101,7 @@ export function createPasswordCommands(ctx: AuthContext) {
       const basic = passwordProblem(next);
       if (basic) throw weakPassword(basic);
       const passwordHash = await ctx.passwords.hash(next);
-      const revoked = await database.transaction(async (tx) => {
+      const revoked = await inTransaction(database, async (tx) => {
         const userId = await oneTimeTokensRepository.claim(tx, 'password_resets', hashToken(input.token));
         const user = userId ? await usersRepository.findById(tx, userId) : null;
         if (!user) throw invalidMailToken();

@@ -1,4 +1,4 @@
-import { NotFoundError, type Principal, UnauthenticatedError } from '@nova/kernel';
+import { inTransaction, NotFoundError, type Principal, UnauthenticatedError } from '@nova/kernel';
 import type { AuthContext } from '../context.js';
 import { generateToken, hashToken, TOKEN_PATTERN } from '../domain/tokens.js';
 import { sessionListCache } from '../store/session-list-cache.js';
@@ -24,7 +24,7 @@ export function createSessionCommands(ctx: AuthContext) {
       const hash = hashToken(refreshToken);
       const next = generateToken();
       const graceSeconds = ctx.config.auth.refreshReuseGraceSeconds;
-      const outcome = await database.transaction(async (tx) => {
+      const outcome = await inTransaction(database, async (tx) => {
         const claimed = await sessionsRepository.claimRefreshToken(tx, hash);
         if (claimed) {
           if (claimed.sessionActive) {

@@ -1,4 +1,10 @@
-import { ConflictError, type Principal, UnauthenticatedError, ValidationError } from '@nova/kernel';
+import {
+  ConflictError,
+  inTransaction,
+  type Principal,
+  UnauthenticatedError,
+  ValidationError,
+} from '@nova/kernel';
 import type { AuthContext } from '../context.js';
 import { generateBackupCodes, hashBackupCode } from '../domain/backup-codes.js';
 import { countCodeAttempt } from '../security/throttles.js';
@@ -45,7 +51,7 @@ export function createTwoFactorCommands(ctx: AuthContext) {
       if (step === null) throw invalidCode();
       const codes = generateBackupCodes();
       const hashes = codes.map((c) => hashBackupCode(c)).filter((h): h is string => h !== null);
-      await database.transaction(async (tx) => {
+      await inTransaction(database, async (tx) => {
         if (!(await twoFactorRepository.enableTotp(tx, userId, step))) throw alreadyEnabled();
         await twoFactorRepository.replaceBackupCodes(tx, userId, hashes);
       });
@@ -59,7 +65,7 @@ export function createTwoFactorCommands(ctx: AuthContext) {
       if (!totp?.enabled)
         throw new ConflictError('two_factor_not_enabled', 'Two-factor authentication is not enabled.');
       await countCodeAttempt(ctx, userId);
-      await database.transaction(async (tx) => {
+      await inTransaction(database, async (tx) => {
         if (!(await consumeSecondFactor(ctx, userId, code, tx))) throw invalidCode();
         await twoFactorRepository.delete(tx, userId);
       });
