@@ -9,6 +9,7 @@ Commands:
   config [--target=...]                         list every environment variable the target reads
   dlq list [--group=G] [--json] [--target=...]  dead-lettered events of the target's consumer groups
   dlq redrive --group=G (--id=ID | --all)       hand dead letters back to their group's handler (exactly once)
+  backfill --group=G [--target=...]             rebuild a group's read model from its snapshot at its next start
   help                                          this text
 
 Configuration comes from the environment (see README.md).
@@ -28,10 +29,13 @@ export interface CommandOptions {
 }
 
 export type ParsedCommandLine =
-  | { command: 'start' | 'migrate' | 'seed' | 'config' | 'dlq' | 'help'; options: CommandOptions }
+  | {
+      command: 'start' | 'migrate' | 'seed' | 'config' | 'dlq' | 'backfill' | 'help';
+      options: CommandOptions;
+    }
   | { error: string };
 
-const COMMANDS = ['start', 'migrate', 'seed', 'config', 'dlq', 'help'] as const;
+const COMMANDS = ['start', 'migrate', 'seed', 'config', 'dlq', 'backfill', 'help'] as const;
 
 export function parseCommandLine(argv: string[]): ParsedCommandLine {
   let parsed: ReturnType<typeof parseArgs>;
@@ -73,6 +77,12 @@ export function parseCommandLine(argv: string[]): ParsedCommandLine {
       if ((options.id === undefined) === (options.all === undefined))
         return { error: 'dlq redrive needs exactly one of --id=<dead letter id> or --all' };
     }
+  } else if (command === 'backfill') {
+    const { group } = parsed.values;
+    if (typeof group !== 'string' || group === '') return { error: 'backfill needs --group' };
+    options.group = group;
+    for (const key of ['id', 'all', 'json'] as const)
+      if (parsed.values[key] !== undefined) return { error: `--${key} belongs to the dlq command` };
   } else {
     for (const key of ['group', 'id', 'all', 'json'] as const)
       if (parsed.values[key] !== undefined) return { error: `--${key} belongs to the dlq command` };

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// The single entry point: `nova start|migrate|seed|config|dlq`. Wires commands, nothing else.
+// The single entry point: `nova start|migrate|seed|config|dlq|backfill`. Wires commands, nothing else.
 import { flushLogs } from '@nova/kernel';
 import { parseCommandLine, USAGE } from './cli.js';
+import { runBackfill } from './commands/backfill.js';
 import { runConfig } from './commands/config.js';
 import { runDlq } from './commands/dlq.js';
 import { runMigrate } from './commands/migrate.js';
@@ -14,6 +15,7 @@ const commands = {
   seed: runSeed,
   config: runConfig,
   dlq: runDlq,
+  backfill: runBackfill,
 } as const;
 
 const parsed = parseCommandLine(process.argv.slice(2));

@@ -23,6 +23,15 @@ describe('command line', () => {
     expect(parseCommandLine(['start', '--turbo'])).toHaveProperty('error');
     expect(parseCommandLine(['start', 'extra'])).toHaveProperty('error');
   });
+  it('parses backfill with its group and refuses it without one', () => {
+    expect(parseCommandLine(['backfill', '--group=feed.follows'])).toEqual({
+      command: 'backfill',
+      options: { group: 'feed.follows' },
+    });
+    expect(parseCommandLine(['backfill'])).toHaveProperty('error', 'backfill needs --group');
+    expect(parseCommandLine(['backfill', '--group=g', '--all'])).toHaveProperty('error');
+    expect(parseCommandLine(['start', '--group=g'])).toHaveProperty('error');
+  });
   it('defaults to help', () => {
     expect(parseCommandLine([])).toEqual({ command: 'help', options: {} });
   });

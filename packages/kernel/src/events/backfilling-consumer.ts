@@ -346,3 +346,19 @@ function kernel<DB>(db: Kysely<DB>): Kysely<KernelTables> {
 function json(positions: LogPositions): LogPositions {
   return JSON.stringify(positions) as unknown as LogPositions;
 }
+
+/**
+ * Asks for a rebuild of a group with a backfill (`nova backfill`): its next
+ * start records a new log position, forgets the group's processed events and
+ * checkpoints, calls `reset`, and reads the snapshot again. Stop every
+ * process of the group first; a running member would keep consuming.
+ */
+export async function requestBackfill(database: Database<unknown>, group: string): Promise<void> {
+  await kernel(database.db)
+    .insertInto('consumer_backfills')
+    .values({ group_id: group, state: 'requested' })
+    .onConflict((oc) =>
+      oc.column('group_id').doUpdateSet({ state: 'requested', updated_at: new Date(), finished_at: null }),
+    )
+    .execute();
+}

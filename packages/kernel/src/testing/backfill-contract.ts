@@ -3,6 +3,7 @@ import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../db/database.js';
 import { defineBackfill, type SnapshotPage } from '../events/backfill.js';
+import { requestBackfill } from '../events/backfilling-consumer.js';
 import {
   type ConsumeContext,
   type EventLog,
@@ -240,6 +241,9 @@ export function describeBackfillContract(name: string, makeHarness: MakeBackfill
         backfill: defineBackfill<unknown, Edge>({
           read,
           pageSize,
+          async reset({ tx }) {
+            await model(tx).deleteFrom('backfill_model').where('group_id', '=', group).execute();
+          },
           async apply(items, { tx }) {
             if (items.length === 0) return;
             await model(tx)
@@ -362,6 +366,31 @@ export function describeBackfillContract(name: string, makeHarness: MakeBackfill
       expect(restarted.early()).toBe(0);
       expect(crashing.early()).toBe(0);
       expect(restarted.worker.health().status).toBe('ok');
+    });
+
+    it('a requested rebuild resets the model and builds it again from a new position', async () => {
+      const { aggregateType, topic, group } = fresh();
+      for (const edge of pairs(5)) await change(aggregateType, 'link', edge);
+      const first = await startGroup(group, topic, snapshot(aggregateType).read, 7);
+      await expect.poll(async () => (await backfillRow(group))?.state, WAIT).toBe('done');
+      await change(aggregateType, 'unlink', { a: 'u0', b: 'u1' });
+      await expect.poll(() => modelEdges(group), WAIT).toEqual(await sourceEdges(aggregateType));
+      await first.worker.stop(Date.now() + 5000);
+      // The model went wrong (a bug, a bad migration): a row the source never had.
+      await source(h.consumer.db)
+        .insertInto('backfill_model')
+        .values({ group_id: group, a: 'ghost', b: 'u0' })
+        .execute();
+      await change(aggregateType, 'unlink', { a: 'u2', b: 'u3' });
+      await requestBackfill(h.consumer, group);
+      const again = snapshot(aggregateType);
+      const rebuilt = await startGroup(group, topic, again.read, 7);
+      await expect.poll(async () => (await backfillRow(group))?.state, WAIT).toBe('done');
+      expect(again.reads[0]).toBeNull();
+      await change(aggregateType, 'link', { a: 'u0', b: 'u1' });
+      await expect.poll(() => modelEdges(group), WAIT).toEqual(await sourceEdges(aggregateType));
+      expect(await modelEdges(group)).not.toContain('ghost>u0');
+      expect(rebuilt.early()).toBe(0);
     });
   });
 }
