@@ -80,6 +80,7 @@ export function createProcessKernel(
     pubsub: stores.pubsub,
     store: stores.stores.realtime,
     logger: logger.child({ component: 'realtime' }),
+    metrics,
   });
   const consumers = new Map<string, ConsumerSpec<unknown>>();
   const createConsumer = eventLog.consumer.bind(eventLog);

@@ -21,6 +21,8 @@ export class Connection {
   readonly sessionId: string;
   readonly rooms = new Set<string>();
   alive = true;
+  /** The code this server closed with (undefined: the peer closed, or the connection broke). */
+  closedWith: number | undefined;
   #dropped = 0;
   readonly #bucket: TokenBucket;
 
@@ -80,6 +82,7 @@ export class Connection {
 
   close(code: number, reason: string): void {
     if (this.socket.readyState >= this.socket.CLOSING) return;
+    this.closedWith = code;
     this.socket.close(code, reason);
     // The close frame waits behind whatever is queued; a peer that never reads it is cut.
     const cut = setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS);

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import type { Registry } from 'prom-client';
 import type { WebSocket } from 'ws';
 import type { Config } from '../config/config.js';
 import { UnauthenticatedError } from '../errors/errors.js';
 import type { Logger } from '../logging/logger.js';
+import { counter, gauge } from '../metrics/metrics.js';
 import type { Principal, TokenVerifier } from '../principal.js';
 import type { KeyValueStore } from '../stores/key-value-store.js';
 import { createPresence, type Presence } from '../stores/presence.js';
@@ -58,6 +60,8 @@ export interface RealtimeOptions {
   /** The realtime role's store (presence). */
   store: KeyValueStore;
   logger: Logger;
+  /** Where nova_ws_connections and nova_ws_closed_total are reported. */
+  metrics?: Registry;
 }
 
 const MAX_ROOMS_PER_SOCKET = 32;
@@ -117,6 +121,22 @@ export function createRealtime(options: RealtimeOptions): RealtimeHub {
     prefix: 'presence:',
   });
   const connections = new Map<string, { connection: Connection; verify: TokenVerifier }>();
+
+  if (options.metrics)
+    gauge(options.metrics, {
+      name: 'nova_ws_connections',
+      help: 'Realtime sockets open in this process',
+      collect() {
+        this.set(connections.size);
+      },
+    });
+  const closed = options.metrics
+    ? counter(options.metrics, {
+        name: 'nova_ws_closed_total',
+        help: "Realtime sockets closed, by close code (the server's when it closed them, else the peer's; 1006: cut)",
+        labelNames: ['code'],
+      })
+    : undefined;
 
   const topics = new Topics(pubsub, (topic, message) => {
     const newline = message.indexOf('\n');
@@ -265,8 +285,9 @@ export function createRealtime(options: RealtimeOptions): RealtimeHub {
           log.error({ err: error }, 'realtime frame failed');
         });
       });
-      socket.on('close', () => {
+      socket.on('close', (code: number) => {
         connections.delete(connection.id);
+        closed?.inc({ code: String(connection.closedWith ?? code) });
         const leaving = [`user:${connection.userId}`, ...[...connection.rooms].map((r) => `room:${r}`)];
         for (const topic of leaving) void topics.leave(topic, connection);
         presence.leave(connection.userId, connection.id).catch(() => undefined);

@@ -275,6 +275,9 @@ describe('the realtime socket (one process, in-process bus)', () => {
     client.ws.resume();
     expect((await client.closed).code).toBe(CloseCode.slowConsumer);
     expect(client.frames.length).toBeLessThan(600);
+    const metrics = await nova.call('GET', '/metrics');
+    expect(metrics.body).toMatch(/nova_ws_closed_total\{code="4008"\} 1/);
+    expect(metrics.body).toMatch(/nova_ws_connections \d+/);
   });
 
   it('tracks presence on connect and disconnect', async () => {
