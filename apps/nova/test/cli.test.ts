@@ -39,7 +39,7 @@ describe('command line', () => {
 
 describe('module registry', () => {
   it('resolves the all group to every service, dependencies first', () => {
-    expect(resolveTarget('all').map((m) => m.name)).toEqual(['auth', 'social', 'content']);
+    expect(resolveTarget('all').map((m) => m.name)).toEqual(['auth', 'social', 'content', 'messaging']);
   });
   it('resolves a comma-separated list without duplicates, in-process dependencies first', () => {
     expect(resolveTarget('social, auth ,social').map((m) => m.name)).toEqual(['auth', 'social']);
