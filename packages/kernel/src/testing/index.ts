@@ -1,4 +1,5 @@
 export { stepWithMargin } from './clock.js';
+export * from './consumer-test-bed.js';
 export * from './databases.js';
 export * from './harness.js';
 export * from './otlp-receiver.js';

@@ -1,19 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { AUTH_USER_AGGREGATE, assertEventPayload } from '@nova/contracts';
-import {
-  createEmbeddedEventLog,
-  createLogger,
-  createMetricsRegistry,
-  createOutboxWriter,
-  type Database,
-  type EventLog,
-  runMigrations,
-  type Worker,
-} from '@nova/kernel';
-import { DATABASE_KINDS, openTestDatabases, type TestDatabases } from '@nova/kernel/testing';
+import type { Database, Worker } from '@nova/kernel';
+import { type ConsumerTestBed, DATABASE_KINDS, openConsumerTestBed } from '@nova/kernel/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEY_LIMITS } from '../src/domain/key-rules.js';
@@ -25,38 +13,30 @@ import { fakeKey } from './support/start-messaging.js';
 // The consumer as it runs in production: auth's outbox is the embedded log,
 // events are delivered by the real consumer runtime.
 describe.each(DATABASE_KINDS)('messaging user-events consumer on %s', (kind) => {
-  let dbs: TestDatabases;
-  let auth: Database<unknown>;
+  let bed: ConsumerTestBed<MessagingTables>;
   let messaging: Database<MessagingTables>;
-  let eventLog: EventLog;
   let consumer: Worker | undefined;
-  const logger = createLogger('silent');
-  const outbox = createOutboxWriter(assertEventPayload);
 
   beforeAll(async () => {
-    dbs = await openTestDatabases(kind);
-    auth = await dbs.provider.open('auth');
-    messaging = await dbs.provider.open<MessagingTables>('messaging');
-    // Auth's own tables do not matter here: its outbox (a kernel table) is the log.
-    await runMigrations(auth, mkdtempSync(path.join(os.tmpdir(), 'nova-no-migrations-')), logger);
-    await runMigrations(messaging, MESSAGING_MIGRATIONS_DIR, logger);
-    eventLog = createEmbeddedEventLog({
-      provider: dbs.provider,
-      logger,
-      metrics: createMetricsRegistry(),
+    bed = await openConsumerTestBed<MessagingTables>(kind, {
+      consumer: { name: 'messaging', migrationsDir: MESSAGING_MIGRATIONS_DIR },
+      producer: 'auth',
       validate: assertEventPayload,
-      pollIntervalMs: 50,
-      checkpointIntervalMs: 20,
     });
+    messaging = bed.database;
   });
   afterAll(async () => {
     await consumer?.stop(Date.now() + 5000);
-    await eventLog?.close();
-    await dbs?.close();
+    await bed?.close();
   });
 
   it('removes the devices and keys of a deleted account and nobody else’s', async () => {
-    const ctx = { database: messaging, eventLog, logger, settings: { keys: KEY_LIMITS } };
+    const ctx = {
+      database: messaging,
+      eventLog: bed.eventLog,
+      logger: bed.logger,
+      settings: { keys: KEY_LIMITS },
+    };
     const handlers = createMessagingHandlers(ctx);
     const gone = randomUUID();
     const kept = randomUUID();
@@ -69,16 +49,14 @@ describe.each(DATABASE_KINDS)('messaging user-events consumer on %s', (kind) => 
     await handlers.keys.publish(gone, upload('a'));
     await handlers.keys.publish(gone, upload('b'));
     await handlers.keys.publish(kept, upload('a'));
-    await auth.transaction((tx) =>
-      outbox.write(tx, [
-        {
-          aggregateType: AUTH_USER_AGGREGATE,
-          aggregateId: gone,
-          type: 'user.deleted',
-          payload: { userId: gone, deletedAt: new Date().toISOString() },
-        },
-      ]),
-    );
+    await bed.publish([
+      {
+        aggregateType: AUTH_USER_AGGREGATE,
+        aggregateId: gone,
+        type: 'user.deleted',
+        payload: { userId: gone, deletedAt: new Date().toISOString() },
+      },
+    ]);
     consumer = createUserEventsConsumer(ctx);
     await consumer.start();
     await expect

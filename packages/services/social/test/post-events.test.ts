@@ -1,18 +1,6 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { assertEventPayload, CONTENT_POST_AGGREGATE } from '@nova/contracts';
-import {
-  createEmbeddedEventLog,
-  createLogger,
-  createMetricsRegistry,
-  createOutboxWriter,
-  type Database,
-  type EventLog,
-  runMigrations,
-  type Worker,
-} from '@nova/kernel';
-import { DATABASE_KINDS, openTestDatabases, type TestDatabases } from '@nova/kernel/testing';
+import { createOutboxWriter, type Database, type Worker } from '@nova/kernel';
+import { type ConsumerTestBed, DATABASE_KINDS, openConsumerTestBed } from '@nova/kernel/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProfileFromRegistration } from '../src/commands/profile-commands.js';
@@ -23,37 +11,26 @@ import { createPostEventsConsumer, POST_EVENTS_GROUP } from '../src/workers/post
 
 // Content's outbox is the embedded log; the consumer runs in the real runtime.
 describe.each(DATABASE_KINDS)('social post-events consumer (postCount) on %s', (kind) => {
-  let dbs: TestDatabases;
-  let content: Database<unknown>;
+  let bed: ConsumerTestBed<SocialTables>;
   let social: Database<SocialTables>;
-  let eventLog: EventLog;
   let ctx: SocialContext;
   let consumer: Worker;
-  const logger = createLogger('silent');
-  const outbox = createOutboxWriter(assertEventPayload);
 
   beforeAll(async () => {
-    dbs = await openTestDatabases(kind);
-    content = await dbs.provider.open('content');
-    social = await dbs.provider.open<SocialTables>('social');
-    await runMigrations(content, mkdtempSync(path.join(os.tmpdir(), 'nova-no-migrations-')), logger);
-    await runMigrations(social, SOCIAL_MIGRATIONS_DIR, logger);
-    eventLog = createEmbeddedEventLog({
-      provider: dbs.provider,
-      logger,
-      metrics: createMetricsRegistry(),
+    bed = await openConsumerTestBed<SocialTables>(kind, {
+      consumer: { name: 'social', migrationsDir: SOCIAL_MIGRATIONS_DIR },
+      producer: 'content',
       validate: assertEventPayload,
-      pollIntervalMs: 50,
-      checkpointIntervalMs: 20,
     });
-    ctx = { database: social, outbox, eventLog, logger };
+    social = bed.database;
+    const outbox = createOutboxWriter(assertEventPayload);
+    ctx = { database: social, outbox, eventLog: bed.eventLog, logger: bed.logger };
     consumer = createPostEventsConsumer(ctx);
     await consumer.start();
   });
   afterAll(async () => {
     await consumer?.stop(Date.now() + 5000);
-    await eventLog?.close();
-    await dbs?.close();
+    await bed?.close();
   });
 
   const post = (type: string, authorId: string, postId: string) => ({
@@ -84,17 +61,15 @@ describe.each(DATABASE_KINDS)('social post-events consumer (postCount) on %s', (
         createdAt: new Date().toISOString(),
       }),
     );
-    await content.transaction((tx) =>
-      outbox.write(tx, [
-        post('post.created', author, 'p1'),
-        post('post.created', author, 'p2'),
-        post('post.updated', author, 'p1'),
-        post('post.created', author, 'p3'),
-        post('post.deleted', author, 'p2'),
-        // A post of an account social does not know: nothing to count, nothing fails.
-        post('post.created', crypto.randomUUID(), 'p4'),
-      ]),
-    );
+    await bed.publish([
+      post('post.created', author, 'p1'),
+      post('post.created', author, 'p2'),
+      post('post.updated', author, 'p1'),
+      post('post.created', author, 'p3'),
+      post('post.deleted', author, 'p2'),
+      // A post of an account social does not know: nothing to count, nothing fails.
+      post('post.created', crypto.randomUUID(), 'p4'),
+    ]);
     await expect
       .poll(
         async () => {

@@ -1,19 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { AUTH_USER_AGGREGATE, assertEventPayload } from '@nova/contracts';
-import {
-  createEmbeddedEventLog,
-  createLogger,
-  createMetricsRegistry,
-  createOutboxWriter,
-  type Database,
-  type EventLog,
-  runMigrations,
-  type Worker,
-} from '@nova/kernel';
-import { DATABASE_KINDS, openTestDatabases, type TestDatabases } from '@nova/kernel/testing';
+import { createOutboxWriter, type Database, type Worker } from '@nova/kernel';
+import { type ConsumerTestBed, DATABASE_KINDS, openConsumerTestBed } from '@nova/kernel/testing';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SocialContext } from '../src/context.js';
@@ -28,55 +16,46 @@ type Registered = { userId: string; username: string; createdAt: string };
 // events are delivered by the real consumer runtime (lanes, retries, dead
 // letters). Only the order in which auth's events reach social is chosen here.
 describe.each(DATABASE_KINDS)('social user-events consumer on %s', (kind) => {
-  let dbs: TestDatabases;
+  let bed: ConsumerTestBed<SocialTables>;
   let auth: Database<unknown>;
   let social: Database<SocialTables>;
-  let eventLog: EventLog;
   let ctx: SocialContext;
   let consumer: Worker | undefined;
-  const logger = createLogger('silent');
-  const outbox = createOutboxWriter(assertEventPayload);
 
   beforeAll(async () => {
-    dbs = await openTestDatabases(kind);
-    auth = await dbs.provider.open('auth');
-    social = await dbs.provider.open<SocialTables>('social');
-    // Auth's own tables do not matter here: its outbox (a kernel table) is the log.
-    await runMigrations(auth, mkdtempSync(path.join(os.tmpdir(), 'nova-no-migrations-')), logger);
-    await runMigrations(social, SOCIAL_MIGRATIONS_DIR, logger);
-    eventLog = createEmbeddedEventLog({
-      provider: dbs.provider,
-      logger,
-      metrics: createMetricsRegistry(),
+    bed = await openConsumerTestBed<SocialTables>(kind, {
+      consumer: { name: 'social', migrationsDir: SOCIAL_MIGRATIONS_DIR },
+      producer: 'auth',
       validate: assertEventPayload,
-      pollIntervalMs: 50,
-      checkpointIntervalMs: 20,
     });
-    ctx = { database: social, outbox, eventLog, logger };
+    auth = bed.producer;
+    social = bed.database;
+    ctx = {
+      database: social,
+      outbox: createOutboxWriter(assertEventPayload),
+      eventLog: bed.eventLog,
+      logger: bed.logger,
+    };
   });
   afterEach(async () => {
     await consumer?.stop(Date.now() + 5000);
     consumer = undefined;
   });
   afterAll(async () => {
-    await eventLog?.close();
-    await dbs?.close();
+    await bed?.close();
   });
 
   const publish = async (...events: { type: string; payload: Registered | { userId: string } }[]) => {
-    await auth.transaction((tx) =>
-      outbox.write(
-        tx,
-        events.map((e) => ({
-          aggregateType: AUTH_USER_AGGREGATE,
-          aggregateId: e.payload.userId,
-          type: e.type,
-          payload:
-            e.type === 'user.deleted'
-              ? { userId: e.payload.userId, deletedAt: new Date().toISOString() }
-              : e.payload,
-        })),
-      ),
+    await bed.publish(
+      events.map((e) => ({
+        aggregateType: AUTH_USER_AGGREGATE,
+        aggregateId: e.payload.userId,
+        type: e.type,
+        payload:
+          e.type === 'user.deleted'
+            ? { userId: e.payload.userId, deletedAt: new Date().toISOString() }
+            : e.payload,
+      })),
     );
   };
   const registered = (userId: string, username: string, createdAt: string) => ({

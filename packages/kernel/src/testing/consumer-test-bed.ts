@@ -1,0 +1,71 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Database } from '../db/database.js';
+import { runMigrations } from '../db/migrations.js';
+import { createEmbeddedEventLog } from '../events/embedded-log.js';
+import type { EventLog, EventValidator, OutboxEvent } from '../events/event-log.js';
+import { createOutboxWriter } from '../events/outbox.js';
+import { createLogger, type Logger } from '../logging/logger.js';
+import { createMetricsRegistry } from '../metrics/metrics.js';
+import { type DatabaseKind, openTestDatabases, type TestDatabases } from './databases.js';
+
+export interface ConsumerTestBed<T> {
+  dbs: TestDatabases;
+  /** The consuming service's database, migrated. */
+  database: Database<T>;
+  /** The producing service's database: only its outbox (a kernel table) exists. */
+  producer: Database<unknown>;
+  eventLog: EventLog;
+  logger: Logger;
+  /** Writes the events to the producer's outbox in one transaction, as the producer would. */
+  publish(events: readonly OutboxEvent[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A consumer as it runs in the all-in-one shape: the producer's outbox is the
+ * embedded log and the real consumer runtime (lanes, retries, dead letters)
+ * delivers; the test chooses only which events the producer writes, and when.
+ */
+export async function openConsumerTestBed<T>(
+  kind: DatabaseKind,
+  options: { consumer: { name: string; migrationsDir: string }; producer: string; validate: EventValidator },
+): Promise<ConsumerTestBed<T>> {
+  const logger = createLogger('silent');
+  const dbs = await openTestDatabases(kind);
+  const emptyDir = await mkdtemp(path.join(os.tmpdir(), 'nova-no-migrations-'));
+  try {
+    const producer = await dbs.provider.open(options.producer);
+    const database = await dbs.provider.open<T>(options.consumer.name);
+    // The producer's own tables do not matter here: its outbox is the log.
+    await runMigrations(producer, emptyDir, logger);
+    await runMigrations(database, options.consumer.migrationsDir, logger);
+    const eventLog = createEmbeddedEventLog({
+      provider: dbs.provider,
+      logger,
+      metrics: createMetricsRegistry(),
+      validate: options.validate,
+      pollIntervalMs: 50,
+      checkpointIntervalMs: 20,
+    });
+    const outbox = createOutboxWriter(options.validate);
+    return {
+      dbs,
+      database,
+      producer,
+      eventLog,
+      logger,
+      publish: (events) => producer.transaction((tx) => outbox.write(tx, events)),
+      async close() {
+        await eventLog.close();
+        await dbs.close();
+      },
+    };
+  } catch (error) {
+    await dbs.close();
+    throw error;
+  } finally {
+    await rm(emptyDir, { recursive: true, force: true });
+  }
+}
