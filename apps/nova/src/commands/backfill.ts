@@ -1,8 +1,6 @@
-import { createLogger, requestBackfill } from '@nova/kernel';
-import { type BootedNova, bootNova } from '../boot.js';
+import { requestBackfill } from '@nova/kernel';
 import type { CommandOptions } from '../cli.js';
-import { TargetError } from '../modules.js';
-import { loadConfigOrReport } from './load-config.js';
+import { bootForCommand } from './boot-for-command.js';
 
 /**
  * `nova backfill --group=G`: marks a consumer group with a backfill for a
@@ -12,22 +10,9 @@ import { loadConfigOrReport } from './load-config.js';
  * processes stopped.
  */
 export async function runBackfill(options: CommandOptions): Promise<number> {
-  const config = loadConfigOrReport(options);
-  if (!config) return 1;
-  const logger = createLogger(
-    config.logLevel === 'info' ? 'warn' : config.logLevel,
-    { command: 'backfill' },
-    { stderr: true },
-  );
-  let nova: BootedNova;
-  try {
-    nova = await bootNova(config, logger, { migrate: false });
-  } catch (error) {
-    const message =
-      error instanceof TargetError ? error.message : `start-up failed: ${(error as Error).message}`;
-    process.stderr.write(`nova: ${message}\n`);
-    return 1;
-  }
+  const booted = await bootForCommand(options, 'backfill');
+  if (!booted) return 1;
+  const { nova, config, logger } = booted;
   try {
     const consumers = nova.kernel.consumers;
     const spec = consumers.get(options.group ?? '');

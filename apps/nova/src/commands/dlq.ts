@@ -1,16 +1,14 @@
 import { assertEventPayload } from '@nova/contracts';
 import {
   type ConsumerSpec,
-  createLogger,
+  type createLogger,
   type DeadLetterEntry,
   listDeadLetters,
   type RedriveOutcome,
   redriveDeadLetter,
 } from '@nova/kernel';
-import { type BootedNova, bootNova } from '../boot.js';
 import type { CommandOptions } from '../cli.js';
-import { TargetError } from '../modules.js';
-import { loadConfigOrReport } from './load-config.js';
+import { bootForCommand } from './boot-for-command.js';
 
 /**
  * `nova dlq list|redrive`: the dead letters of the target's consumer groups,
@@ -21,23 +19,9 @@ import { loadConfigOrReport } from './load-config.js';
  * letter's removal, so it runs exactly once even beside a live consumer.
  */
 export async function runDlq(options: CommandOptions): Promise<number> {
-  const config = loadConfigOrReport(options);
-  if (!config) return 1;
-  // Operators read the command's output; the modules' info logs would drown it.
-  const logger = createLogger(
-    config.logLevel === 'info' ? 'warn' : config.logLevel,
-    { command: 'dlq' },
-    { stderr: true },
-  );
-  let nova: BootedNova;
-  try {
-    nova = await bootNova(config, logger, { migrate: false });
-  } catch (error) {
-    const message =
-      error instanceof TargetError ? error.message : `start-up failed: ${(error as Error).message}`;
-    process.stderr.write(`nova: ${message}\n`);
-    return 1;
-  }
+  const booted = await bootForCommand(options, 'dlq');
+  if (!booted) return 1;
+  const { nova, config, logger } = booted;
   try {
     const consumers = nova.kernel.consumers;
     const selected = options.group === undefined ? [...consumers.values()] : [consumers.get(options.group)];
