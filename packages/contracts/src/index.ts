@@ -7,6 +7,7 @@ export * from './boot.js';
 export * from './events/auth-events.js';
 export * from './events/content-events.js';
 export * from './events/media-events.js';
+export * from './events/messaging-events.js';
 export * from './events/registry.js';
 export * from './events/social-events.js';
 export * from './events/topics.js';

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { authEvents, authInternalEvents } from '../src/events/auth-events.js';
 import { contentEvents } from '../src/events/content-events.js';
 import { mediaEvents } from '../src/events/media-events.js';
+import { messagingEvents } from '../src/events/messaging-events.js';
 import { isKnownEventType } from '../src/events/registry.js';
 import { socialEvents } from '../src/events/social-events.js';
 import { EVENT_TOPICS, PUBLIC_EVENT_TOPICS } from '../src/events/topics.js';
@@ -14,6 +15,7 @@ describe('event topics', () => {
       ...socialEvents,
       ...contentEvents,
       ...mediaEvents,
+      ...messagingEvents,
     } as Record<string, unknown>;
     const placed = EVENT_TOPICS.flatMap((t) => Object.keys(t.events));
     expect([...placed].sort()).toEqual(Object.keys(registry).sort());
@@ -51,6 +53,9 @@ describe('event topics', () => {
       for (const [type, schema] of Object.entries(events)) {
         expect(internalTypes, `${topic} carries ${type}`).not.toContain(type);
         expect(properties(schema), `${type} on ${topic}`).not.toContain('email');
+        // The server relays end-to-end encrypted messages: not even their ciphertext leaves messaging.
+        expect(properties(schema), `${type} on ${topic}`).not.toContain('ciphertext');
+        expect(properties(schema), `${type} on ${topic}`).not.toContain('envelopes');
       }
     }
   });

@@ -3,6 +3,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { authEvents, authInternalEvents } from './auth-events.js';
 import { contentEvents } from './content-events.js';
 import { mediaEvents } from './media-events.js';
+import { messagingEvents } from './messaging-events.js';
 import { socialEvents } from './social-events.js';
 
 /** Every event type Nova publishes, with its payload schema (version 1). */
@@ -12,6 +13,7 @@ const schemas: Record<string, TSchema> = {
   ...socialEvents,
   ...contentEvents,
   ...mediaEvents,
+  ...messagingEvents,
 };
 const compiled = new Map(
   Object.entries(schemas).map(([type, schema]) => [type, TypeCompiler.Compile(schema)]),

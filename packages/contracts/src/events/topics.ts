@@ -13,6 +13,7 @@ import {
   contentEvents,
 } from './content-events.js';
 import { CONTENT_MEDIA_AGGREGATE, mediaEvents } from './media-events.js';
+import { MESSAGING_MESSAGE_AGGREGATE, messagingEvents } from './messaging-events.js';
 import {
   SOCIAL_BLOCK_AGGREGATE,
   SOCIAL_FOLLOW_AGGREGATE,
@@ -84,6 +85,9 @@ export const CONTENT_MENTION_TOPIC = topic(CONTENT_MENTION_AGGREGATE, pick(conte
 /** nova.content.media.v1, key = mediaId. */
 export const CONTENT_MEDIA_TOPIC = topic(CONTENT_MEDIA_AGGREGATE, mediaEvents);
 
+/** nova.messaging.message.v1, key = conversationId. Metadata only: no ciphertext. */
+export const MESSAGING_MESSAGE_TOPIC = topic(MESSAGING_MESSAGE_AGGREGATE, messagingEvents);
+
 /** Every topic Nova publishes. A contract test checks each event type is on exactly one. */
 export const EVENT_TOPICS: readonly TopicContract[] = [
   AUTH_USER_TOPIC,
@@ -97,6 +101,7 @@ export const EVENT_TOPICS: readonly TopicContract[] = [
   CONTENT_LIKE_TOPIC,
   CONTENT_MENTION_TOPIC,
   CONTENT_MEDIA_TOPIC,
+  MESSAGING_MESSAGE_TOPIC,
 ];
 
 /** The topics any service may read. */
