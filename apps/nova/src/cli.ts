@@ -5,7 +5,8 @@ export const USAGE = `Usage: nova <command> [options]
 Commands:
   start [--target=all|<service>[,<service>]]   run the platform (default target: $NOVA_TARGET or all)
   migrate [--target=...]                        apply pending migrations of the target's services
-  seed [--users=N] [--follows=N] [--seed=S]     load a deterministic synthetic population
+  seed [--users=N] [--follows=N] [--posts=N] [--seed=S]
+                                                load a deterministic synthetic population
   config [--target=...]                         list every environment variable the target reads
   dlq list [--group=G] [--json] [--target=...]  dead-lettered events of the target's consumer groups
   dlq redrive --group=G (--id=ID | --all)       hand dead letters back to their group's handler (exactly once)
@@ -19,6 +20,7 @@ export interface CommandOptions {
   target?: string;
   users?: number;
   follows?: number;
+  posts?: number;
   seed?: number;
   /** dlq: the action and its selection. */
   action?: 'list' | 'redrive';
@@ -47,6 +49,7 @@ export function parseCommandLine(argv: string[]): ParsedCommandLine {
         target: { type: 'string' },
         users: { type: 'string' },
         follows: { type: 'string' },
+        posts: { type: 'string' },
         seed: { type: 'string' },
         group: { type: 'string' },
         id: { type: 'string' },
@@ -89,7 +92,7 @@ export function parseCommandLine(argv: string[]): ParsedCommandLine {
   }
   if (rest.length > 0) return { error: `unexpected argument "${rest[0]}"` };
   if (typeof parsed.values.target === 'string') options.target = parsed.values.target;
-  for (const key of ['users', 'follows', 'seed'] as const) {
+  for (const key of ['users', 'follows', 'posts', 'seed'] as const) {
     const raw = parsed.values[key];
     if (typeof raw !== 'string') continue;
     if (!/^\d+$/.test(raw)) return { error: `--${key} must be a non-negative integer` };

@@ -58,6 +58,10 @@ export interface SeedOptions {
   users: number;
   follows: number;
   seed: number;
+  /** Posts over the 90 days before `postsEndMs` (@nova/contracts/seed generatePosts). */
+  posts: number;
+  /** The newest seeded post's instant, fixed once per `nova seed` so every module derives the same posts. */
+  postsEndMs: number;
 }
 
 export interface SeedProgress {

@@ -4,10 +4,13 @@ import type { CommandOptions } from '../cli.js';
 import { resolveTarget } from '../modules.js';
 import { loadConfigOrReport, withoutStatementTimeout } from './load-config.js';
 
+const HOUR_MS = 3_600_000;
+
 /**
  * `nova seed`: a deterministic population, each service's share loaded by its
- * own seed hook (auth the accounts, social the profiles and follow graph)
- * into its own migrated database. Offline: no events are published.
+ * own seed hook (auth the accounts, social the profiles and follow graph,
+ * content the posts, likes and comments) into its own migrated database.
+ * Offline: no events are published.
  */
 export async function runSeed(options: CommandOptions): Promise<number> {
   const config = loadConfigOrReport({ target: options.target ?? 'all' });
@@ -22,6 +25,9 @@ export async function runSeed(options: CommandOptions): Promise<number> {
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, { command: 'seed' });
   const users = options.users ?? 1000;
   const follows = options.follows ?? users * 20;
+  const posts = options.posts ?? users * 10;
+  // The start of this hour: content's and the feed's hooks derive the same posts from it.
+  const postsEndMs = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
   if (users < 2) {
     process.stderr.write('nova: --users must be at least 2\n');
     return 2;
@@ -56,7 +62,7 @@ export async function runSeed(options: CommandOptions): Promise<number> {
         config,
         logger: logger.child({ module: module.name }),
         database,
-        options: { users, follows, seed: options.seed ?? 42 },
+        options: { users, follows, posts, postsEndMs, seed: options.seed ?? 42 },
         progress,
       });
       summaries.push(result.summary);

@@ -1,3 +1,4 @@
+export * from './bulk-load.js';
 export type * from './database.js';
 export { KERNEL_MIGRATIONS, type KernelMigration } from './kernel-migrations.js';
 export * from './migrations.js';

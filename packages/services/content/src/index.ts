@@ -11,6 +11,7 @@ import { type ContentContext, createContentContext } from './context.js';
 import { createMediaPipeline, type MediaPipeline } from './media/media-module.js';
 import { createMediaUrls } from './media/media-urls.js';
 import { createPostQueries } from './queries/post-queries.js';
+import { seedPosts } from './seed/seed-posts.js';
 import { createPostPartitionsJob } from './workers/post-partitions-job.js';
 import { createUserEventsConsumer } from './workers/user-events-consumer.js';
 
@@ -62,6 +63,7 @@ export const contentModule: ServiceModule<ContentApiHandlers, { auth: AuthApi; s
       workers: [createUserEventsConsumer(ctx), createPostPartitionsJob(ctx), ...media.workers],
     };
   },
+  seed: seedPosts,
 };
 
 export type { ContentContext } from './context.js';

@@ -1,13 +1,15 @@
 import type { Population } from '@nova/contracts/seed';
-import { ConflictError, type Database } from '@nova/kernel';
+import { ConflictError, connectRaw, type Database, dropStructure, restoreStructure } from '@nova/kernel';
 import { sql } from 'kysely';
 import type { SocialTables } from '../store/tables.js';
 import { tablesOf } from '../store/tables-of.js';
-import { connectRaw, copyFollows, copyProfiles, dropStructure, restoreStructure } from './copy-loader.js';
+import { copyFollows, copyProfiles } from './copy-loader.js';
 
 export interface LoadGraphOptions {
   /** PostgreSQL only: a URL for a raw connection, enabling COPY. Without it, batched INSERTs. */
   postgresUrl?: string;
+  /** Posts per user of the seeded posts (content loads them): the profiles' postCount. */
+  postCounts?: Uint32Array;
   onProgress?(done: number, total: number): void;
 }
 
@@ -49,15 +51,16 @@ export async function loadSocialGraph(
     options.onProgress?.(done, total);
   };
   if (database.dialect === 'postgres' && options.postgresUrl) {
-    return loadWithCopy(database.schema, options.postgresUrl, population, progress);
+    return loadWithCopy(database.schema, options.postgresUrl, population, options.postCounts, progress);
   }
-  return loadWithInserts(database, population, progress);
+  return loadWithInserts(database, population, options.postCounts, progress);
 }
 
 async function loadWithCopy(
   schema: string,
   postgresUrl: string,
   population: Population,
+  postCounts: Uint32Array | undefined,
   progress: (rows: number) => void,
 ): Promise<LoadGraphResult> {
   const started = performance.now();
@@ -70,7 +73,7 @@ async function loadWithCopy(
   try {
     await client.query('BEGIN');
     mark = performance.now();
-    await copyProfiles(client, population, progress);
+    await copyProfiles(client, population, postCounts, progress);
     timings.profiles = performance.now() - mark;
 
     mark = performance.now();
@@ -113,6 +116,7 @@ async function loadWithCopy(
 async function loadWithInserts(
   database: Database<SocialTables>,
   population: Population,
+  postCounts: Uint32Array | undefined,
   progress: (rows: number) => void,
 ): Promise<LoadGraphResult> {
   const started = performance.now();
@@ -127,11 +131,12 @@ async function loadWithInserts(
     mark = performance.now();
     for (const chunk of population.userChunks(INSERT_BATCH)) {
       await sql`
-        INSERT INTO ${t.profiles} (id, username, created_at, follower_count, following_count)
+        INSERT INTO ${t.profiles} (id, username, created_at, follower_count, following_count, post_count)
         SELECT * FROM unnest(${chunk.map((u) => u.id)}::text[], ${chunk.map((u) => u.username)}::text[],
                              ${chunk.map((u) => u.createdAt)}::timestamptz[],
                              ${chunk.map((u) => followerCounts[u.index] ?? 0)}::int[],
-                             ${chunk.map((u) => followingCounts[u.index] ?? 0)}::int[])`.execute(tx);
+                             ${chunk.map((u) => followingCounts[u.index] ?? 0)}::int[],
+                             ${chunk.map((u) => postCounts?.[u.index] ?? 0)}::int[])`.execute(tx);
       progress(chunk.length);
     }
     timings.profiles = performance.now() - mark;
