@@ -1,19 +1,26 @@
-import { type Config, defineModuleConfig, moduleSettings, type SettingsOf } from '@nova/kernel';
+import { type Config, defineModuleConfig, EnvInt, moduleSettings, type SettingsOf } from '@nova/kernel';
 import { Type } from '@sinclair/typebox';
 import { KEY_LIMITS } from './domain/key-rules.js';
 
 /**
  * Messaging's own environment variables; read only by a process whose target
- * runs messaging. The key directory has none (its limits are part of the API
- * contract, not a deployment choice); each key added later gets a row in
- * README's configuration table.
+ * runs messaging. Key and envelope limits are part of the API contract, not a
+ * deployment choice; retention is. Each key has a row in README's
+ * configuration table.
  */
-const MessagingEnv = Type.Object({});
+const MessagingEnv = Type.Object({
+  MESSAGING_RETENTION_HOURS: EnvInt(
+    1,
+    87_600,
+    720,
+    'messages delivered to every recipient device are removed once older than this',
+  ),
+});
 
 export const messagingConfig = defineModuleConfig({
   schema: MessagingEnv,
-  derive() {
-    return { keys: KEY_LIMITS };
+  derive(values) {
+    return { keys: KEY_LIMITS, retentionMs: values.MESSAGING_RETENTION_HOURS * 3_600_000 };
   },
 });
 

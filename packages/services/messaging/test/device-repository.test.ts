@@ -5,6 +5,7 @@ import type { MessagingHandlers } from '../src/api/messaging-handlers.js';
 import { createMessagingContext, type MessagingContext } from '../src/context.js';
 import { createMessagingHandlers } from '../src/index.js';
 import { deviceRepository } from '../src/store/device-repository.js';
+import { createSocialDouble } from './support/social-double.js';
 import { fakeKey, startMessaging } from './support/start-messaging.js';
 
 describe.each(DATABASE_KINDS)('device key directory on %s', (database) => {
@@ -13,7 +14,7 @@ describe.each(DATABASE_KINDS)('device key directory on %s', (database) => {
   let messaging: MessagingHandlers;
   beforeAll(async () => {
     nova = await startMessaging(database, { listen: false, workers: false });
-    ctx = await createMessagingContext(nova.kernel);
+    ctx = await createMessagingContext(nova.kernel, { social: createSocialDouble() });
     messaging = createMessagingHandlers(ctx);
   });
   afterAll(() => nova?.close());

@@ -3,6 +3,7 @@ import { UnauthenticatedError } from '@nova/kernel';
 import type { AnyApi } from '@nova/kernel/boot';
 import { type DatabaseKind, type StartedModules, startModules } from '@nova/kernel/testing';
 import { messagingModule } from '../../src/index.js';
+import { createSocialDouble, type MessagingSocialDouble } from './social-double.js';
 
 /**
  * Auth's API as messaging's edge sees it, standing in for auth (not started
@@ -20,18 +21,34 @@ const authStandIn = {
   },
 } as unknown as AnyApi;
 
-/** Messaging as `nova start --target=messaging` boots it, on a private database. */
-export function startMessaging(
+export interface StartedMessaging extends StartedModules {
+  /** Social's stand-in: the accounts and blocks messaging sees. */
+  social: MessagingSocialDouble;
+}
+
+/**
+ * Messaging as `nova start --target=messaging` boots it, on a private
+ * database, with auth's and social's stand-ins (tokens `token-<userId>`).
+ */
+export async function startMessaging(
   database: DatabaseKind,
-  options: { listen?: boolean; workers?: boolean } = {},
-): Promise<StartedModules> {
-  return startModules({
+  options: {
+    listen?: boolean;
+    workers?: boolean;
+    redis?: boolean;
+    env?: Record<string, string>;
+    social?: MessagingSocialDouble;
+  } = {},
+): Promise<StartedMessaging> {
+  const { social = createSocialDouble(), ...rest } = options;
+  const started = await startModules({
     modules: [messagingModule],
     contracts: NOVA_CONTRACTS,
     database,
-    provided: { auth: authStandIn },
-    ...options,
+    provided: { auth: authStandIn, social: social as unknown as AnyApi },
+    ...rest,
   });
+  return Object.assign(started, { social });
 }
 
 /** A base64 key of `bytes` random-looking bytes, distinct per `seed`. */

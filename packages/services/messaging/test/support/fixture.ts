@@ -1,0 +1,87 @@
+import { assertEventPayload } from '@nova/contracts';
+import { createLogger, createOutboxWriter, type Database, type EventLog, runMigrations } from '@nova/kernel';
+import { type DatabaseKind, openTestDatabases } from '@nova/kernel/testing';
+import { sql } from 'kysely';
+import type { MessagingHandlers } from '../../src/api/messaging-handlers.js';
+import type { MessagingContext } from '../../src/context.js';
+import { KEY_LIMITS } from '../../src/domain/key-rules.js';
+import { createMessagingHandlers, MESSAGING_MIGRATIONS_DIR } from '../../src/index.js';
+import type { MessagingTables } from '../../src/store/tables.js';
+import { createRecordingRealtime, type RecordingRealtime } from './recording-realtime.js';
+import { createSocialDouble, type MessagingSocialDouble } from './social-double.js';
+import { fakeKey } from './start-messaging.js';
+
+export interface MessagingFixture {
+  database: Database<MessagingTables>;
+  ctx: MessagingContext;
+  messaging: MessagingHandlers;
+  social: MessagingSocialDouble;
+  realtime: RecordingRealtime;
+  /** A new account (known to social) with these devices registered. */
+  user(...deviceIds: string[]): Promise<string>;
+  /** Outbox events of these types, oldest first. */
+  events(
+    ...types: string[]
+  ): Promise<{ type: string; aggregateid: string; payload: Record<string, unknown> }[]>;
+  close(): Promise<void>;
+}
+
+// Repository suites consume nothing.
+const noEventLog: EventLog = {
+  kind: 'embedded',
+  consumer: () => {
+    throw new Error('no event log in repository suites');
+  },
+  relay: () => null,
+  close: async () => undefined,
+};
+
+export const TEST_RETENTION_MS = 3_600_000;
+
+/** Messaging's commands and queries on a migrated private database, social and sockets recorded. */
+export async function openMessagingFixture(
+  kind: DatabaseKind,
+  eventLog: EventLog = noEventLog,
+): Promise<MessagingFixture> {
+  const dbs = await openTestDatabases(kind);
+  const logger = createLogger('silent');
+  const database = await dbs.provider.open<MessagingTables>('messaging');
+  await runMigrations(database, MESSAGING_MIGRATIONS_DIR, logger);
+  const social = createSocialDouble();
+  const realtime = createRecordingRealtime();
+  const ctx: MessagingContext = {
+    database,
+    outbox: createOutboxWriter(assertEventPayload),
+    eventLog,
+    logger,
+    settings: { keys: KEY_LIMITS, retentionMs: TEST_RETENTION_MS },
+    social,
+    realtime,
+  };
+  const messaging = createMessagingHandlers(ctx);
+  return {
+    database,
+    ctx,
+    messaging,
+    social,
+    realtime,
+    async user(...deviceIds) {
+      const id = social.addUser();
+      for (const deviceId of deviceIds)
+        await messaging.keys.publish(id, {
+          deviceId,
+          identityKey: fakeKey(`id-${id}-${deviceId}`),
+          signedPreKey: fakeKey(`spk-${id}-${deviceId}`),
+          oneTimePreKeys: [],
+        });
+      return id;
+    },
+    async events(...types) {
+      const { rows } = await sql<{ type: string; aggregateid: string; payload: Record<string, unknown> }>`
+        SELECT type, aggregateid, payload FROM ${sql.table(`${database.schema}.outbox`)}
+         WHERE type = any(${types}::text[]) ORDER BY seq`.execute(database.db);
+      return rows;
+    },
+    close: () => dbs.close(),
+  };
+}
