@@ -1,6 +1,7 @@
 import { authModule } from '@nova/auth';
 import { contentModule } from '@nova/content';
 import type { ServiceApis } from '@nova/contracts';
+import { feedModule } from '@nova/feed';
 import { createModuleRegistry } from '@nova/kernel/boot';
 import { messagingModule } from '@nova/messaging';
 import { socialModule } from '@nova/social';
@@ -10,7 +11,13 @@ import { socialModule } from '@nova/social';
  * binary can run; the group `all` names them all. Adding a service is its
  * package plus one entry here; target resolution lives in the kernel's boot.
  */
-export const REGISTRY = createModuleRegistry([authModule, socialModule, contentModule, messagingModule]);
+export const REGISTRY = createModuleRegistry([
+  authModule,
+  socialModule,
+  contentModule,
+  messagingModule,
+  feedModule,
+]);
 
 export const MODULES = REGISTRY.modules;
 export const GROUPS = REGISTRY.groups;
