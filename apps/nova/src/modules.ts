@@ -4,6 +4,7 @@ import type { ServiceApis } from '@nova/contracts';
 import { feedModule } from '@nova/feed';
 import { createModuleRegistry } from '@nova/kernel/boot';
 import { messagingModule } from '@nova/messaging';
+import { notificationsModule } from '@nova/notifications';
 import { socialModule } from '@nova/social';
 
 /**
@@ -17,6 +18,7 @@ export const REGISTRY = createModuleRegistry([
   contentModule,
   messagingModule,
   feedModule,
+  notificationsModule,
 ]);
 
 export const MODULES = REGISTRY.modules;
