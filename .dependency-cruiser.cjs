@@ -58,6 +58,20 @@ module.exports = {
       to: { path: '^packages/services/$1/src/store/' },
     },
     {
+      name: 'the-client-sdk-stands-alone',
+      comment: 'The SDK (packages/client) talks to Nova over HTTP and the socket only: no server package, no app.',
+      severity: 'error',
+      from: { path: '^packages/client/' },
+      to: { path: '^(packages/(kernel|services|contracts|gateway|adapters)|apps)/' },
+    },
+    {
+      name: 'the-client-sdk-runs-in-browsers',
+      comment: 'No Node built-in in the SDK source: it runs in browsers too (Web Crypto, fetch, WebSocket).',
+      severity: 'error',
+      from: { path: '^packages/client/src/' },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},

@@ -234,6 +234,10 @@ export function createRealtime(options: RealtimeOptions): RealtimeHub {
     }
     const frame = parseFrame(raw);
     if ('error' in frame) return connection.send(errorFrame('invalid_frame', frame.error));
+    // The client's own heartbeat: browsers never see protocol pings, so a client proves the
+    // connection alive with this frame (it counts against the frame budget like any other).
+    if (frame.channel === 'socket' && frame.type === 'ping')
+      return connection.send({ channel: 'socket', type: 'pong', data: frame.data ?? null });
     const about = { channel: frame.channel, type: frame.type };
     const channel = registry.get(frame.channel);
     if (!channel) return connection.send(errorFrame('unknown_channel', 'No such channel.', about));

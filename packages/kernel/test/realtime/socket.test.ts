@@ -199,6 +199,22 @@ describe('the realtime socket (one process, in-process bus)', () => {
     }
   });
 
+  it("answers a client's socket.ping with socket.pong (its data echoed), the client-visible heartbeat", async () => {
+    const client = await connect(baseUrl, { token: 'user-p' });
+    try {
+      client.send({ channel: 'socket', type: 'ping', data: { at: 42 } });
+      expect(await client.next((f) => f.channel === 'socket' && f.type === 'pong')).toEqual({
+        channel: 'socket',
+        type: 'pong',
+        data: { at: 42 },
+      });
+      client.send({ channel: 'socket', type: 'shout', data: {} });
+      expect((await client.next((f) => f.channel === 'error')).type).toBe('unknown_channel');
+    } finally {
+      client.ws.close();
+    }
+  });
+
   it('limits client frames: over the budget an error frame, a flood closes with 1008', async () => {
     const client = await connect(baseUrl, { token: 'user-f' });
     for (let i = 0; i < 6; i++)

@@ -1,0 +1,152 @@
+/**
+ * The typed REST client: openapi-fetch over the types generated from
+ * Nova's OpenAPI document (src/generated), with the session's bearer token
+ * on every request, one shared refresh on a 401, and problem+json answers
+ * thrown as NovaApiError. `api` is the whole typed API; the methods below
+ * are the calls the SDK's own layers make.
+ */
+import createClient, { type Client } from 'openapi-fetch';
+import type { paths } from '../generated/nova-api.js';
+import { NovaApiError } from './errors.js';
+import { type SessionTokens, TokenKeeper } from './session-tokens.js';
+
+export type { paths } from '../generated/nova-api.js';
+
+export interface NovaClientOptions {
+  /** Nova's origin, e.g. `http://localhost:8080` (paths carry /api/v1). */
+  baseUrl: string;
+  /** A session to resume (tokens kept from an earlier login). */
+  tokens?: SessionTokens;
+  /** Called whenever the tokens change (login, refresh, logout, a refused refresh): persist them here. */
+  onTokensChanged?: (tokens: SessionTokens | undefined) => void;
+  /** The fetch to use (default: the global one). */
+  fetch?: typeof fetch;
+}
+
+/** Paths that never carry the bearer token nor trigger a refresh. */
+const SESSIONLESS = new Set(['/api/v1/auth/login', '/api/v1/auth/login/2fa', '/api/v1/auth/refresh']);
+
+type Answer<T> = { data?: T; error?: unknown; response: Response };
+
+/** The data of a 2xx answer, or the answer's problem as a NovaApiError. */
+export function unwrap<T>(answer: Answer<T>): T {
+  if (answer.response.ok) return answer.data as T;
+  throw NovaApiError.from(answer.response, answer.error);
+}
+
+export class NovaClient {
+  /** Every path of Nova's API, typed from the generated OpenAPI types. */
+  readonly api: Client<paths>;
+  readonly baseUrl: string;
+  private readonly tokens: TokenKeeper;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(options: NovaClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/$/, '');
+    this.tokens = new TokenKeeper(options.tokens, options.onTokensChanged);
+    this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.api = createClient<paths>({ baseUrl: this.baseUrl, fetch: (request) => this.send(request) });
+  }
+
+  /** The current tokens (undefined when logged out). */
+  get session(): SessionTokens | undefined {
+    return this.tokens.current;
+  }
+
+  /** A valid access token, for the realtime socket (refreshed first when `stale` was refused). */
+  async accessToken(stale?: string): Promise<string | undefined> {
+    const current = this.tokens.current?.accessToken;
+    if (stale === undefined || current !== stale) return current;
+    return (await this.tokens.refresh(stale, (refreshToken) => this.exchange(refreshToken)))?.accessToken;
+  }
+
+  private async send(request: Request): Promise<Response> {
+    const path = new URL(request.url).pathname;
+    if (SESSIONLESS.has(path)) return this.fetchImpl(request);
+    const token = this.tokens.current?.accessToken;
+    // The body can be read once: keep a copy for the retry after a refresh.
+    const retry = token ? request.clone() : undefined;
+    if (token) request.headers.set('authorization', `Bearer ${token}`);
+    const response = await this.fetchImpl(request);
+    if (response.status !== 401 || !retry) return response;
+    const renewed = await this.tokens.refresh(token, (refreshToken) => this.exchange(refreshToken));
+    if (!renewed) return response;
+    retry.headers.set('authorization', `Bearer ${renewed.accessToken}`);
+    return this.fetchImpl(retry);
+  }
+
+  /** POST /auth/refresh; undefined when the refresh token is refused (the session is over). */
+  private async exchange(refreshToken: string): Promise<SessionTokens | undefined> {
+    const answer = await this.api.POST('/api/v1/auth/refresh', { body: { refreshToken } });
+    if (answer.response.status === 401) return undefined;
+    const { accessToken, refreshToken: next } = unwrap(answer);
+    return { accessToken, refreshToken: next };
+  }
+
+  // --- auth -------------------------------------------------------------
+
+  async register(body: { email: string; username: string; password: string }) {
+    return unwrap(await this.api.POST('/api/v1/auth/register', { body })).user;
+  }
+
+  /** Logs in and keeps the tokens; an account with 2FA answers `{twoFactorRequired, challengeId}` instead. */
+  async login(login: string, password: string) {
+    const answer = unwrap(await this.api.POST('/api/v1/auth/login', { body: { login, password } }));
+    if ('accessToken' in answer)
+      this.tokens.set({ accessToken: answer.accessToken, refreshToken: answer.refreshToken });
+    return answer;
+  }
+
+  async loginWithCode(challengeId: string, code: string) {
+    const answer = unwrap(await this.api.POST('/api/v1/auth/login/2fa', { body: { challengeId, code } }));
+    this.tokens.set({ accessToken: answer.accessToken, refreshToken: answer.refreshToken });
+    return answer;
+  }
+
+  /** Rotates the tokens now (they are also refreshed on their own when a request meets a 401). */
+  async refresh(): Promise<SessionTokens> {
+    const renewed = await this.tokens.refresh(this.tokens.current?.accessToken, (refreshToken) =>
+      this.exchange(refreshToken),
+    );
+    if (!renewed) {
+      throw new NovaApiError(401, {
+        type: 'urn:nova:problem:invalid_token',
+        title: 'The session cannot be refreshed',
+        status: 401,
+        code: 'invalid_token',
+      });
+    }
+    return renewed;
+  }
+
+  async logout(): Promise<void> {
+    unwrap(await this.api.POST('/api/v1/auth/logout'));
+    this.tokens.set(undefined);
+  }
+
+  async me() {
+    return unwrap(await this.api.GET('/api/v1/users/me'));
+  }
+
+  // --- key directory ----------------------------------------------------
+
+  async publishKeys(body: {
+    deviceId: string;
+    identityKey: string;
+    signedPreKey: string;
+    oneTimePreKeys: string[];
+  }): Promise<void> {
+    unwrap(await this.api.PUT('/api/v1/keys', { body }));
+  }
+
+  /** The caller's devices with the one-time pre-keys each has left. */
+  async ownDevices() {
+    return unwrap(await this.api.GET('/api/v1/keys')).devices;
+  }
+
+  /** One bundle per device of `userId`, each claiming one of its one-time pre-keys. */
+  async claimKeyBundles(userId: string) {
+    return unwrap(await this.api.GET('/api/v1/users/{id}/keys', { params: { path: { id: userId } } }))
+      .devices;
+  }
+}

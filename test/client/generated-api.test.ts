@@ -1,0 +1,22 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import {
+  documentText,
+  GENERATED_TYPES,
+  generatedTypesText,
+  novaOpenApiDocument,
+  OPENAPI_JSON,
+} from '../../scripts/client-api/openapi-document.js';
+
+/**
+ * The SDK's REST types are generated, never edited: this fails as soon as a
+ * route or schema changes without `npm run client:generate`.
+ */
+describe('the client SDK’s generated REST types', () => {
+  it('match the OpenAPI document the all-in-one app serves now', async () => {
+    const document = await novaOpenApiDocument();
+    const stale = 'stale: run `npm run client:generate` and commit packages/client';
+    expect(await readFile(OPENAPI_JSON, 'utf8'), stale).toBe(documentText(document));
+    expect(await readFile(GENERATED_TYPES, 'utf8'), stale).toBe(await generatedTypesText(document));
+  });
+});
