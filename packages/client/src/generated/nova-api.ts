@@ -4080,6 +4080,997 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller’s conversations, newest activity first
+         * @description Activity is the newest message or a member joining. A conversation that gets new activity while the caller pages moves to the front (it may then appear on an earlier page only).
+         */
+        get: {
+            parameters: {
+                query: {
+                    limit: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                /** @description direct: two members, one conversation per pair; group: up to 256 members */
+                                kind: "direct" | "group";
+                                /** @description current members, the caller included, oldest first */
+                                memberIds: string[];
+                                createdBy: string;
+                                /**
+                                 * Format: date-time
+                                 * @description ISO 8601 UTC
+                                 */
+                                createdAt: string;
+                                /**
+                                 * Format: date-time
+                                 * @description ISO 8601 UTC
+                                 */
+                                lastActivityAt: string;
+                                /** @description sequence of the newest message (0: none yet) */
+                                lastSeq: number;
+                                /** @description the caller’s read mark: every message up to this sequence is read */
+                                readUpTo: number;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description The request is invalid. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Authentication is required or the token is invalid. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Start a direct conversation or a group
+         * @description A direct conversation is unique per pair: asking again answers the existing one with 200. 404 `user_not_found` names unknown accounts (`userIds`); 403 `blocked` when the caller and a member block each other either way.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description the other members (the caller may be listed; duplicates count once). One other member makes a direct conversation unless kind is group. */
+                        memberIds: string[];
+                        /** @description default: direct for one other member, group for more */
+                        kind?: "direct" | "group";
+                    };
+                };
+            };
+            responses: {
+                /** @description The pair’s existing direct conversation. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @description direct: two members, one conversation per pair; group: up to 256 members */
+                            kind: "direct" | "group";
+                            /** @description current members, the caller included, oldest first */
+                            memberIds: string[];
+                            createdBy: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC
+                             */
+                            createdAt: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC
+                             */
+                            lastActivityAt: string;
+                            /** @description sequence of the newest message (0: none yet) */
+                            lastSeq: number;
+                            /** @description the caller’s read mark: every message up to this sequence is read */
+                            readUpTo: number;
+                        };
+                    };
+                };
+                /** @description Created. */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @description direct: two members, one conversation per pair; group: up to 256 members */
+                            kind: "direct" | "group";
+                            /** @description current members, the caller included, oldest first */
+                            memberIds: string[];
+                            createdBy: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC
+                             */
+                            createdAt: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC
+                             */
+                            lastActivityAt: string;
+                            /** @description sequence of the newest message (0: none yet) */
+                            lastSeq: number;
+                            /** @description the caller’s read mark: every message up to this sequence is read */
+                            readUpTo: number;
+                        };
+                    };
+                };
+                /** @description The request is invalid. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Authentication is required or the token is invalid. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The caller may not do this. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The resource does not exist. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One conversation of the caller
+         * @description Not in the original API contract. 404 for a conversation the caller is not a member of.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @description direct: two members, one conversation per pair; group: up to 256 members */
+                            kind: "direct" | "group";
+                            /** @description current members, the caller included, oldest first */
+                            memberIds: string[];
+                            createdBy: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC
+                             */
+                            createdAt: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC
+                             */
+                            lastActivityAt: string;
+                            /** @description sequence of the newest message (0: none yet) */
+                            lastSeq: number;
+                            /** @description the caller’s read mark: every message up to this sequence is read */
+                            readUpTo: number;
+                        };
+                    };
+                };
+                /** @description The request is invalid. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Authentication is required or the token is invalid. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The resource does not exist. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add members to a group
+         * @description Not in the original API contract. Any member may add accounts; ones already in are ignored. New members read only messages sent after they joined (earlier ones carry no envelope for their devices). 409 `not_a_group` for a direct conversation; 400 `too_many_members` past 256; 404 `user_not_found`; 403 `blocked` when the caller and a new member block each other.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        userIds: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @description direct: two members, one conversation per pair; group: up to 256 members */
+                            kind: "direct" | "group";
+                            /** @description current members, the caller included, oldest first */
+                            memberIds: string[];
+                            createdBy: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC
+                             */
+                            createdAt: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC
+                             */
+                            lastActivityAt: string;
+                            /** @description sequence of the newest message (0: none yet) */
+                            lastSeq: number;
+                            /** @description the caller’s read mark: every message up to this sequence is read */
+                            readUpTo: number;
+                        };
+                    };
+                };
+                /** @description The request is invalid. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Authentication is required or the token is invalid. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The caller may not do this. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The resource does not exist. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The request conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/members/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Leave a group, or remove a member from it
+         * @description Not in the original API contract. A member removes themselves (leave); only the group’s creator removes others (403 `not_conversation_creator`). 409 `not_a_group` for a direct conversation; 404 `member_not_found` when that account is not a member.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    userId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed. */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description The request is invalid. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Authentication is required or the token is invalid. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The caller may not do this. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The resource does not exist. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The request conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark the conversation read up to a sequence
+         * @description The other members’ sockets get `{channel:"receipt", type:"read", data:{conversationId, userId, upTo}}` when the mark moves forward.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description every message up to this sequence is read; past the newest it means all; a mark never moves back */
+                        upTo: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Recorded. */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description The request is invalid. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Authentication is required or the token is invalid. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The resource does not exist. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One device’s messages of a conversation, oldest first
+         * @description Each item carries the envelope addressed to `deviceId` (messages without one — sent before the device existed or by the device itself — are not listed). Page with `cursor`, or resume with `after=<last seq held>`, which also acknowledges delivery up to it. 400 without `deviceId`; 404 `device_not_found` for a device the caller has not registered; 404 for a conversation the caller is not a member of.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description one of the caller’s registered devices: the envelopes addressed to it are returned */
+                    deviceId: string;
+                    limit: number;
+                    cursor?: string;
+                    /** @description resume: only messages with a greater sequence; the device thereby acknowledges every message up to it (delivery receipts to the senders). Ignored with a cursor. */
+                    after?: number;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                conversationId: string;
+                                seq: number;
+                                senderId: string;
+                                senderDeviceId: string;
+                                /**
+                                 * Format: date-time
+                                 * @description ISO 8601 UTC
+                                 */
+                                sentAt: string;
+                                envelope: {
+                                    deviceId: string;
+                                    /** @description base64, as the sender uploaded it */
+                                    ciphertext: string;
+                                };
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description The request is invalid. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Authentication is required or the token is invalid. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The resource does not exist. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Send an end-to-end encrypted message: one envelope per recipient device
+         * @description The server stores and relays ciphertext only. Every registered device of every member (the caller’s other devices included) except the sending one needs exactly one envelope.
+         *
+         *     400: `unknown_device` (not a member’s registered device), `ambiguous_device` (give userId), `duplicate_envelope`, `unknown_sender_device`, `sender_device_required`, or schema errors (an envelope over 64 KiB of base64).
+         *
+         *     409 `missing_devices`: the problem’s `missingDevices: [{userId, deviceId}]` lists devices without an envelope — fetch their keys and send again.
+         *
+         *     403 `blocked` in a direct conversation whose members block each other; 409 `conversation_closed` when the other member’s account is gone; 413 when the body passes NOVA_BODY_LIMIT_BYTES.
+         *
+         *     A resend with the same clientMessageId answers the first message (201, same body) and stores nothing.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description chosen by the client (e.g. a UUID); a resend with the same id answers the first message and stores nothing */
+                        clientMessageId: string;
+                        /** @description the caller’s sending device (a registered one); may be left out when the caller has exactly one device */
+                        senderDeviceId?: string;
+                        /** @description exactly one per registered device of every member, the caller’s other devices included, except the sending device */
+                        envelopes: {
+                            /** @description chosen by the client; unique among the caller’s devices */
+                            deviceId: string;
+                            /** @description the device’s owner; needed only when two members have a device with the same id (400 ambiguous_device) */
+                            userId?: string;
+                            /** @description base64, opaque to the server */
+                            ciphertext: string;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Stored (or stored before, for a resend). */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            conversationId: string;
+                            /** @description per conversation, 1, 2, 3 … in commit order */
+                            seq: number;
+                            senderId: string;
+                            senderDeviceId: string;
+                            clientMessageId: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC
+                             */
+                            sentAt: string;
+                        };
+                    };
+                };
+                /** @description The request is invalid. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Authentication is required or the token is invalid. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The caller may not do this. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The resource does not exist. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The request conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/feed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller’s home feed
+         * @description Posts of the accounts the caller follows and the caller’s own, hydrated; never from blocked or muted accounts.
+         *
+         *     `algo=chronological`: strictly newest first; the cursor is stable while new posts arrive.
+         *
+         *     `algo=ranked` (default): 0.5 recency + 0.25 engagement velocity + 0.2 affinity + 0.05 media over the newest 200 posts at the first page’s instant (the cursor keeps it); `explain=true` adds each item’s `ranking` components.
+         *
+         *     Headers: `X-Feed-Algorithm` says which order the page has; `X-Feed-Fallback: signals_unavailable` when a ranked request was answered chronologically (its `nextCursor` then continues the chronological feed).
+         *
+         *     A page may be short while `nextCursor` is set (posts hidden after the page was chosen).
+         */
+        get: {
+            parameters: {
+                query: {
+                    limit: number;
+                    cursor?: string;
+                    algo: "ranked" | "chronological";
+                    explain: boolean;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                authorId: string;
+                                author: {
+                                    id: string;
+                                    username: string;
+                                    displayName: string | null;
+                                    bio: string | null;
+                                    avatarMediaId: string | null;
+                                    isPrivate: boolean;
+                                    followerCount: number;
+                                    followingCount: number;
+                                    postCount: number;
+                                    /** @description ISO 8601 UTC */
+                                    createdAt: string;
+                                };
+                                text: string;
+                                visibility: "public" | "followers" | "private";
+                                hashtags: string[];
+                                media: ({
+                                    id: string;
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                likeCount: number;
+                                commentCount: number;
+                                likedByMe: boolean;
+                                /** @description ISO 8601 UTC */
+                                createdAt: string;
+                                editedAt: string | null;
+                                /** @description The score components (only with ?explain=true on the ranked feed). */
+                                ranking?: {
+                                    /** @description exp(−age / 18 h) at the page’s anchor instant, 0–1 */
+                                    recency: number;
+                                    /** @description likes + 2 × comments in the 6 h before the anchor, log-scaled, 0–1 */
+                                    velocity: number;
+                                    /** @description the viewer’s likes and comments on the author’s posts, log-scaled, 0–1 */
+                                    affinity: number;
+                                    /** @description 1 with photos or video, else 0 */
+                                    media: number;
+                                    /** @description 0.5 recency + 0.25 velocity + 0.2 affinity + 0.05 media */
+                                    score: number;
+                                };
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description The request is invalid. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Authentication is required or the token is invalid. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/discover/trending": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Posts and hashtags trending over the last hour or day
+         * @description Time-decayed (τ = a quarter of the window): posts by likes and comments inside the window, hashtags by the window’s public posts and their engagement. Public posts only; accounts the caller blocked, muted or is blocked by are left out.
+         */
+        get: {
+            parameters: {
+                query: {
+                    window: "1h" | "24h";
+                    limit: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            window: "1h" | "24h";
+                            items: {
+                                id: string;
+                                authorId: string;
+                                author: {
+                                    id: string;
+                                    username: string;
+                                    displayName: string | null;
+                                    bio: string | null;
+                                    avatarMediaId: string | null;
+                                    isPrivate: boolean;
+                                    followerCount: number;
+                                    followingCount: number;
+                                    postCount: number;
+                                    /** @description ISO 8601 UTC */
+                                    createdAt: string;
+                                };
+                                text: string;
+                                visibility: "public" | "followers" | "private";
+                                hashtags: string[];
+                                media: ({
+                                    id: string;
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                likeCount: number;
+                                commentCount: number;
+                                likedByMe: boolean;
+                                /** @description ISO 8601 UTC */
+                                createdAt: string;
+                                editedAt: string | null;
+                                trendingScore: number;
+                            }[];
+                            hashtags: {
+                                tag: string;
+                                score: number;
+                                postCount: number;
+                            }[];
+                            nextCursor: null;
+                        };
+                    };
+                };
+                /** @description The request is invalid. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Authentication is required or the token is invalid. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
