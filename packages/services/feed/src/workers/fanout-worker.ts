@@ -21,6 +21,10 @@ export function createFanoutWorker(ctx: FeedContext): Worker {
     name: 'nova_feed_fanout_writes_total',
     help: 'Timeline writes made by fan-out (one per follower timeline that received a post).',
   });
+  const steps = counter(ctx.metrics, {
+    name: 'nova_feed_fanout_steps_total',
+    help: 'Bounded fan-out steps (at most FEED_FANOUT_BATCH followers each).',
+  });
   const backlog = gauge(ctx.metrics, {
     name: 'nova_feed_fanout_backlog',
     help: 'Posts whose fan-out has not finished.',
@@ -51,6 +55,7 @@ export function createFanoutWorker(ctx: FeedContext): Worker {
               new Date(Date.now() - inactiveMs),
             );
         await deliver(step.followers);
+        steps.inc();
         if (step.last) await fanoutRepository.advance(tx, job.postId, step.last);
         else await fanoutRepository.finish(tx, job.postId);
       }
