@@ -9,6 +9,7 @@ const run = promisify(execFile);
 const root = path.dirname(fileURLToPath(import.meta.url));
 const script = path.join(root, 'scripts', 'kafka.sh');
 const s3proxyScript = path.join(root, 'scripts', 's3proxy.sh');
+const clickhouseScript = path.join(root, 'scripts', 'clickhouse.sh');
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -16,6 +17,8 @@ declare module 'vitest' {
     kafkaBrokers: string;
     /** Endpoint of the S3-compatible test server (S3Proxy); '' when NOVA_TEST_S3=off. */
     s3Endpoint: string;
+    /** HTTP endpoint of the test ClickHouse server; '' when NOVA_TEST_CLICKHOUSE=off. */
+    clickhouseUrl: string;
   }
 }
 
@@ -53,12 +56,48 @@ async function startS3Proxy(project: TestProject): Promise<(() => Promise<void>)
   };
 }
 
+/**
+ * Starts a real ClickHouse server (scripts/clickhouse.sh: Debian's package as
+ * a process, idempotent and locked, one server per port shared by every
+ * checkout) for the analytics store suites; NOVA_TEST_CLICKHOUSE=off opts out.
+ */
+async function startClickHouse(project: TestProject): Promise<(() => Promise<void>) | undefined> {
+  if (process.env.NOVA_TEST_CLICKHOUSE === 'off') {
+    project.provide('clickhouseUrl', '');
+    return undefined;
+  }
+  const wasRunning = await run(clickhouseScript, ['status']).then(
+    () => true,
+    () => false,
+  );
+  let endpoint: string;
+  try {
+    const { stdout } = await run(clickhouseScript, ['start'], { maxBuffer: 1 << 20, timeout: 600_000 });
+    endpoint = stdout.trim().split('\n').at(-1) ?? '';
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr ?? '';
+    throw new Error(
+      `scripts/clickhouse.sh start failed; the analytics store suites need Debian's clickhouse-server (installed by the script as root). Set NOVA_TEST_CLICKHOUSE=off to opt out explicitly.\n${stderr}`,
+      { cause: error },
+    );
+  }
+  if (!/^http:\/\/[\w.-]+:\d+$/.test(endpoint))
+    throw new Error(`scripts/clickhouse.sh start printed no endpoint (got "${endpoint}")`);
+  process.env.NOVA_TEST_CLICKHOUSE_URL = endpoint;
+  project.provide('clickhouseUrl', endpoint);
+  return async () => {
+    if (!wasRunning) await run(clickhouseScript, ['stop'], { timeout: 60_000 });
+  };
+}
+
 /** The engines the suites run against, started once per `vitest run`. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const stopS3Proxy = await startS3Proxy(project);
+  const stopClickHouse = await startClickHouse(project);
   const stopKafka = await startKafka(project);
   return async () => {
     await stopKafka?.();
+    await stopClickHouse?.();
     await stopS3Proxy?.();
   };
 }

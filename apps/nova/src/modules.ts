@@ -1,3 +1,4 @@
+import { analyticsModule } from '@nova/analytics';
 import { authModule } from '@nova/auth';
 import { contentModule } from '@nova/content';
 import type { ServiceApis } from '@nova/contracts';
@@ -19,6 +20,7 @@ export const REGISTRY = createModuleRegistry([
   messagingModule,
   feedModule,
   notificationsModule,
+  analyticsModule,
 ]);
 
 export const MODULES = REGISTRY.modules;

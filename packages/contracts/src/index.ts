@@ -4,6 +4,7 @@ export * from './apis/content-api.js';
 export * from './apis/social-api.js';
 export * from './apis/social-snapshots.js';
 export * from './boot.js';
+export * from './events/analytics-events.js';
 export * from './events/auth-events.js';
 export * from './events/content-events.js';
 export * from './events/media-events.js';

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { analyticsEvents } from '../src/events/analytics-events.js';
 import { authEvents, authInternalEvents } from '../src/events/auth-events.js';
 import { contentEvents } from '../src/events/content-events.js';
 import { mediaEvents } from '../src/events/media-events.js';
@@ -16,6 +17,7 @@ describe('event topics', () => {
       ...contentEvents,
       ...mediaEvents,
       ...messagingEvents,
+      ...analyticsEvents,
     } as Record<string, unknown>;
     const placed = EVENT_TOPICS.flatMap((t) => Object.keys(t.events));
     expect([...placed].sort()).toEqual(Object.keys(registry).sort());

@@ -1,5 +1,6 @@
 import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { analyticsEvents } from './analytics-events.js';
 import { authEvents, authInternalEvents } from './auth-events.js';
 import { contentEvents } from './content-events.js';
 import { mediaEvents } from './media-events.js';
@@ -14,6 +15,7 @@ const schemas: Record<string, TSchema> = {
   ...contentEvents,
   ...mediaEvents,
   ...messagingEvents,
+  ...analyticsEvents,
 };
 const compiled = new Map(
   Object.entries(schemas).map(([type, schema]) => [type, TypeCompiler.Compile(schema)]),

@@ -1,4 +1,5 @@
 import type { TSchema } from '@sinclair/typebox';
+import { ANALYTICS_CLIENT_EVENTS_AGGREGATE, analyticsEvents } from './analytics-events.js';
 import {
   AUTH_ACCOUNT_MAIL_AGGREGATE,
   AUTH_USER_AGGREGATE,
@@ -88,6 +89,12 @@ export const CONTENT_MEDIA_TOPIC = topic(CONTENT_MEDIA_AGGREGATE, mediaEvents);
 /** nova.messaging.message.v1, key = conversationId. Metadata only: no ciphertext. */
 export const MESSAGING_MESSAGE_TOPIC = topic(MESSAGING_MESSAGE_AGGREGATE, messagingEvents);
 
+/** nova.analytics.client_events.v1, key = userId. Internal to analytics (what users looked at). */
+export const ANALYTICS_CLIENT_EVENTS_TOPIC = internalTopic(
+  ANALYTICS_CLIENT_EVENTS_AGGREGATE,
+  analyticsEvents,
+);
+
 /** Every topic Nova publishes. A contract test checks each event type is on exactly one. */
 export const EVENT_TOPICS: readonly TopicContract[] = [
   AUTH_USER_TOPIC,
@@ -102,6 +109,7 @@ export const EVENT_TOPICS: readonly TopicContract[] = [
   CONTENT_MENTION_TOPIC,
   CONTENT_MEDIA_TOPIC,
   MESSAGING_MESSAGE_TOPIC,
+  ANALYTICS_CLIENT_EVENTS_TOPIC,
 ];
 
 /** The topics any service may read. */

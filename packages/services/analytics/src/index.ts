@@ -1,0 +1,58 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AuthApi } from '@nova/contracts';
+import type { ServiceModule } from '@nova/kernel';
+import type { AnalyticsHandlers } from './api/analytics-handlers.js';
+import { registerAnalyticsRoutes } from './api/routes.js';
+import { createIngestCommand } from './commands/ingest-events.js';
+import { analyticsConfig } from './config.js';
+import { type AnalyticsContext, createAnalyticsContext } from './context.js';
+import { createInsightsQueries } from './queries/insights-queries.js';
+import { createAnalyticsWriter } from './warehouse/analytics-writer.js';
+import { createSchema } from './warehouse/schema.js';
+import { createAnalyticsSink } from './workers/analytics-sink.js';
+import { createEventIdPruneJob } from './workers/event-id-prune-job.js';
+
+export const ANALYTICS_MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
+
+export function createAnalyticsHandlers(ctx: AnalyticsContext): AnalyticsHandlers {
+  return { ingest: createIngestCommand(ctx), insights: createInsightsQueries(ctx) };
+}
+
+/**
+ * Client events and the platform's domain events into ClickHouse (a server
+ * with CLICKHOUSE_URL, embedded chDB without), creator insights read from
+ * its rollups. The only writer of the analytics tables is this service's
+ * sink (ADR 026); auth's API is needed for the edge only.
+ */
+export const analyticsModule: ServiceModule<undefined, { auth: AuthApi }> = {
+  name: 'analytics',
+  dependsOn: ['auth'],
+  migrationsDir: path.resolve(ANALYTICS_MIGRATIONS_DIR),
+  config: analyticsConfig,
+  async init(kernel) {
+    const ctx = await createAnalyticsContext(kernel);
+    try {
+      await createSchema(ctx.warehouse, ctx.settings.database);
+    } catch (error) {
+      await ctx.warehouse.close();
+      throw error;
+    }
+    kernel.health.register({
+      name: `clickhouse-${ctx.warehouse.kind}`,
+      required: true,
+      check: () => ctx.warehouse.ping(),
+    });
+    const analytics = createAnalyticsHandlers(ctx);
+    const writer = createAnalyticsWriter(ctx.warehouse, ctx.settings.database);
+    return {
+      api: undefined,
+      routes: { api: (app) => registerAnalyticsRoutes(app, analytics) },
+      workers: [createAnalyticsSink(ctx, writer), createEventIdPruneJob(ctx)],
+      close: () => ctx.warehouse.close(),
+    };
+  },
+};
+
+export type { AnalyticsContext } from './context.js';
+export type { AnalyticsTables } from './store/tables.js';
