@@ -39,7 +39,15 @@ describe('command line', () => {
 
 describe('module registry', () => {
   it('resolves the all group to every service, dependencies first', () => {
-    expect(resolveTarget('all').map((m) => m.name)).toEqual(['auth', 'social', 'content', 'messaging']);
+    expect(resolveTarget('all').map((m) => m.name)).toEqual([
+      'auth',
+      'social',
+      'content',
+      'messaging',
+      'feed',
+      'notifications',
+      'analytics',
+    ]);
   });
   it('resolves a comma-separated list without duplicates, in-process dependencies first', () => {
     expect(resolveTarget('social, auth ,social').map((m) => m.name)).toEqual(['auth', 'social']);
@@ -58,7 +66,7 @@ describe('module registry', () => {
     );
   });
   it('refuses unknown or empty targets', () => {
-    expect(() => resolveTarget('feed')).toThrow(TargetError);
+    expect(() => resolveTarget('live')).toThrow(TargetError);
     expect(() => resolveTarget('gatewayz')).toThrow(/unknown target "gatewayz"/);
     expect(() => resolveTarget(' , ')).toThrow(TargetError);
   });

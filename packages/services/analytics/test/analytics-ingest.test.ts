@@ -72,7 +72,12 @@ describe.each(storeShapes())('analytics ingest → sink → insights (%s store)'
     ]);
     const seen = await eventually(
       () => insights(author),
-      (r) => r.status === 200 && r.body.views === 5 && r.body.likes === 1 && r.body.comments === 1,
+      (r) =>
+        r.status === 200 &&
+        r.body.views === 5 &&
+        r.body.uniqueViewers === 1 &&
+        r.body.likes === 1 &&
+        r.body.comments === 1,
     );
     expect(seen.status).toBe(200);
     expect(seen.body).toMatchObject({ postId: post, views: 5, uniqueViewers: 1, likes: 1, comments: 1 });
