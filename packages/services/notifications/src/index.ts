@@ -10,6 +10,7 @@ import { notificationsConfig } from './config.js';
 import { createNotificationsContext, type NotificationsContext } from './context.js';
 import { createInboxQueries } from './queries/inbox-queries.js';
 import { createContentEventsConsumer } from './workers/content-events-consumer.js';
+import { createMessageEventsConsumer } from './workers/message-events-consumer.js';
 import { createPushDeliveryWorker } from './workers/push-delivery-worker.js';
 import { createRetentionJob } from './workers/retention-job.js';
 import { createSocialEventsConsumer } from './workers/social-events-consumer.js';
@@ -28,6 +29,7 @@ export function createNotificationsWorkers(ctx: NotificationsContext) {
   return [
     createSocialEventsConsumer(ctx, notify),
     createContentEventsConsumer(ctx, notify),
+    createMessageEventsConsumer(ctx, notify),
     createUserEventsConsumer(ctx),
     createSocketDeliveryWorker(ctx),
     createPushDeliveryWorker(ctx),
@@ -36,8 +38,8 @@ export function createNotificationsWorkers(ctx: NotificationsContext) {
 }
 
 /**
- * Notifications: grouped in-app notifications built from social's and
- * content's events, live on the socket (`notification` channel) and as Web
+ * Notifications: grouped in-app notifications built from social's,
+ * content's and messaging's events, live on the socket (`notification` channel) and as Web
  * Push (RFC 8291 + VAPID). Social's API says who blocks or mutes whom and
  * names the actors; auth's verifies tokens at the edge of a split process.
  */

@@ -3,6 +3,7 @@ import { DATABASE_KINDS } from '@nova/kernel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NotificationView } from '../src/store/notification-mapper.js';
 import { CONTENT_EVENTS_GROUP } from '../src/workers/content-events-consumer.js';
+import { MESSAGE_EVENTS_GROUP } from '../src/workers/message-events-consumer.js';
 import { SOCIAL_EVENTS_GROUP } from '../src/workers/social-events-consumer.js';
 import { USER_EVENTS_GROUP } from '../src/workers/user-events-consumer.js';
 import { events, type NotificationsUnderTest, startNotifications } from './support/start-notifications.js';
@@ -242,6 +243,31 @@ describe.each(DATABASE_KINDS)('notifications on %s', (kind) => {
       const rows = await t.database.db.selectFrom(table).selectAll().where('user_id', '=', gone).execute();
       expect(rows).toEqual([]);
     }
+  });
+
+  it('tells each other member a message arrived, grouped per conversation, and nothing of its content', async () => {
+    const sender = id();
+    const [a, b] = [id(), id()];
+    const conversation = id();
+    await t.publish('messaging', [
+      events.message(conversation, sender, [a, b], 1),
+      events.message(conversation, sender, [a, b], 2),
+    ]);
+    await t.processed(MESSAGE_EVENTS_GROUP, 2);
+    for (const member of [a, b]) {
+      const { items } = await list(member);
+      expect(items).toHaveLength(1);
+      expect(items[0]).toMatchObject({
+        type: 'message',
+        target: { type: 'conversation', id: conversation },
+        actorCount: 1,
+        actors: [{ id: sender }],
+      });
+      expect(Object.keys(items[0] ?? {}).sort()).toEqual(
+        ['actorCount', 'actors', 'createdAt', 'id', 'read', 'target', 'type', 'updatedAt'].sort(),
+      );
+    }
+    expect((await list(sender)).items).toEqual([]);
   });
 
   it('answers 401 without a token', async () => {

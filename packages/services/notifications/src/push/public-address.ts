@@ -14,7 +14,10 @@ export const systemResolver: HostResolver = async (host) => {
 // carrier-grade NAT, multicast, documentation and other special ranges. A
 // push endpoint there would let any account make the server call into its
 // own network (SSRF).
-const NOT_PUBLIC = new BlockList();
+// Two lists: Node's BlockList matches IPv4 addresses against IPv6 rules of
+// the IPv4-mapped range (::ffff:0:0/96), which would block every IPv4 address.
+const NOT_PUBLIC_V4 = new BlockList();
+const NOT_PUBLIC_V6 = new BlockList();
 for (const [net, prefix] of [
   ['0.0.0.0', 8],
   ['10.0.0.0', 8],
@@ -30,7 +33,7 @@ for (const [net, prefix] of [
   ['203.0.113.0', 24],
   ['224.0.0.0', 3],
 ] as const)
-  NOT_PUBLIC.addSubnet(net, prefix, 'ipv4');
+  NOT_PUBLIC_V4.addSubnet(net, prefix, 'ipv4');
 for (const [net, prefix] of [
   ['::', 128],
   ['::1', 128],
@@ -42,13 +45,13 @@ for (const [net, prefix] of [
   ['fe80::', 10],
   ['ff00::', 8],
 ] as const)
-  NOT_PUBLIC.addSubnet(net, prefix, 'ipv6');
+  NOT_PUBLIC_V6.addSubnet(net, prefix, 'ipv6');
 
 export function isPublicAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 0) return false;
   // An IPv4-mapped IPv6 address is judged as the IPv4 address it carries.
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped?.[1]) return !NOT_PUBLIC.check(mapped[1], 'ipv4');
-  return !NOT_PUBLIC.check(address, family === 4 ? 'ipv4' : 'ipv6');
+  if (mapped?.[1]) return !NOT_PUBLIC_V4.check(mapped[1], 'ipv4');
+  return family === 4 ? !NOT_PUBLIC_V4.check(address, 'ipv4') : !NOT_PUBLIC_V6.check(address, 'ipv6');
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,6 +8,7 @@ import {
   CONTENT_LIKE_AGGREGATE,
   CONTENT_MENTION_AGGREGATE,
   CONTENT_POST_AGGREGATE,
+  MESSAGING_MESSAGE_AGGREGATE,
   NOVA_CONTRACTS,
   type Relationship,
   SOCIAL_BLOCK_AGGREGATE,
@@ -76,7 +78,10 @@ export interface NotificationsUnderTest {
   social: SocialStandIn;
   database: Database<NotificationsTables>;
   /** Writes events to a producer's outbox (auth, social or content) in one transaction, as it would. */
-  publish(producer: 'auth' | 'social' | 'content', events: readonly OutboxEvent[]): Promise<void>;
+  publish(
+    producer: 'auth' | 'social' | 'content' | 'messaging',
+    events: readonly OutboxEvent[],
+  ): Promise<void>;
   /** Resolves once the group has processed `count` events in total. */
   processed(group: string, count: number): Promise<void>;
   close(): Promise<void>;
@@ -97,7 +102,7 @@ export async function startNotifications(
   });
   const emptyDir = await mkdtemp(path.join(os.tmpdir(), 'nova-producer-'));
   const producers = new Map<string, Database<unknown>>();
-  for (const name of ['auth', 'social', 'content']) {
+  for (const name of ['auth', 'social', 'content', 'messaging']) {
     const producer = await nova.kernel.databases.open(name);
     // Only the producer's outbox (a kernel table) matters: it is the log.
     await runMigrations(producer, emptyDir, nova.kernel.logger);
@@ -194,6 +199,21 @@ export const events = {
     aggregateId: muterId,
     type: 'mute.created',
     payload: { muterId, mutedId },
+  }),
+  message: (conversationId: string, senderId: string, recipientIds: string[], seq: number): OutboxEvent => ({
+    aggregateType: MESSAGING_MESSAGE_AGGREGATE,
+    aggregateId: conversationId,
+    type: 'message.sent',
+    payload: {
+      messageId: randomUUID(),
+      conversationId,
+      conversationKind: recipientIds.length > 1 ? 'group' : 'direct',
+      seq,
+      senderId,
+      senderDeviceId: 'phone',
+      recipientIds,
+      sentAt: new Date().toISOString(),
+    },
   }),
   userDeleted: (userId: string): OutboxEvent => ({
     aggregateType: AUTH_USER_AGGREGATE,
