@@ -1,5 +1,6 @@
 import type { SocialApi } from '@nova/contracts';
 import type { Database, EventLog, Kernel, Logger, OutboxWriter } from '@nova/kernel';
+import { type ContentCache, createContentCache } from './cache/content-cache.js';
 import { type ContentSettings, contentSettings } from './config.js';
 import { createMediaAttachments } from './media/attachments.js';
 import { createMediaUrls } from './media/media-urls.js';
@@ -17,6 +18,8 @@ export interface ContentContext {
   social: SocialApi;
   /** Ownership and display of media items: the media pipeline's side. */
   media: MediaAttachments;
+  /** Hot post and like reads (the cache role). */
+  cache: ContentCache;
 }
 
 export async function createContentContext(
@@ -24,11 +27,13 @@ export async function createContentContext(
   deps: { social: SocialApi },
   overrides: Partial<ContentContext> = {},
 ): Promise<ContentContext> {
+  const logger = overrides.logger ?? kernel.logger.child({ service: 'content' });
   return {
     database: overrides.database ?? (await kernel.databases.open<ContentTables>('content')),
     outbox: overrides.outbox ?? kernel.outbox,
     eventLog: overrides.eventLog ?? kernel.eventLog,
-    logger: overrides.logger ?? kernel.logger.child({ service: 'content' }),
+    logger,
+    cache: overrides.cache ?? createContentCache(kernel.stores.cache, logger, { metrics: kernel.metrics }),
     settings: overrides.settings ?? contentSettings(kernel.config),
     social: overrides.social ?? deps.social,
     media:

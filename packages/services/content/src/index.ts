@@ -12,6 +12,7 @@ import { createMediaPipeline, type MediaPipeline } from './media/media-module.js
 import { createMediaUrls } from './media/media-urls.js';
 import { createPostQueries } from './queries/post-queries.js';
 import { seedPosts } from './seed/seed-posts.js';
+import { createCacheInvalidationConsumer } from './workers/cache-invalidation-consumer.js';
 import { createPostPartitionsJob } from './workers/post-partitions-job.js';
 import { createUserEventsConsumer } from './workers/user-events-consumer.js';
 
@@ -60,7 +61,12 @@ export const contentModule: ServiceModule<ContentApiHandlers, { auth: AuthApi; s
           await media.registerRoutes(app);
         },
       },
-      workers: [createUserEventsConsumer(ctx), createPostPartitionsJob(ctx), ...media.workers],
+      workers: [
+        createUserEventsConsumer(ctx),
+        createCacheInvalidationConsumer(ctx),
+        createPostPartitionsJob(ctx),
+        ...media.workers,
+      ],
     };
   },
   seed: seedPosts,

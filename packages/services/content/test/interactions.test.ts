@@ -2,7 +2,7 @@ import { ForbiddenError, NotFoundError, UnprocessableError } from '@nova/kernel'
 import { DATABASE_KINDS } from '@nova/kernel/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { purgeUser } from '../src/store/user-purge.js';
+import { applyUserDeleted } from '../src/workers/user-events-consumer.js';
 import { type ContentFixture, openContentFixture } from './support/fixture.js';
 
 async function expectError(
@@ -160,9 +160,9 @@ describe.each(DATABASE_KINDS)('likes, comments, hydration and purges on %s', (ki
     await f.content.interactions.comment(gone, theirs.id, { text: 'reply by gone', parentId: kept.id });
     await f.content.interactions.comment(stays, own.id, { text: 'on a doomed post' });
     expect(await counts(theirs.id, stays)).toEqual({ likes: 1, comments: 5, likedByMe: false });
-    const purge = () => f.database.transaction((tx) => purgeUser(tx, gone));
-    expect(await purge()).toEqual({ posts: 1 });
-    expect(await purge()).toEqual({ posts: 0 });
+    const purge = () => f.database.transaction((tx) => applyUserDeleted(f.ctx, tx, gone));
+    expect(await purge()).toBe(1);
+    expect(await purge()).toBe(0);
     expect(await counts(theirs.id, stays)).toEqual({ likes: 0, comments: 1, likedByMe: false });
     const comments = await f.content.queries.comments(stays, theirs.id, undefined, undefined, 10);
     expect(comments.items.map((c) => [c.text, c.replyCount])).toEqual([['kept', 0]]);

@@ -11,6 +11,7 @@ import { createProfileCommands } from './commands/profile-commands.js';
 import { createSocialContext, type SocialContext } from './context.js';
 import { createGraphQueries } from './queries/graph-queries.js';
 import { seedGraph } from './seed/seed-graph.js';
+import { createCacheInvalidationConsumer } from './workers/cache-invalidation-consumer.js';
 import { createPostEventsConsumer } from './workers/post-events-consumer.js';
 import { createUserEventsConsumer } from './workers/user-events-consumer.js';
 
@@ -41,7 +42,11 @@ export const socialModule: ServiceModule<SocialApiHandlers, { auth: AuthApi }> =
     return {
       api: createSocialSyncApi(social.queries),
       routes: { api: (app) => registerSocialRoutes(app, social) },
-      workers: [createUserEventsConsumer(ctx), createPostEventsConsumer(ctx)],
+      workers: [
+        createUserEventsConsumer(ctx),
+        createPostEventsConsumer(ctx),
+        createCacheInvalidationConsumer(ctx),
+      ],
     };
   },
   seed: seedGraph,

@@ -1,8 +1,9 @@
 import { assertEventPayload, CONTENT_POST_AGGREGATE } from '@nova/contracts';
-import { createOutboxWriter, type Database, type Worker } from '@nova/kernel';
+import { createMemoryStore, createOutboxWriter, type Database, type Worker } from '@nova/kernel';
 import { type ConsumerTestBed, DATABASE_KINDS, openConsumerTestBed } from '@nova/kernel/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSocialCache } from '../src/cache/social-cache.js';
 import { createProfileFromRegistration } from '../src/commands/profile-commands.js';
 import type { SocialContext } from '../src/context.js';
 import { createSocialHandlers, SOCIAL_MIGRATIONS_DIR } from '../src/index.js';
@@ -24,7 +25,13 @@ describe.each(DATABASE_KINDS)('social post-events consumer (postCount) on %s', (
     });
     social = bed.database;
     const outbox = createOutboxWriter(assertEventPayload);
-    ctx = { database: social, outbox, eventLog: bed.eventLog, logger: bed.logger };
+    ctx = {
+      database: social,
+      outbox,
+      eventLog: bed.eventLog,
+      logger: bed.logger,
+      cache: createSocialCache(createMemoryStore(), bed.logger),
+    };
     consumer = createPostEventsConsumer(ctx);
     await consumer.start();
   });
@@ -55,11 +62,15 @@ describe.each(DATABASE_KINDS)('social post-events consumer (postCount) on %s', (
   it('counts created posts and uncounts deleted ones, edits aside', async () => {
     const author = crypto.randomUUID();
     await social.transaction((tx) =>
-      createProfileFromRegistration(tx, {
-        userId: author,
-        username: `poster_${author.slice(0, 8)}`,
-        createdAt: new Date().toISOString(),
-      }),
+      createProfileFromRegistration(
+        tx,
+        {
+          userId: author,
+          username: `poster_${author.slice(0, 8)}`,
+          createdAt: new Date().toISOString(),
+        },
+        ctx.cache,
+      ),
     );
     await bed.publish([
       post('post.created', author, 'p1'),

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { AUTH_USER_AGGREGATE, assertEventPayload } from '@nova/contracts';
-import { createOutboxWriter, type Database, type Worker } from '@nova/kernel';
+import { createMemoryStore, createOutboxWriter, type Database, type Worker } from '@nova/kernel';
 import { type ConsumerTestBed, DATABASE_KINDS, openConsumerTestBed } from '@nova/kernel/testing';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createSocialCache } from '../src/cache/social-cache.js';
 import type { SocialContext } from '../src/context.js';
 import { createSocialHandlers, SOCIAL_MIGRATIONS_DIR } from '../src/index.js';
 import type { SocialTables } from '../src/store/tables.js';
@@ -35,6 +36,7 @@ describe.each(DATABASE_KINDS)('social user-events consumer on %s', (kind) => {
       outbox: createOutboxWriter(assertEventPayload),
       eventLog: bed.eventLog,
       logger: bed.logger,
+      cache: createSocialCache(createMemoryStore(), bed.logger),
     };
   });
   afterEach(async () => {

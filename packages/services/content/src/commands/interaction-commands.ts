@@ -1,4 +1,5 @@
 import { ForbiddenError, inTransaction, toIso, UnprocessableError } from '@nova/kernel';
+import { forgetContentAfterCommit } from '../cache/content-cache.js';
 import type { ContentContext } from '../context.js';
 import { newId } from '../domain/ids.js';
 import { COMMENT_TEXT_MAX, textLength } from '../domain/post-rules.js';
@@ -12,6 +13,9 @@ import { postRepository } from '../store/post-repository.js';
 /** Likes and comments. Acting on a post needs seeing it (visibility and blocks, both ways). */
 export function createInteractionCommands(ctx: ContentContext, queries: PostQueries) {
   const { database, outbox } = ctx;
+  const forgetLike = (userId: string, postId: string) =>
+    forgetContentAfterCommit(ctx.cache, ctx.logger, { posts: [postId], likes: [[userId, postId]] });
+  const forgetPost = (postId: string) => forgetContentAfterCommit(ctx.cache, ctx.logger, { posts: [postId] });
 
   return {
     /** Idempotent: a second like changes nothing and emits nothing. */
@@ -25,6 +29,7 @@ export function createInteractionCommands(ctx: ContentContext, queries: PostQuer
           contentEvent.like('like.created', { postId, postAuthorId: post.authorId, userId }),
         ]);
       });
+      await forgetLike(userId, postId);
     },
 
     /** Idempotent; works while the post exists, even if the post is no longer visible to the user. */
@@ -38,6 +43,7 @@ export function createInteractionCommands(ctx: ContentContext, queries: PostQuer
           contentEvent.like('like.removed', { postId, postAuthorId: post.author_id, userId }),
         ]);
       });
+      await forgetLike(userId, postId);
     },
 
     /** A comment, or a reply to a top-level comment of the same post (one level). */
@@ -79,6 +85,7 @@ export function createInteractionCommands(ctx: ContentContext, queries: PostQuer
         ]);
         return comment;
       });
+      await forgetPost(postId);
       const { profiles } = await ctx.social.getProfiles({ ids: [authorId] });
       const author = profiles[0];
       if (!author) throw postNotFound();
@@ -95,7 +102,7 @@ export function createInteractionCommands(ctx: ContentContext, queries: PostQuer
 
     /** By the comment's author or the post's author; its replies go with it. */
     async deleteComment(actorId: string, commentId: string): Promise<void> {
-      await inTransaction(database, async (tx) => {
+      const postId = await inTransaction(database, async (tx) => {
         // Lock order as in comment(): the post, then the comment.
         const found = await commentRepository.findById(tx, commentId);
         const post = found && (await postRepository.lockLive(tx, found.post_id));
@@ -115,7 +122,9 @@ export function createInteractionCommands(ctx: ContentContext, queries: PostQuer
             contentEvent.commentDeleted({ commentId: c.id, postId: comment.post_id, authorId: c.author_id }),
           ),
         );
+        return comment.post_id;
       });
+      await forgetPost(postId);
     },
   };
 }

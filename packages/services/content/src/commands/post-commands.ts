@@ -1,6 +1,7 @@
 import type { Post } from '@nova/contracts';
 import { ConflictError, ForbiddenError, inTransaction, toIso } from '@nova/kernel';
 import type { Transaction } from 'kysely';
+import { forgetContentAfterCommit } from '../cache/content-cache.js';
 import type { ContentContext } from '../context.js';
 import { newId } from '../domain/ids.js';
 import { assertPostContent, extractHashtags, extractMentions } from '../domain/post-rules.js';
@@ -22,6 +23,7 @@ const notAuthor = () => new ForbiddenError('not_post_author', 'Only the author m
 
 export function createPostCommands(ctx: ContentContext, queries: PostQueries) {
   const { database, outbox } = ctx;
+  const forgetPost = (postId: string) => forgetContentAfterCommit(ctx.cache, ctx.logger, { posts: [postId] });
 
   /** Accounts the text mentions, resolved by social in one call; the author's own name is no mention. */
   const mentionedIds = async (text: string, authorId: string): Promise<string[]> => {
@@ -95,7 +97,10 @@ export function createPostCommands(ctx: ContentContext, queries: PostQueries) {
         ]);
         return post;
       });
-      return (await hydratePosts(ctx, [row], authorId))[0] ?? queries.getPost(row.id, authorId);
+      return (
+        (await hydratePosts(ctx, [{ ...row, media_ids: mediaIds }], authorId))[0] ??
+        queries.getPost(row.id, authorId)
+      );
     },
 
     /** The author replaces the text; the replaced text joins the history. */
@@ -128,6 +133,7 @@ export function createPostCommands(ctx: ContentContext, queries: PostQueries) {
           ),
         ]);
       });
+      await forgetPost(postId);
       return queries.getPost(postId, actorId);
     },
 
@@ -143,6 +149,7 @@ export function createPostCommands(ctx: ContentContext, queries: PostQueries) {
           contentEvent.postDeleted({ postId, authorId: actorId, deletedAt: now.toISOString() }),
         ]);
       });
+      await forgetPost(postId);
     },
   };
 }

@@ -1,10 +1,10 @@
 import type { Post, PostMedia, Profile, Relationship } from '@nova/contracts';
 import { toIso, toIsoOrNull } from '@nova/kernel';
+import { type CachedPost, likeKey } from '../cache/content-cache.js';
 import type { ContentContext } from '../context.js';
 import { maySee } from '../domain/visibility.js';
 import { likeRepository } from '../store/like-repository.js';
-import { postPartsRepository } from '../store/post-parts-repository.js';
-import type { PostRow } from '../store/post-repository.js';
+import type { PostWithMedia } from '../store/post-repository.js';
 
 /** How the viewer sees a set of authors: their profiles (absent: gone or blocked) and relationships. */
 export interface AuthorView {
@@ -12,10 +12,14 @@ export interface AuthorView {
   relationships: Map<string, Relationship>;
 }
 
+/** A post row as read from the database or from the cache (instants as Date or ISO string). */
+export type HydratableRow = PostWithMedia | CachedPost;
+
 /**
- * Two sync calls, in parallel, whatever the number of authors: profiles as
- * social shows them to the viewer (blocked either way and deleted accounts
- * are left out) and, for a logged-in viewer, the relationships.
+ * Two sync calls, in parallel, whatever the number of authors: the profiles
+ * and, for a logged-in viewer, the relationships — which also say who is
+ * blocked either way, so those profiles are dropped here (social answers
+ * both from its cache).
  */
 export async function viewAuthors(
   ctx: ContentContext,
@@ -26,34 +30,53 @@ export async function viewAuthors(
   const others = ids.filter((id) => id !== viewerId);
   if (ids.length === 0) return { profiles: new Map(), relationships: new Map() };
   const [{ profiles }, relationships] = await Promise.all([
-    ctx.social.getProfiles(viewerId ? { ids, viewerId } : { ids }),
+    ctx.social.getProfiles({ ids }),
     viewerId && others.length > 0
       ? ctx.social.relationships({ viewerId, ids: others }).then((r) => r.relationships)
       : Promise.resolve([] as Relationship[]),
   ]);
+  const blocked = new Set(relationships.filter((r) => r.blocking || r.blockedBy).map((r) => r.userId));
   return {
-    profiles: new Map(profiles.map((p) => [p.id, p])),
+    profiles: new Map(profiles.filter((p) => !blocked.has(p.id)).map((p) => [p.id, p])),
     relationships: new Map(relationships.map((r) => [r.userId, r])),
   };
 }
 
-export function isVisible(row: PostRow, viewerId: string | undefined, view: AuthorView): boolean {
+export function isVisible(row: HydratableRow, viewerId: string | undefined, view: AuthorView): boolean {
   return (
     row.deleted_at === null &&
     maySee(row.visibility, viewerId, view.profiles.get(row.author_id), view.relationships.get(row.author_id))
   );
 }
 
+/** Which of these posts the viewer likes, through the cache (one query for what it misses). */
+async function likedBy(
+  ctx: ContentContext,
+  viewerId: string,
+  postIds: readonly string[],
+): Promise<Set<string>> {
+  const found = await ctx.cache.likes.getMany(
+    postIds.map((id) => likeKey(viewerId, id)),
+    async (missing) => {
+      const ids = missing.map((key) => key.slice(viewerId.length + 1));
+      const liked = await likeRepository.likedBy(ctx.database.db, viewerId, ids);
+      return new Map(ids.map((id) => [likeKey(viewerId, id), liked.has(id)]));
+    },
+  );
+  return new Set(postIds.filter((id) => found.get(likeKey(viewerId, id)) === true));
+}
+
 /**
- * Turns post rows into the posts the viewer may see, in the rows' order,
- * with author, media, counts and likedByMe. The cost does not grow with the
- * page: the author view (two sync calls, skipped when given), then post_media
- * and the viewer's likes (two queries, in parallel), then the media
- * descriptions (the pipeline's one query).
+ * Turns post rows (with their media ids) into the posts the viewer may see,
+ * in the rows' order, with author, media, counts and likedByMe. The cost does
+ * not grow with the page: the author view (two sync calls, skipped when
+ * given), then the viewer's likes (cached; one query for the misses) and the
+ * media descriptions (the pipeline's one query, only when there is media),
+ * in parallel.
  */
 export async function hydratePosts(
   ctx: ContentContext,
-  rows: readonly PostRow[],
+  rows: readonly HydratableRow[],
   viewerId: string | undefined,
   known?: AuthorView,
 ): Promise<Post[]> {
@@ -68,14 +91,17 @@ export async function hydratePosts(
     ));
   const visible = live.filter((r) => isVisible(r, viewerId, view));
   if (visible.length === 0) return [];
-  const db = ctx.database.db;
-  const ids = visible.map((r) => r.id);
-  const [mediaIds, liked] = await Promise.all([
-    postPartsRepository.mediaOf(db, ids),
-    viewerId ? likeRepository.likedBy(db, viewerId, ids) : Promise.resolve(new Set<string>()),
+  const allMedia = visible.flatMap((r) => r.media_ids);
+  const [liked, media] = await Promise.all([
+    viewerId
+      ? likedBy(
+          ctx,
+          viewerId,
+          visible.map((r) => r.id),
+        )
+      : Promise.resolve(new Set<string>()),
+    allMedia.length > 0 ? ctx.media.describe(ctx.database.db, allMedia) : new Map<string, PostMedia>(),
   ]);
-  const allMedia = [...mediaIds.values()].flat();
-  const media = allMedia.length > 0 ? await ctx.media.describe(db, allMedia) : new Map<string, PostMedia>();
   return visible.map((row) => ({
     id: row.id,
     authorId: row.author_id,
@@ -83,7 +109,7 @@ export async function hydratePosts(
     text: row.text,
     visibility: row.visibility,
     hashtags: row.hashtags,
-    media: (mediaIds.get(row.id) ?? []).map((id) => media.get(id) ?? { id }),
+    media: row.media_ids.map((id) => media.get(id) ?? { id }),
     likeCount: Number(row.like_count),
     commentCount: Number(row.comment_count),
     likedByMe: liked.has(row.id),

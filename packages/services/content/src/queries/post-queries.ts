@@ -1,12 +1,13 @@
 import type { Post, Profile } from '@nova/contracts';
-import { decodeCursor, encodeCursor, toIso } from '@nova/kernel';
+import { decodeCursor, encodeCursor, toIso, toIsoOrNull } from '@nova/kernel';
+import type { CachedPost } from '../cache/content-cache.js';
 import type { ContentContext } from '../context.js';
 import { IdCursor, VersionCursor } from '../domain/cursors.js';
 import { normalizeHashtag } from '../domain/post-rules.js';
 import { commentNotFound, postNotFound, userNotFound, visibleKinds } from '../domain/visibility.js';
 import { commentRepository } from '../store/comment-repository.js';
 import { postPartsRepository } from '../store/post-parts-repository.js';
-import { type PostRow, postRepository } from '../store/post-repository.js';
+import { type PostRow, type PostWithMedia, postRepository } from '../store/post-repository.js';
 import { hydratePosts, viewAuthors } from './post-hydrator.js';
 
 export interface ListPage<T> {
@@ -34,15 +35,26 @@ export interface CommentView {
 const afterId = (cursor: string | undefined): string | null =>
   cursor ? decodeCursor<IdCursor>(cursor, IdCursor).id : null;
 
+/** A row as the cache keeps it (JSON: instants as ISO strings). */
+const toCachedPost = (row: PostWithMedia): CachedPost => ({
+  ...row,
+  created_at: toIso(row.created_at),
+  edited_at: toIsoOrNull(row.edited_at),
+  deleted_at: toIsoOrNull(row.deleted_at),
+});
+
 // A hashtag page filters candidates by visibility; it reads at most this many rounds before answering.
 const HASHTAG_ROUNDS = 5;
 
 export function createPostQueries(ctx: ContentContext) {
   const db = ctx.database.db;
 
+  /** Posts by id through the cache (one query, media ids included, for what it misses). */
   const getPosts = async (ids: readonly string[], viewerId: string | undefined): Promise<Post[]> => {
-    const rows = await postRepository.findByIds(db, ids);
-    const byId = new Map(rows.map((r) => [r.id, r]));
+    const byId = await ctx.cache.posts.getMany(ids, async (missing) => {
+      const rows = await postRepository.findWithMedia(db, missing);
+      return new Map(rows.map((r) => [r.id, toCachedPost(r)]));
+    });
     const ordered = [...new Set(ids)].flatMap((id) => byId.get(id) ?? []);
     return hydratePosts(ctx, ordered, viewerId);
   };

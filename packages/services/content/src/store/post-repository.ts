@@ -2,10 +2,13 @@ import type { Kysely, Selectable } from 'kysely';
 import { sql } from 'kysely';
 import { idTime } from '../domain/ids.js';
 import type { ContentTables, PostsTable } from './tables.js';
+import { tablesOf } from './tables-of.js';
 
 type Db = Kysely<ContentTables>;
 export type PostRow = Selectable<PostsTable>;
 export type Visibility = PostsTable['visibility'];
+/** A post row with its media ids in order (read in the same query). */
+export type PostWithMedia = PostRow & { media_ids: string[] };
 
 const POST_COLUMNS = [
   'id',
@@ -19,6 +22,14 @@ const POST_COLUMNS = [
   'edited_at',
   'deleted_at',
 ] as const;
+
+/** The post's media ids in order, as a column of the same query (no second round trip). */
+const mediaIdsOf = (db: Db) =>
+  sql<
+    string[]
+  >`array(SELECT pm.media_id FROM ${tablesOf(db).post_media} pm WHERE pm.post_id = posts.id ORDER BY pm.position)`.as(
+    'media_ids',
+  );
 
 /** The ids this service could have minted, with the instant (and so the partition) each names. */
 function keysOf(ids: readonly string[]): { ids: string[]; times: string[] } {
@@ -64,6 +75,18 @@ export const postRepository = {
     return db
       .selectFrom('posts')
       .select(POST_COLUMNS)
+      .where('id', '=', sql<string>`any(${keys.ids}::text[])`)
+      .where('created_at', '=', sql<Date>`any(${keys.times}::timestamptz[])`)
+      .execute();
+  },
+
+  /** As findByIds, each row with its media ids: one query for a page of posts and their media. */
+  async findWithMedia(db: Db, ids: readonly string[]): Promise<PostWithMedia[]> {
+    const keys = keysOf(ids);
+    if (keys.ids.length === 0) return [];
+    return db
+      .selectFrom('posts')
+      .select([...POST_COLUMNS, mediaIdsOf(db)])
       .where('id', '=', sql<string>`any(${keys.ids}::text[])`)
       .where('created_at', '=', sql<Date>`any(${keys.times}::timestamptz[])`)
       .execute();
@@ -122,7 +145,7 @@ export const postRepository = {
   /**
    * An author's live posts with one of `visibilities`, newest first, after the
    * post `afterId` (keyset on created_at, id: the (author_id, created_at DESC)
-   * index serves it on every partition).
+   * index serves it on every partition), each with its media ids.
    */
   async authorPage(
     db: Db,
@@ -130,10 +153,10 @@ export const postRepository = {
     visibilities: readonly Visibility[],
     afterId: string | null,
     limit: number,
-  ): Promise<PostRow[]> {
+  ): Promise<PostWithMedia[]> {
     let query = db
       .selectFrom('posts')
-      .select(POST_COLUMNS)
+      .select([...POST_COLUMNS, mediaIdsOf(db)])
       .where('author_id', '=', authorId)
       .where('deleted_at', 'is', null)
       .where('visibility', 'in', [...visibilities]);

@@ -11,9 +11,10 @@ type Db = Kysely<ContentTables>;
  * comments), its comments and likes on other posts, then recounts the posts
  * and comments those touched (recounting, not decrementing: a reply of the
  * account under its own comment goes by the cascade and by its own row, and
- * counting once is the point). Running it again changes nothing.
+ * counting once is the point). Running it again changes nothing. Returns
+ * the removed posts and the other posts whose counts changed.
  */
-export async function purgeUser(db: Db, userId: string): Promise<{ posts: number }> {
+export async function purgeUser(db: Db, userId: string): Promise<{ posts: string[]; touched: string[] }> {
   const t = tablesOf(db);
   const posts = await db.deleteFrom('posts').where('author_id', '=', userId).returning('id').execute();
   const postIds = posts.map((p) => p.id);
@@ -48,5 +49,5 @@ export async function purgeUser(db: Db, userId: string): Promise<{ posts: number
          SET reply_count = (SELECT count(*) FROM ${t.comments} r WHERE r.parent_id = c.id)
        WHERE c.id = any(${parents}::text[])`.execute(db);
   }
-  return { posts: postIds.length };
+  return { posts: postIds, touched };
 }

@@ -1,8 +1,16 @@
 import { assertEventPayload } from '@nova/contracts';
-import { createLogger, createOutboxWriter, type Database, type EventLog, runMigrations } from '@nova/kernel';
+import {
+  createLogger,
+  createMemoryStore,
+  createOutboxWriter,
+  type Database,
+  type EventLog,
+  runMigrations,
+} from '@nova/kernel';
 import { type DatabaseKind, openTestDatabases } from '@nova/kernel/testing';
 import { sql } from 'kysely';
 import type { ContentHandlers } from '../../src/api/content-handlers.js';
+import { createContentCache } from '../../src/cache/content-cache.js';
 import type { ContentContext } from '../../src/context.js';
 import { CONTENT_MIGRATIONS_DIR, createContentHandlers } from '../../src/index.js';
 import { DEFAULT_MEDIA_SETTINGS } from '../../src/media/media-config.js';
@@ -46,6 +54,7 @@ export async function openContentFixture(kind: DatabaseKind): Promise<ContentFix
     settings: { media: DEFAULT_MEDIA_SETTINGS },
     social,
     media: noMediaAttachments,
+    cache: createContentCache(createMemoryStore(), logger),
   };
   return {
     database,

@@ -1,4 +1,5 @@
 import { inTransaction } from '@nova/kernel';
+import { forgetAfterCommit } from '../cache/social-cache.js';
 import type { SocialContext } from '../context.js';
 import { assertNotSelf } from '../domain/profile-rules.js';
 import { userNotFound } from '../domain/visibility.js';
@@ -12,6 +13,8 @@ import { lockPair } from './lock-pair.js';
 
 export function createBlockCommands(ctx: SocialContext) {
   const { database, outbox } = ctx;
+  const forgetPair = (a: string, b: string, counters: boolean) =>
+    forgetAfterCommit(ctx.cache, ctx.logger, { profiles: counters ? [a, b] : [], pairs: [[a, b]] });
   return {
     /** Blocks and severs: follows and pending requests in both directions go, counters follow. Idempotent. */
     async block(actorId: string, targetId: string): Promise<void> {
@@ -28,6 +31,7 @@ export function createBlockCommands(ctx: SocialContext) {
           socialEvent.block('block.created', { blockerId: actorId, blockedId: targetId }),
         ]);
       });
+      await forgetPair(actorId, targetId, true);
     },
 
     async unblock(actorId: string, targetId: string): Promise<void> {
@@ -39,6 +43,7 @@ export function createBlockCommands(ctx: SocialContext) {
           ]);
         }
       });
+      await forgetPair(actorId, targetId, false);
     },
 
     async mute(actorId: string, targetId: string): Promise<void> {
@@ -49,6 +54,7 @@ export function createBlockCommands(ctx: SocialContext) {
           await outbox.write(tx, [socialEvent.mute('mute.created', { muterId: actorId, mutedId: targetId })]);
         }
       });
+      await forgetPair(actorId, targetId, false);
     },
 
     async unmute(actorId: string, targetId: string): Promise<void> {
@@ -58,6 +64,7 @@ export function createBlockCommands(ctx: SocialContext) {
           await outbox.write(tx, [socialEvent.mute('mute.removed', { muterId: actorId, mutedId: targetId })]);
         }
       });
+      await forgetPair(actorId, targetId, false);
     },
   };
 }

@@ -1,4 +1,5 @@
 import { inTransaction, NotFoundError } from '@nova/kernel';
+import { forgetAfterCommit } from '../cache/social-cache.js';
 import type { SocialContext } from '../context.js';
 import { assertNotSelf } from '../domain/profile-rules.js';
 import { type FollowState, followOutcome, userNotFound } from '../domain/visibility.js';
@@ -11,11 +12,14 @@ import { lockPair } from './lock-pair.js';
 
 export function createFollowCommands(ctx: SocialContext) {
   const { database, outbox } = ctx;
+  /** Both counters and the pair's relationship may have changed. */
+  const forgetPair = (a: string, b: string) =>
+    forgetAfterCommit(ctx.cache, ctx.logger, { profiles: [a, b], pairs: [[a, b]] });
   return {
     /** Follows (public account) or asks to (private account); repeating it answers the current state. */
     async follow(actorId: string, targetId: string): Promise<FollowState> {
       assertNotSelf(actorId, targetId, 'follow');
-      return inTransaction(database, async (tx) => {
+      const state = await inTransaction(database, async (tx) => {
         const target = await lockPair(tx, actorId, targetId);
         if (await isBlockedEitherWay(tx, actorId, targetId)) throw userNotFound();
         const edge = { followerId: actorId, followeeId: targetId };
@@ -33,6 +37,8 @@ export function createFollowCommands(ctx: SocialContext) {
         if (created.length > 0) await outbox.write(tx, [socialEvent.follow('follow.created', edge)]);
         return state;
       });
+      await forgetPair(actorId, targetId);
+      return state;
     },
 
     /** Stops following, or withdraws a pending request; idempotent. */
@@ -49,6 +55,7 @@ export function createFollowCommands(ctx: SocialContext) {
             removed.map((e) => socialEvent.follow('follow.removed', e)),
           );
       });
+      await forgetPair(actorId, targetId);
     },
 
     /** Approves the request of `requesterId`; approving an already-approved follower is a no-op. */
@@ -68,6 +75,7 @@ export function createFollowCommands(ctx: SocialContext) {
         await profileRepository.adjustCounts(tx, edgeDeltas(created, 1));
         if (created.length > 0) await outbox.write(tx, [socialEvent.follow('follow.created', edge)]);
       });
+      await forgetPair(ownerId, requesterId);
     },
 
     /** Declines the request of `requesterId`; idempotent once the requester exists. */
@@ -77,6 +85,8 @@ export function createFollowCommands(ctx: SocialContext) {
         if (!requester) throw userNotFound();
         await followRequestRepository.remove(tx, requesterId, ownerId);
       });
+      // No event tells of a declined request: this is its only invalidation (the TTL bounds a lost one).
+      await forgetPair(ownerId, requesterId);
     },
   };
 }

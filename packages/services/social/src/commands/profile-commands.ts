@@ -1,6 +1,7 @@
 import type { Profile, UserRegisteredEvent } from '@nova/contracts';
 import { inTransaction, NotFoundError, TransientError } from '@nova/kernel';
 import type { Transaction } from 'kysely';
+import { forgetAfterCommit, forgetTouched, type SocialCache } from '../cache/social-cache.js';
 import type { SocialContext } from '../context.js';
 import { applyProfilePatch, approvesPendingRequests, type ProfilePatch } from '../domain/profile-rules.js';
 import { socialEvent } from '../events.js';
@@ -32,7 +33,8 @@ export function createProfileCommands(ctx: SocialContext) {
      * pending request in the same transaction (follow.created for each).
      */
     async update(userId: string, patch: ProfilePatch): Promise<Profile> {
-      return inTransaction(database, async (tx) => {
+      let approvedIds: string[] = [];
+      const profile = await inTransaction(database, async (tx) => {
         // Lock the requesters with the owner (id order) when requests may be approved.
         const requesters =
           patch.isPrivate === false ? await followRequestRepository.pendingRequesterIds(tx, userId) : [];
@@ -44,6 +46,7 @@ export function createProfileCommands(ctx: SocialContext) {
         const events = [];
         if (approvesPendingRequests(before, after)) {
           const approved = await followRequestRepository.removeAllTo(tx, userId);
+          approvedIds = approved;
           const created = await followRepository.insert(
             tx,
             approved.map((followerId) => ({ followerId, followeeId: userId })),
@@ -59,6 +62,11 @@ export function createProfileCommands(ctx: SocialContext) {
         if (events.length > 0) await outbox.write(tx, events);
         return toProfile(row);
       });
+      await forgetAfterCommit(ctx.cache, ctx.logger, {
+        profiles: [userId, ...approvedIds],
+        pairs: approvedIds.map((id) => [userId, id] as const),
+      });
+      return profile;
     },
   };
 }
@@ -79,17 +87,20 @@ export type RegistrationOutcome = 'created' | 'exists' | 'account_deleted';
 export async function createProfileFromRegistration(
   tx: Transaction<SocialTables>,
   event: UserRegisteredEvent,
+  cache: SocialCache,
 ): Promise<RegistrationOutcome> {
   if (await isDeletedUser(tx, event.userId)) return 'account_deleted';
   const holder = await profileRepository.findByUsername(tx, event.username);
   if (holder && holder.id !== event.userId) {
     if (registeredEarlier(holder, event)) {
-      await purgeUser(tx, holder.id);
+      await purgeDeletedUser(tx, holder.id, cache);
     } else {
       await markUserDeleted(tx, event.userId);
       return 'account_deleted';
     }
   }
+  // Invalidated before the commit: the hold keeps readers off the cache until it is done.
+  await forgetTouched(cache, { profiles: [event.userId], usernames: [event.username] });
   const outcome = await profileRepository.createIfAbsent(tx, {
     id: event.userId,
     username: event.username,
@@ -110,9 +121,22 @@ function registeredEarlier(holder: ProfileRow, event: UserRegisteredEvent): bool
   return holder.id < event.userId;
 }
 
-/** Removes every trace of a deleted user (idempotent), inside the consumer's transaction. */
-export async function purgeDeletedUser(tx: Transaction<SocialTables>, userId: string): Promise<boolean> {
-  return purgeUser(tx, userId);
+/**
+ * Removes every trace of a deleted user (idempotent), inside the consumer's
+ * transaction, and invalidates the cached profiles it changed (the user's,
+ * and the counters of those it followed or was followed by) and its username.
+ * Cached relationships of the user stay until their TTL: with no profile,
+ * nothing shows the account whatever they say, and ids are never reused.
+ */
+export async function purgeDeletedUser(
+  tx: Transaction<SocialTables>,
+  userId: string,
+  cache: SocialCache,
+): Promise<boolean> {
+  const purged = await purgeUser(tx, userId);
+  if (purged)
+    await forgetTouched(cache, { profiles: [userId, ...purged.counterparts], usernames: [purged.username] });
+  return purged !== null;
 }
 
 export type ProfileCommands = ReturnType<typeof createProfileCommands>;

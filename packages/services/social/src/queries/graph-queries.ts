@@ -1,5 +1,6 @@
 import type { FollowSnapshotEdge, Profile, ProfilePage, Relationship } from '@nova/contracts';
 import { decodeCursor, encodeCursor } from '@nova/kernel';
+import { pairKey } from '../cache/social-cache.js';
 import { profileNotFound } from '../commands/profile-commands.js';
 import type { SocialContext } from '../context.js';
 import { EdgeCursor, SeqCursor, SuggestionCursor } from '../domain/cursors.js';
@@ -46,6 +47,42 @@ function paginate<R, T>(
 
 export function createGraphQueries(ctx: SocialContext) {
   const db = ctx.database.db;
+  const { cache } = ctx;
+
+  /** Profiles by id through the cache; unknown ids are absent. */
+  const profilesById = (ids: readonly string[]): Promise<Map<string, Profile>> =>
+    cache.profiles.getMany(ids, async (missing) => {
+      const rows = await profileRepository.findByIds(db, missing);
+      return new Map(rows.map((r) => [r.id, toProfile(r)]));
+    });
+
+  /** The viewer's relationship to each distinct id, in the order asked, through the cache. */
+  const relationshipsOf = async (viewerId: string, ids: readonly string[]): Promise<Relationship[]> => {
+    const unique = [...new Set(ids)];
+    const prefix = pairKey(viewerId, '');
+    const found = await cache.relationships.getMany(
+      unique.map((id) => pairKey(viewerId, id)),
+      async (missing) => {
+        const rows = await queryRelationships(
+          db,
+          viewerId,
+          missing.map((key) => key.slice(prefix.length)),
+        );
+        return new Map(rows.map((r) => [pairKey(viewerId, r.userId), r]));
+      },
+    );
+    return unique.flatMap((id) => found.get(pairKey(viewerId, id)) ?? []);
+  };
+
+  /** The account id of a username (case-insensitive) through the cache. */
+  const idOfUsername = async (username: string): Promise<string | undefined> => {
+    const lower = username.toLowerCase();
+    const found = await cache.usernames.getMany([lower], async (missing) => {
+      const rows = await profileRepository.findIdsByUsernames(db, missing);
+      return new Map(rows.map((r) => [r.username.toLowerCase(), r.id]));
+    });
+    return found.get(lower);
+  };
 
   const edgePage = async (
     userId: string,
@@ -60,18 +97,18 @@ export function createGraphQueries(ctx: SocialContext) {
 
   return {
     async me(userId: string): Promise<Profile> {
-      const row = await profileRepository.findById(db, userId);
-      if (!row) throw profileNotFound();
-      return toProfile(row);
+      const profile = (await profilesById([userId])).get(userId);
+      if (!profile) throw profileNotFound();
+      return profile;
     },
 
     /** A profile by username; with a viewer, its relationship, and 404 when blocked either way. */
     async byUsername(viewerId: string | undefined, username: string): Promise<ProfileWithRelationship> {
-      const row = await profileRepository.findByUsername(db, username);
-      if (!row) throw userNotFound();
-      const profile = toProfile(row);
-      if (viewerId === undefined || viewerId === row.id) return profile;
-      const [relationship] = await queryRelationships(db, viewerId, [row.id]);
+      const id = await idOfUsername(username);
+      const profile = id === undefined ? undefined : (await profilesById([id])).get(id);
+      if (!profile) throw userNotFound();
+      if (viewerId === undefined || viewerId === profile.id) return profile;
+      const [relationship] = await relationshipsOf(viewerId, [profile.id]);
       if (!relationship || relationship.blocking || relationship.blockedBy) throw userNotFound();
       return { ...profile, relationship };
     },
@@ -143,15 +180,17 @@ export function createGraphQueries(ctx: SocialContext) {
       );
     },
 
-    /** Sync API: one query; unknown ids are omitted, the others come in the order asked. */
-    /** Sync API: with a viewer, accounts on either side of a block with the viewer are left out. */
+    /**
+     * Sync API: unknown ids are omitted, the others come in the order asked;
+     * with a viewer, accounts on either side of a block with the viewer are
+     * left out. From the cache, one query for what it misses.
+     */
     async getProfiles(ids: readonly string[], viewerId?: string): Promise<Profile[]> {
-      const [rows, relations] = await Promise.all([
-        profileRepository.findByIds(db, ids),
-        viewerId ? queryRelationships(db, viewerId, ids) : Promise.resolve([]),
+      const [byId, relations] = await Promise.all([
+        profilesById(ids),
+        viewerId ? relationshipsOf(viewerId, ids) : Promise.resolve([]),
       ]);
       const hidden = new Set(relations.filter((r) => r.blocking || r.blockedBy).map((r) => r.userId));
-      const byId = new Map(rows.map((r) => [r.id, toProfile(r)]));
       return [...new Set(ids)].flatMap((id) => (hidden.has(id) ? [] : (byId.get(id) ?? [])));
     },
 
@@ -160,9 +199,9 @@ export function createGraphQueries(ctx: SocialContext) {
       return profileRepository.findIdsByUsernames(db, usernames);
     },
 
-    /** Sync API: one query; one entry per distinct id, in the order asked. */
+    /** Sync API: one entry per distinct id, in the order asked; from the cache, one query for what it misses. */
     async relationships(viewerId: string, ids: readonly string[]): Promise<Relationship[]> {
-      return queryRelationships(db, viewerId, ids);
+      return relationshipsOf(viewerId, ids);
     },
   };
 }

@@ -13,15 +13,19 @@ type Db = Kysely<SocialTables>;
  * registration of the same username, in two lanes), and only the first may
  * correct the other side's counters. Then the counters (one statement per
  * direction), then deleting the profile cascades to follows, requests, blocks
- * and mutes both ways. Running it again changes nothing. Returns whether a
- * profile existed.
+ * and mutes both ways. Running it again changes nothing. Returns the purged
+ * profile's username and the accounts whose counters changed, or null when
+ * there was no profile.
  */
-export async function purgeUser(db: Db, userId: string): Promise<boolean> {
+export async function purgeUser(
+  db: Db,
+  userId: string,
+): Promise<{ username: string; counterparts: string[] } | null> {
   const t = tablesOf(db);
   // Lock order everywhere: the profile row, then the deleted_users key.
   const profile = await db
     .selectFrom('profiles')
-    .select('id')
+    .select(['id', 'username'])
     .where('id', '=', userId)
     .forUpdate()
     .executeTakeFirst();
@@ -30,19 +34,24 @@ export async function purgeUser(db: Db, userId: string): Promise<boolean> {
     .values({ id: userId })
     .onConflict((oc) => oc.column('id').doNothing())
     .execute();
-  if (!profile) return false;
-  await sql`
+  if (!profile) return null;
+  const followees = await sql<{ id: string }>`
     UPDATE ${t.profiles} AS p
        SET follower_count = p.follower_count - 1
       FROM ${t.follows} f
-     WHERE f.follower_id = ${userId} AND p.id = f.followee_id`.execute(db);
-  await sql`
+     WHERE f.follower_id = ${userId} AND p.id = f.followee_id
+    RETURNING p.id`.execute(db);
+  const followers = await sql<{ id: string }>`
     UPDATE ${t.profiles} AS p
        SET following_count = p.following_count - 1
       FROM ${t.follows} f
-     WHERE f.followee_id = ${userId} AND p.id = f.follower_id`.execute(db);
+     WHERE f.followee_id = ${userId} AND p.id = f.follower_id
+    RETURNING p.id`.execute(db);
   await db.deleteFrom('profiles').where('id', '=', userId).execute();
-  return true;
+  return {
+    username: profile.username,
+    counterparts: [...followees.rows, ...followers.rows].map((r) => r.id),
+  };
 }
 
 /** Whether auth deleted this account (its user.deleted was applied or implied). */

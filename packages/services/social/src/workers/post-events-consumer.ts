@@ -1,5 +1,6 @@
 import { CONTENT_POST_TOPIC } from '@nova/contracts';
 import { typedConsumer, type Worker } from '@nova/kernel';
+import { forgetTouched } from '../cache/social-cache.js';
 import type { SocialContext } from '../context.js';
 import { profileRepository } from '../store/profile-repository.js';
 
@@ -17,11 +18,14 @@ export function createPostEventsConsumer(ctx: SocialContext): Worker {
       topics: [CONTENT_POST_TOPIC],
       database: ctx.database,
       handlers: {
+        // The cached profile is invalidated before the commit: its hold outlasts the transaction.
         async 'post.created'({ payload }, { tx }) {
           await profileRepository.adjustPostCount(tx, payload.authorId, 1);
+          await forgetTouched(ctx.cache, { profiles: [payload.authorId] });
         },
         async 'post.deleted'({ payload }, { tx }) {
           await profileRepository.adjustPostCount(tx, payload.authorId, -1);
+          await forgetTouched(ctx.cache, { profiles: [payload.authorId] });
         },
       },
       // Edits change no count.

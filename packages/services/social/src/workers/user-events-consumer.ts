@@ -19,11 +19,11 @@ export function createUserEventsConsumer(ctx: SocialContext): Worker {
       database: ctx.database,
       handlers: {
         async 'user.registered'({ payload }, { tx, log }) {
-          const outcome = await createProfileFromRegistration(tx, payload);
+          const outcome = await createProfileFromRegistration(tx, payload, ctx.cache);
           log.debug({ userId: payload.userId, outcome }, 'registration applied');
         },
         async 'user.deleted'({ payload }, { tx, log }) {
-          const existed = await purgeDeletedUser(tx, payload.userId);
+          const existed = await purgeDeletedUser(tx, payload.userId, ctx.cache);
           log.info({ userId: payload.userId, existed }, 'user purged from the social graph');
         },
       },

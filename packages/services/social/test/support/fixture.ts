@@ -66,18 +66,22 @@ export async function openSocialFixture(database: DatabaseKind): Promise<SocialF
         for (let i = 0; i < n; i++) {
           const id = randomUUID();
           counter++;
-          await createProfileFromRegistration(tx, {
-            userId: id,
-            username: `u${counter}_${id.slice(0, 8)}`,
-            createdAt: new Date().toISOString(),
-          });
+          await createProfileFromRegistration(
+            tx,
+            {
+              userId: id,
+              username: `u${counter}_${id.slice(0, 8)}`,
+              createdAt: new Date().toISOString(),
+            },
+            ctx.cache,
+          );
           ids.push(id);
         }
       });
       return ids as Ids<N>;
     },
     async purge(userId) {
-      await db.transaction((tx) => purgeDeletedUser(tx, userId).then(() => undefined));
+      await db.transaction((tx) => purgeDeletedUser(tx, userId, ctx.cache).then(() => undefined));
     },
     async outboxEvents(actorId) {
       const { rows } = await sql<{ type: string; payload: unknown }>`

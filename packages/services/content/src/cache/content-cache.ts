@@ -1,0 +1,65 @@
+import {
+  createReadThroughCache,
+  invalidateAfterCommit,
+  type KeyValueStore,
+  type Logger,
+  type ReadThroughCache,
+} from '@nova/kernel';
+import type { Registry } from 'prom-client';
+import type { PostWithMedia } from '../store/post-repository.js';
+
+/** How long a cached post or like lives at most (invalidations usually end it first). */
+export const CONTENT_CACHE_TTL_MS = 10 * 60_000;
+
+/** A post row as the cache holds it: JSON, so its instants are ISO strings. */
+export type CachedPost = Omit<PostWithMedia, 'created_at' | 'edited_at' | 'deleted_at'> & {
+  created_at: string;
+  edited_at: string | null;
+  deleted_at: string | null;
+};
+
+/**
+ * Content's hot reads in the cache role (ADR 028): post rows with their
+ * media ids by post id, and whether a viewer likes a post by
+ * `<viewer>:<post>`. Every change invalidates what it touched — after its
+ * command commits, and again from content's own events
+ * (workers/cache-invalidation-consumer.ts).
+ */
+export interface ContentCache {
+  posts: ReadThroughCache<CachedPost>;
+  likes: ReadThroughCache<boolean>;
+}
+
+export function createContentCache(
+  store: KeyValueStore,
+  logger: Logger,
+  options: { metrics?: Registry; holdMs?: number } = {},
+): ContentCache {
+  const make = <T>(name: string) =>
+    createReadThroughCache<T>({ store, name, ttlMs: CONTENT_CACHE_TTL_MS, logger, ...options });
+  return { posts: make<CachedPost>('content.post'), likes: make<boolean>('content.like') };
+}
+
+export const likeKey = (userId: string, postId: string): string => `${userId}:${postId}`;
+
+/** What a change touched: posts (text, counts, deletion) and one user's like of a post. */
+export interface TouchedContent {
+  posts?: readonly string[];
+  likes?: readonly (readonly [userId: string, postId: string])[];
+}
+
+/** Invalidates what a change touched; rejects when the store fails (a consumer then retries). */
+export async function forgetContent(cache: ContentCache, touched: TouchedContent): Promise<void> {
+  await Promise.all([
+    touched.posts?.length ? cache.posts.forget(touched.posts) : undefined,
+    touched.likes?.length ? cache.likes.forget(touched.likes.map(([u, p]) => likeKey(u, p))) : undefined,
+  ]);
+}
+
+export function forgetContentAfterCommit(
+  cache: ContentCache,
+  logger: Logger,
+  touched: TouchedContent,
+): Promise<void> {
+  return invalidateAfterCommit(logger, () => forgetContent(cache, touched));
+}
