@@ -360,3 +360,16 @@ export async function signUp(
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/**
+ * The development secrets a process generated under its data dir, as the
+ * environment a second process of the same deployment takes (tokens signed
+ * by one verify on the other, as AUTH_SIGNING_KEYS does in production).
+ */
+export function sharedSecretsOf(nova: RunningNova): Record<string, string> {
+  const keys = path.join(nova.dataDir, 'keys');
+  return {
+    AUTH_SIGNING_KEYS: readFileSync(path.join(keys, 'signing-keys.json'), 'utf8'),
+    AUTH_ENCRYPTION_KEY: readFileSync(path.join(keys, 'encryption.key'), 'utf8').trim(),
+  };
+}

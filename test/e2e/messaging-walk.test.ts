@@ -8,7 +8,7 @@ import {
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type SocketClient } from '../../packages/kernel/test/realtime/socket-client.js';
-import { type RunningNova, type SignedUp, signUp, startNova } from './harness.js';
+import { type RunningNova, type SignedUp, sharedSecretsOf, signUp, startNova } from './harness.js';
 
 /**
  * Messaging scaled out: two `npm start` processes (every service in each) on
@@ -41,14 +41,15 @@ describe('messaging across two npm start processes (PostgreSQL, Redis)', () => {
       ARGON2_TIME_COST: '1',
     };
     // One after the other: the first migrates the database and makes the development
-    // signing keys under its data dir, which the second shares (tokens work on both).
+    // signing keys, which the second takes from the environment (tokens work on both).
     main = await startNova({ env: shared });
-    other = await startNova({ env: shared, dataDir: main.dataDir });
+    other = await startNova({ env: { ...shared, ...sharedSecretsOf(main) } });
   }, 180_000);
   afterAll(async () => {
     for (const s of sockets) s.ws.terminate();
     await other?.stop();
     await main?.stop();
+    other?.cleanup();
     main?.cleanup();
     await database?.drop();
     await deleteRedisPrefix(redisPrefix);
