@@ -22,6 +22,14 @@ export {
   type PreKeyRecord,
   type SessionRecord,
 } from './crypto/key-store.js';
+export {
+  type IncomingEnvelope,
+  Messenger,
+  type MessengerOptions,
+  type ReceivedMessage,
+  type Undecryptable,
+} from './messenger/messenger.js';
+export { MemorySyncPositions, type SyncPositions } from './messenger/sync-positions.js';
 export { NovaApiError, type Problem } from './rest/errors.js';
 export { NovaClient, type NovaClientOptions, type paths, unwrap } from './rest/nova-client.js';
 export type { SessionTokens } from './rest/session-tokens.js';

@@ -9,6 +9,8 @@
  * identity key, its ephemeral key, the signed and one-time pre-key ids —
  * until the peer has answered, and type 2 is a plain ratchet message.
  */
+
+import { KeyedQueue } from '../keyed-queue.js';
 import { ByteReader, concat, fromBase64, MalformedMessageError, toBase64, uint32 } from './bytes.js';
 import {
   deserializeState,
@@ -119,8 +121,8 @@ function onUntrustedKeys<T>(run: () => T): T {
 }
 
 export class DeviceCrypto {
-  /** Per peer device, the tail of its queue: operations on one session never interleave. */
-  private readonly queues = new Map<string, Promise<unknown>>();
+  /** Operations on one peer device's sessions never interleave. */
+  private readonly queue = new KeyedQueue();
 
   private constructor(
     private readonly store: KeyStore,
@@ -316,14 +318,6 @@ export class DeviceCrypto {
   }
 
   private serialised<T>(peer: PeerDevice, run: () => Promise<T>): Promise<T> {
-    const address = addressOf(peer);
-    const previous = this.queues.get(address) ?? Promise.resolve();
-    const next = previous.then(run, run);
-    const tail = next.catch(() => undefined);
-    this.queues.set(address, tail);
-    void tail.then(() => {
-      if (this.queues.get(address) === tail) this.queues.delete(address);
-    });
-    return next;
+    return this.queue.run(addressOf(peer), run);
   }
 }

@@ -26,6 +26,12 @@ export interface NovaClientOptions {
 /** Paths that never carry the bearer token nor trigger a refresh. */
 const SESSIONLESS = new Set(['/api/v1/auth/login', '/api/v1/auth/login/2fa', '/api/v1/auth/refresh']);
 
+/**
+ * API.md's default page size. The OpenAPI document marks `limit` required
+ * (a TypeBox property with a default), so the SDK always sends it.
+ */
+const DEFAULT_PAGE = 20;
+
 type Answer<T> = { data?: T; error?: unknown; response: Response };
 
 /** The data of a 2xx answer, or the answer's problem as a NovaApiError. */
@@ -148,5 +154,80 @@ export class NovaClient {
   async claimKeyBundles(userId: string) {
     return unwrap(await this.api.GET('/api/v1/users/{id}/keys', { params: { path: { id: userId } } }))
       .devices;
+  }
+
+  // --- conversations and messages ---------------------------------------
+
+  /** A direct conversation (one other member; the existing one when the pair has one) or a group. */
+  async createConversation(memberIds: string[], kind?: 'direct' | 'group') {
+    return unwrap(
+      await this.api.POST('/api/v1/conversations', { body: { memberIds, ...(kind ? { kind } : {}) } }),
+    );
+  }
+
+  async conversation(id: string) {
+    return unwrap(await this.api.GET('/api/v1/conversations/{id}', { params: { path: { id } } }));
+  }
+
+  /** One page of the caller's conversations, newest activity first. */
+  async conversations(page: { limit?: number; cursor?: string } = {}) {
+    const query = { ...page, limit: page.limit ?? DEFAULT_PAGE };
+    return unwrap(await this.api.GET('/api/v1/conversations', { params: { query } }));
+  }
+
+  async addMembers(conversationId: string, userIds: string[]) {
+    return unwrap(
+      await this.api.POST('/api/v1/conversations/{id}/members', {
+        params: { path: { id: conversationId } },
+        body: { userIds },
+      }),
+    );
+  }
+
+  /** Leave a group (userId = the caller), or — as its creator — remove a member. */
+  async removeMember(conversationId: string, userId: string): Promise<void> {
+    unwrap(
+      await this.api.DELETE('/api/v1/conversations/{id}/members/{userId}', {
+        params: { path: { id: conversationId, userId } },
+      }),
+    );
+  }
+
+  /** Sends envelopes as they are (the Messenger encrypts and fans out; use it to send text). */
+  async sendEnvelopes(
+    conversationId: string,
+    body: {
+      clientMessageId: string;
+      senderDeviceId?: string;
+      envelopes: { deviceId: string; userId?: string; ciphertext: string }[];
+    },
+  ) {
+    return unwrap(
+      await this.api.POST('/api/v1/conversations/{id}/messages', {
+        params: { path: { id: conversationId } },
+        body,
+      }),
+    );
+  }
+
+  /** One page of a device's messages; `after` resumes past a sequence (and acknowledges delivery up to it). */
+  async deviceMessages(
+    conversationId: string,
+    query: { deviceId: string; after?: number; cursor?: string; limit?: number },
+  ) {
+    return unwrap(
+      await this.api.GET('/api/v1/conversations/{id}/messages', {
+        params: { path: { id: conversationId }, query: { ...query, limit: query.limit ?? DEFAULT_PAGE } },
+      }),
+    );
+  }
+
+  async markRead(conversationId: string, upTo: number): Promise<void> {
+    unwrap(
+      await this.api.POST('/api/v1/conversations/{id}/read', {
+        params: { path: { id: conversationId } },
+        body: { upTo },
+      }),
+    );
   }
 }
