@@ -1,0 +1,279 @@
+import { randomUUID } from 'node:crypto';
+import {
+  createPostgresTestDatabase,
+  deleteRedisPrefix,
+  privateRedisPrefix,
+  TEST_REDIS_URL,
+} from '@nova/kernel/testing';
+import { WebSocket } from 'ws';
+import {
+  type RunningNova,
+  type SignedUp,
+  sharedSecretsOf,
+  signUp,
+  startNova,
+} from '../../test/e2e/harness.js';
+import { interleaved } from '../lib/load.js';
+import { type BenchReport, machine, median, type Series } from '../lib/report.js';
+
+const SENDERS = Number(process.env.BENCH_SENDERS ?? 64);
+const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 10) * 1000;
+const IDLE_SOCKETS = Number(process.env.BENCH_IDLE_SOCKETS ?? 10_000);
+const FAST_ARGON2 = { ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' };
+
+interface Pair {
+  sender: SignedUp;
+  recipient: SignedUp;
+  conversationId: string;
+}
+
+async function api(nova: RunningNova, method: string, path: string, token: string, body?: unknown) {
+  const response = await fetch(`${nova.url}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+}
+
+/** `count` sender → recipient pairs, one device each, each pair in its own direct conversation. */
+async function makePairs(nova: RunningNova, count: number): Promise<Pair[]> {
+  const run = randomUUID().slice(0, 6);
+  const pairs: Pair[] = [];
+  for (let i = 0; i < count; i += 8) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(8, count - i) }, async (_, j) => {
+        const url = (p: string) => `${nova.url}${p}`;
+        const sender = await signUp(url, `s${run}_${i + j}`);
+        const recipient = await signUp(url, `r${run}_${i + j}`);
+        for (const who of [sender, recipient])
+          await api(nova, 'PUT', '/keys', who.token, {
+            deviceId: 'd',
+            identityKey: 'aWRlbnRpdHk=',
+            signedPreKey: 'c2lnbmVk',
+            oneTimePreKeys: [],
+          });
+        const conversation = await api(nova, 'POST', '/conversations', sender.token, {
+          memberIds: [recipient.id],
+        });
+        return { sender, recipient, conversationId: conversation.id as string };
+      }),
+    );
+    pairs.push(...batch);
+  }
+  return pairs;
+}
+
+function openSocket(nova: RunningNova, token: string, deviceId?: string): Promise<WebSocket> {
+  const url = new URL('/api/v1/ws', nova.url.replace(/^http/, 'ws'));
+  if (deviceId) url.searchParams.set('deviceId', deviceId);
+  const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` } });
+  return new Promise((resolve, reject) => {
+    ws.on('message', function ready(data) {
+      if (String(data).includes('"ready"')) {
+        ws.off('message', ready);
+        resolve(ws);
+      }
+    });
+    ws.once('error', reject);
+  });
+}
+
+/**
+ * Closed loop per sender for `durationMs`: POST a message whose ciphertext
+ * carries the pair and message number, wait until the recipient's socket
+ * (held by `recipients`' process) gets the frame, then send the next.
+ * Latency = POST start → frame received.
+ */
+async function sendLoop(senders: RunningNova, recipients: RunningNova, pairs: Pair[], durationMs: number) {
+  const waiting = new Map<string, (at: number) => void>();
+  const sockets = await Promise.all(
+    pairs.map(async (pair, index) => {
+      const ws = await openSocket(recipients, pair.recipient.token, 'd');
+      ws.on('message', (data) => {
+        const at = performance.now();
+        const frame = JSON.parse(String(data)) as { channel: string; data?: { ciphertext?: string } };
+        if (frame.channel !== 'message' || !frame.data?.ciphertext) return;
+        const tag = Buffer.from(frame.data.ciphertext, 'base64').toString('utf8');
+        waiting.get(tag)?.(at);
+        waiting.delete(tag);
+      });
+      return { ws, index };
+    }),
+  );
+  const latencies: number[] = [];
+  let failed = 0;
+  const end = performance.now() + durationMs;
+  const started = performance.now();
+  await Promise.all(
+    pairs.map(async (pair, index) => {
+      for (let n = 0; performance.now() < end; n++) {
+        const tag = `pair-${index}-msg-${n}-${'x'.repeat(64)}`;
+        const arrived = new Promise<number>((resolve) => waiting.set(tag, resolve));
+        const t0 = performance.now();
+        try {
+          await api(senders, 'POST', `/conversations/${pair.conversationId}/messages`, pair.sender.token, {
+            clientMessageId: `m${n}`,
+            envelopes: [{ deviceId: 'd', ciphertext: Buffer.from(tag).toString('base64') }],
+          });
+        } catch {
+          failed++;
+          waiting.delete(tag);
+          continue;
+        }
+        const timeout = new Promise<number>((resolve) => setTimeout(() => resolve(-1), 5000));
+        const at = await Promise.race([arrived, timeout]);
+        if (at < 0) {
+          failed++;
+          waiting.delete(tag);
+        } else latencies.push(at - t0);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  for (const { ws } of sockets) ws.terminate();
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))] ?? 0;
+  return {
+    messagesPerSecond: latencies.length / seconds,
+    p50: pct(50),
+    p99: pct(99),
+    delivered: latencies.length,
+    failed,
+  };
+}
+
+async function metric(nova: RunningNova, name: string): Promise<number> {
+  const text = await (await fetch(`${nova.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  return line ? Number(line.split(' ').at(-1)) : Number.NaN;
+}
+
+/** Opens `count` idle sockets (no deviceId, one token) and reads the server's memory before and after. */
+async function idleSockets(nova: RunningNova, token: string, count: number) {
+  const rss = () => metric(nova, 'nova_process_resident_memory_bytes');
+  const heap = () => metric(nova, 'nova_nodejs_heap_size_used_bytes');
+  await new Promise((r) => setTimeout(r, 1000));
+  const [rssBefore, heapBefore] = [await rss(), await heap()];
+  const sockets: WebSocket[] = [];
+  let refused = 0;
+  for (let i = 0; i < count; i += 100) {
+    const batch = await Promise.allSettled(
+      Array.from({ length: Math.min(100, count - i) }, () => openSocket(nova, token)),
+    );
+    for (const r of batch) {
+      if (r.status === 'fulfilled') sockets.push(r.value);
+      else refused++;
+    }
+  }
+  await new Promise((r) => setTimeout(r, 2000));
+  const held = await metric(nova, 'nova_ws_connections');
+  const [rssAfter, heapAfter] = [await rss(), await heap()];
+  for (const ws of sockets) ws.terminate();
+  return {
+    opened: sockets.length,
+    refused,
+    held,
+    rssPerSocketKiB: (rssAfter - rssBefore) / 1024 / Math.max(1, sockets.length),
+    heapPerSocketKiB: (heapAfter - heapBefore) / 1024 / Math.max(1, sockets.length),
+    rssAfterMiB: rssAfter / 1024 / 1024,
+  };
+}
+
+async function healthBaseline(nova: RunningNova): Promise<Series> {
+  const [series] = await interleaved(
+    [{ name: 'GET /health/live (baseline)', url: `${nova.url}/health/live` }],
+    {
+      rounds: 1,
+      durationSeconds: Math.max(3, DURATION_MS / 1000),
+      connections: SENDERS,
+    },
+  );
+  return series as Series;
+}
+
+export async function runMessagingBench(): Promise<BenchReport> {
+  const startedAt = new Date().toISOString();
+  const logLevel = process.env.LOG_LEVEL ?? 'warn';
+  const figures: BenchReport['figures'] = {};
+  const series: Series[] = [];
+
+  // One process: all-in-one on PostgreSQL, in-process pub/sub.
+  const single = await createPostgresTestDatabase();
+  const one = await startNova({ env: { DATABASE_URL: single.url, LOG_LEVEL: logLevel, ...FAST_ARGON2 } });
+  try {
+    const pairs = await makePairs(one, SENDERS);
+    const baseline = await healthBaseline(one);
+    series.push(baseline);
+    const local = await sendLoop(one, one, pairs, DURATION_MS);
+    series.push({
+      name: `send → recipient socket, ${SENDERS} senders, one process`,
+      rps: [local.messagesPerSecond],
+      p50Ms: [local.p50],
+      p99Ms: [local.p99],
+      failures: [local.failed],
+    });
+    figures['one process: messages/s'] = local.messagesPerSecond;
+    figures['one process: p50 ms'] = local.p50;
+    figures['one process: p99 ms (goal ≤ 20)'] = local.p99;
+    figures['one process: messages/s ÷ /health/live rps'] = local.messagesPerSecond / median(baseline.rps);
+    const idle = await idleSockets(one, (pairs[0] as Pair).recipient.token, IDLE_SOCKETS);
+    figures['idle sockets opened (goal 10k)'] = idle.opened;
+    figures['idle sockets refused'] = idle.refused;
+    figures['nova_ws_connections while idle'] = idle.held;
+    figures['RSS per idle socket KiB'] = idle.rssPerSocketKiB;
+    figures['heap per idle socket KiB'] = idle.heapPerSocketKiB;
+    figures['server RSS with idle sockets MiB'] = idle.rssAfterMiB;
+  } finally {
+    await one.stop();
+    one.cleanup();
+    await single.drop();
+  }
+
+  // Two processes on one PostgreSQL database and Redis: senders on A, recipients' sockets on B.
+  const shared = await createPostgresTestDatabase();
+  const prefix = privateRedisPrefix('bench-msg');
+  const env = {
+    DATABASE_URL: shared.url,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: prefix,
+    LOG_LEVEL: logLevel,
+    ...FAST_ARGON2,
+  };
+  const a = await startNova({ env });
+  let b: RunningNova | undefined;
+  try {
+    b = await startNova({ env: { ...env, ...sharedSecretsOf(a) } });
+    const pairs = await makePairs(a, SENDERS);
+    const across = await sendLoop(a, b, pairs, DURATION_MS);
+    series.push({
+      name: `send on A → recipient socket on B, ${SENDERS} senders (Redis pub/sub)`,
+      rps: [across.messagesPerSecond],
+      p50Ms: [across.p50],
+      p99Ms: [across.p99],
+      failures: [across.failed],
+    });
+    figures['two processes: messages/s'] = across.messagesPerSecond;
+    figures['two processes: p50 ms'] = across.p50;
+    figures['two processes: p99 ms'] = across.p99;
+  } finally {
+    await b?.stop();
+    b?.cleanup();
+    await a.stop();
+    a.cleanup();
+    await shared.drop();
+    await deleteRedisPrefix(prefix);
+  }
+
+  return {
+    scenario: 'messaging',
+    startedAt,
+    machine: machine(),
+    method: `${SENDERS} concurrent senders, each in its own direct conversation with one recipient device, closed loop for ${DURATION_MS / 1000} s: POST /conversations/{id}/messages, then wait for the \`message\` frame on the recipient's socket (latency = POST start → frame). \`npm start\` on PostgreSQL (one process: in-process pub/sub; two processes: one database, Redis pub/sub, senders on A, sockets on B). Baseline: /health/live at ${SENDERS} connections in the same run. Idle sockets: ${IDLE_SOCKETS} sockets without a device opened by this process against the one-process server; memory from its /metrics (RSS and heap before/after). The load generator shares the machine's 2 cores.`,
+    series,
+    figures,
+  };
+}
