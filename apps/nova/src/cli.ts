@@ -11,6 +11,9 @@ Commands:
   dlq list [--group=G] [--json] [--target=...]  dead-lettered events of the target's consumer groups
   dlq redrive --group=G (--id=ID | --all)       hand dead letters back to their group's handler (exactly once)
   backfill --group=G [--target=...]             rebuild a group's read model from its snapshot at its next start
+  analytics reconcile --day=YYYY-MM-DD          compare a day's posts, likes, comments, follows: sources vs analytics store
+                                                (exit 3 when they drift)
+  analytics backfill --day=YYYY-MM-DD           rewrite that day in the analytics store from content and social
   help                                          this text
 
 Configuration comes from the environment (see README.md).
@@ -22,8 +25,10 @@ export interface CommandOptions {
   follows?: number;
   posts?: number;
   seed?: number;
-  /** dlq: the action and its selection. */
-  action?: 'list' | 'redrive';
+  /** dlq: the action and its selection; analytics: reconcile or backfill. */
+  action?: 'list' | 'redrive' | 'reconcile' | 'backfill';
+  /** analytics: the UTC day, YYYY-MM-DD. */
+  day?: string;
   group?: string;
   id?: string;
   all?: boolean;
@@ -32,12 +37,12 @@ export interface CommandOptions {
 
 export type ParsedCommandLine =
   | {
-      command: 'start' | 'migrate' | 'seed' | 'config' | 'dlq' | 'backfill' | 'help';
+      command: 'start' | 'migrate' | 'seed' | 'config' | 'dlq' | 'backfill' | 'analytics' | 'help';
       options: CommandOptions;
     }
   | { error: string };
 
-const COMMANDS = ['start', 'migrate', 'seed', 'config', 'dlq', 'backfill', 'help'] as const;
+const COMMANDS = ['start', 'migrate', 'seed', 'config', 'dlq', 'backfill', 'analytics', 'help'] as const;
 
 export function parseCommandLine(argv: string[]): ParsedCommandLine {
   let parsed: ReturnType<typeof parseArgs>;
@@ -55,6 +60,7 @@ export function parseCommandLine(argv: string[]): ParsedCommandLine {
         id: { type: 'string' },
         all: { type: 'boolean' },
         json: { type: 'boolean' },
+        day: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -86,10 +92,24 @@ export function parseCommandLine(argv: string[]): ParsedCommandLine {
     options.group = group;
     for (const key of ['id', 'all', 'json'] as const)
       if (parsed.values[key] !== undefined) return { error: `--${key} belongs to the dlq command` };
+  } else if (command === 'analytics') {
+    const action = rest.shift();
+    if (action !== 'reconcile' && action !== 'backfill')
+      return { error: 'analytics needs an action: reconcile or backfill' };
+    options.action = action;
+    const { day } = parsed.values;
+    if (typeof day !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(day))
+      return { error: `analytics ${action} needs --day=YYYY-MM-DD` };
+    options.day = day;
+    for (const key of ['group', 'id', 'all'] as const)
+      if (parsed.values[key] !== undefined) return { error: `--${key} belongs to the dlq command` };
+    if (parsed.values.json === true) options.json = true;
   } else {
     for (const key of ['group', 'id', 'all', 'json'] as const)
       if (parsed.values[key] !== undefined) return { error: `--${key} belongs to the dlq command` };
   }
+  if (command !== 'analytics' && parsed.values.day !== undefined)
+    return { error: '--day belongs to the analytics command' };
   if (rest.length > 0) return { error: `unexpected argument "${rest[0]}"` };
   if (typeof parsed.values.target === 'string') options.target = parsed.values.target;
   for (const key of ['users', 'follows', 'posts', 'seed'] as const) {

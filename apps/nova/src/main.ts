@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// The single entry point: `nova start|migrate|seed|config|dlq|backfill`. Wires commands, nothing else.
+// The single entry point: `nova start|migrate|seed|config|dlq|backfill|analytics`. Wires commands, nothing else.
 import { flushLogs } from '@nova/kernel';
 import { parseCommandLine, USAGE } from './cli.js';
+import { runAnalytics } from './commands/analytics.js';
 import { runBackfill } from './commands/backfill.js';
 import { runConfig } from './commands/config.js';
 import { runDlq } from './commands/dlq.js';
@@ -16,6 +17,7 @@ const commands = {
   config: runConfig,
   dlq: runDlq,
   backfill: runBackfill,
+  analytics: runAnalytics,
 } as const;
 
 const parsed = parseCommandLine(process.argv.slice(2));

@@ -9,6 +9,20 @@ describe('command line', () => {
       options: { target: 'auth' },
     });
   });
+  it('parses analytics reconcile|backfill with a day, and refuses anything else', () => {
+    expect(parseCommandLine(['analytics', 'reconcile', '--day=2026-11-20'])).toEqual({
+      command: 'analytics',
+      options: { action: 'reconcile', day: '2026-11-20' },
+    });
+    expect(parseCommandLine(['analytics', 'backfill', '--day=2026-11-20', '--target=analytics'])).toEqual({
+      command: 'analytics',
+      options: { action: 'backfill', day: '2026-11-20', target: 'analytics' },
+    });
+    expect(parseCommandLine(['analytics', 'backfill'])).toHaveProperty('error');
+    expect(parseCommandLine(['analytics', 'reconcile', '--day=yesterday'])).toHaveProperty('error');
+    expect(parseCommandLine(['analytics', 'purge', '--day=2026-11-20'])).toHaveProperty('error');
+    expect(parseCommandLine(['start', '--day=2026-11-20'])).toHaveProperty('error');
+  });
   it('parses seed sizes as integers and refuses non-integers', () => {
     expect(parseCommandLine(['seed', '--users=10', '--follows=20', '--seed=7'])).toEqual({
       command: 'seed',

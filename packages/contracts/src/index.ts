@@ -1,6 +1,7 @@
 export * from './apis/auth-api.js';
 export * from './apis/common.js';
 export * from './apis/content-api.js';
+export * from './apis/day-activity.js';
 export * from './apis/social-api.js';
 export * from './apis/social-snapshots.js';
 export * from './boot.js';

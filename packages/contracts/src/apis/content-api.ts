@@ -2,6 +2,7 @@ import { defineSyncApi, type SyncApiClient, type SyncApiHandlers } from '@nova/k
 import { type Static, Type } from '@sinclair/typebox';
 import { PostVisibility } from '../events/content-events.js';
 import { BatchIds, Id } from './common.js';
+import { DayActivityPageSchema, DayActivityRequest } from './day-activity.js';
 import { ProfileSchema } from './social-api.js';
 
 /**
@@ -75,6 +76,16 @@ export const contentSyncApi = defineSyncApi('content', 1, {
     response: Type.Object({ media: Type.Array(MediaSchema) }),
     idempotent: true,
     deadlineMs: 2000,
+  },
+  /**
+   * Posts, likes or comments created on a UTC day and still there, in
+   * entity order, with the day's total: analytics' reconciliation source.
+   */
+  dayActivity: {
+    request: DayActivityRequest(['post', 'like', 'comment'] as const),
+    response: DayActivityPageSchema,
+    idempotent: true,
+    deadlineMs: 10_000,
   },
 });
 

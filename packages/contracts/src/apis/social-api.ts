@@ -1,6 +1,7 @@
 import { defineSyncApi, type SyncApiClient, type SyncApiHandlers } from '@nova/kernel';
 import { type Static, Type } from '@sinclair/typebox';
 import { BatchIds, Id } from './common.js';
+import { DayActivityPageSchema, DayActivityRequest } from './day-activity.js';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
 
@@ -97,6 +98,13 @@ export const socialSyncApi = defineSyncApi('social', 1, {
     response: Type.Object({ edges: Type.Array(FollowEdgeSchema), nextCursor: Nullable(Type.String()) }),
     idempotent: true,
     deadlineMs: 5000,
+  },
+  /** Follows made on a UTC day and still there, with the day's total: analytics' reconciliation source. */
+  dayActivity: {
+    request: DayActivityRequest(['follow'] as const),
+    response: DayActivityPageSchema,
+    idempotent: true,
+    deadlineMs: 10_000,
   },
 });
 

@@ -35,6 +35,12 @@ const AnalyticsEnv = Type.Object({
     300,
     'a client event whose ts is this far ahead of the server clock is refused (400)',
   ),
+  ANALYTICS_RECONCILE_INTERVAL_MINUTES: EnvInt(
+    1,
+    10_080,
+    60,
+    'how often the reconciliation job compares yesterday and today with the source services',
+  ),
 });
 
 export const analyticsConfig = defineModuleConfig({
@@ -47,6 +53,7 @@ export const analyticsConfig = defineModuleConfig({
       database: values.CLICKHOUSE_DATABASE,
       maxEventAgeMs: values.ANALYTICS_MAX_EVENT_AGE_HOURS * 3_600_000,
       maxClockAheadMs: values.ANALYTICS_MAX_CLOCK_AHEAD_SECONDS * 1000,
+      reconcileIntervalMs: values.ANALYTICS_RECONCILE_INTERVAL_MINUTES * 60_000,
     };
   },
 });

@@ -1,10 +1,11 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AuthApi } from '@nova/contracts';
+import type { AuthApi, ContentApi, SocialApi } from '@nova/contracts';
 import type { ServiceModule } from '@nova/kernel';
 import type { AnalyticsHandlers } from './api/analytics-handlers.js';
 import { registerAnalyticsRoutes } from './api/routes.js';
 import { createIngestCommand } from './commands/ingest-events.js';
+import { createReconciler, type DayBackfill, type DayReconciliation } from './commands/reconcile-day.js';
 import { analyticsConfig } from './config.js';
 import { type AnalyticsContext, createAnalyticsContext } from './context.js';
 import { createInsightsQueries } from './queries/insights-queries.js';
@@ -12,6 +13,7 @@ import { createAnalyticsWriter } from './warehouse/analytics-writer.js';
 import { createSchema } from './warehouse/schema.js';
 import { createAnalyticsSink } from './workers/analytics-sink.js';
 import { createEventIdPruneJob } from './workers/event-id-prune-job.js';
+import { createReconcileJob } from './workers/reconcile-job.js';
 
 export const ANALYTICS_MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
 
@@ -23,14 +25,27 @@ export function createAnalyticsHandlers(ctx: AnalyticsContext): AnalyticsHandler
  * Client events and the platform's domain events into ClickHouse (a server
  * with CLICKHOUSE_URL, embedded chDB without), creator insights read from
  * its rollups. The only writer of the analytics tables is this service's
- * sink (ADR 026); auth's API is needed for the edge only.
+ * sink (ADR 026). Auth's API serves the edge; content's and social's
+ * `dayActivity` are the sources reconciliation and backfill read.
  */
-export const analyticsModule: ServiceModule<undefined, { auth: AuthApi }> = {
+/**
+ * What operator commands call on a booted analytics module (`nova analytics
+ * reconcile|backfill --day=`); not a sync API: no other service calls it.
+ */
+export interface AnalyticsOperations {
+  reconcile(day: string): Promise<DayReconciliation>;
+  backfill(day: string): Promise<DayBackfill>;
+}
+
+export const analyticsModule: ServiceModule<
+  AnalyticsOperations,
+  { auth: AuthApi; content: ContentApi; social: SocialApi }
+> = {
   name: 'analytics',
-  dependsOn: ['auth'],
+  dependsOn: ['auth', 'content', 'social'],
   migrationsDir: path.resolve(ANALYTICS_MIGRATIONS_DIR),
   config: analyticsConfig,
-  async init(kernel) {
+  async init(kernel, deps) {
     const ctx = await createAnalyticsContext(kernel);
     try {
       await createSchema(ctx.warehouse, ctx.settings.database);
@@ -45,14 +60,20 @@ export const analyticsModule: ServiceModule<undefined, { auth: AuthApi }> = {
     });
     const analytics = createAnalyticsHandlers(ctx);
     const writer = createAnalyticsWriter(ctx.warehouse, ctx.settings.database);
+    const reconciler = createReconciler(ctx, deps, writer);
     return {
-      api: undefined,
+      api: { reconcile: reconciler.reconcile, backfill: reconciler.backfill },
       routes: { api: (app) => registerAnalyticsRoutes(app, analytics) },
-      workers: [createAnalyticsSink(ctx, writer), createEventIdPruneJob(ctx)],
+      workers: [
+        createAnalyticsSink(ctx, writer),
+        createEventIdPruneJob(ctx),
+        createReconcileJob(ctx, reconciler),
+      ],
       close: () => ctx.warehouse.close(),
     };
   },
 };
 
+export type { DayBackfill, DayReconciliation, KindDrift } from './commands/reconcile-day.js';
 export type { AnalyticsContext } from './context.js';
 export type { AnalyticsTables } from './store/tables.js';

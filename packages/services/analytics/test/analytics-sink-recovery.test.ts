@@ -11,7 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAnalyticsContext } from '../src/context.js';
 import { createAnalyticsWriter } from '../src/warehouse/analytics-writer.js';
 import { createAnalyticsSink } from '../src/workers/analytics-sink.js';
-import { type AnalyticsFixture, eventually, openAnalytics, storeShapes } from './support/analytics-fixture.js';
+import {
+  type AnalyticsFixture,
+  eventually,
+  openAnalytics,
+  storeShapes,
+} from './support/analytics-fixture.js';
 
 const now = () => new Date().toISOString();
 
@@ -29,7 +34,14 @@ describe.each(storeShapes())('the analytics sink stopped mid-stream (%s store)',
         aggregateType: 'content.post',
         aggregateId: author,
         type: 'post.created',
-        payload: { postId: post, authorId: author, visibility: 'public', hashtags: [], mediaIds: [], createdAt: now() },
+        payload: {
+          postId: post,
+          authorId: author,
+          visibility: 'public',
+          hashtags: [],
+          mediaIds: [],
+          createdAt: now(),
+        },
       },
     ]);
   });
@@ -42,7 +54,14 @@ describe.each(storeShapes())('the analytics sink stopped mid-stream (%s store)',
   const ingest = (userId: string, n: number) =>
     fx.nova.call('POST', '/api/v1/events', {
       token: `token-${userId}`,
-      body: { events: Array.from({ length: n }, () => ({ id: randomUUID(), type: 'view', ts: now(), postId: post })) },
+      body: {
+        events: Array.from({ length: n }, () => ({
+          id: randomUUID(),
+          type: 'view',
+          ts: now(),
+          postId: post,
+        })),
+      },
     });
   const storedViews = async () => {
     const rows = await fx.warehouse.query<{ views: string | number }>(
@@ -108,7 +127,9 @@ describe.each(storeShapes())('the analytics sink stopped mid-stream (%s store)',
     expect(raw.ids).toBe(accepted);
     // The crashed batches were written again: copies exist, and still count once.
     expect(raw.rows).toBeGreaterThan(accepted);
-    const insights = await fx.nova.call('GET', `/api/v1/analytics/posts/${post}`, { token: `token-${author}` });
+    const insights = await fx.nova.call('GET', `/api/v1/analytics/posts/${post}`, {
+      token: `token-${author}`,
+    });
     expect(insights.body).toMatchObject({ views: accepted, uniqueViewers: 8 });
   });
 });

@@ -10,6 +10,7 @@ import { contentConfig } from './config.js';
 import { type ContentContext, createContentContext } from './context.js';
 import { createMediaPipeline, type MediaPipeline } from './media/media-module.js';
 import { createMediaUrls } from './media/media-urls.js';
+import { createDayActivityQuery } from './queries/day-activity-query.js';
 import { createPostQueries } from './queries/post-queries.js';
 import { seedPosts } from './seed/seed-posts.js';
 import { createCacheInvalidationConsumer } from './workers/cache-invalidation-consumer.js';
@@ -27,10 +28,15 @@ export function createContentHandlers(ctx: ContentContext): ContentHandlers {
   };
 }
 
-export function createContentApi(content: ContentHandlers, media: MediaPipeline): ContentApiHandlers {
+export function createContentApi(
+  content: ContentHandlers,
+  media: MediaPipeline,
+  dayActivity: ReturnType<typeof createDayActivityQuery>,
+): ContentApiHandlers {
   return {
     getPosts: async ({ ids, viewerId }) => ({ posts: await content.queries.getPosts(ids, viewerId) }),
     getMedia: async ({ ids, viewerId }) => ({ media: await media.getMedia(ids, viewerId) }),
+    dayActivity: ({ day, kind, after, limit }) => dayActivity(day, kind, after ?? null, limit ?? 500),
   };
 }
 
@@ -54,7 +60,7 @@ export const contentModule: ServiceModule<ContentApiHandlers, { auth: AuthApi; s
       createMediaUrls(kernel.blobs, kernel.config.http.publicUrl),
     );
     return {
-      api: createContentApi(content, media),
+      api: createContentApi(content, media, createDayActivityQuery(ctx.database.db)),
       routes: {
         api: async (app) => {
           registerContentRoutes(app, content);

@@ -9,6 +9,7 @@ import { createBlockCommands } from './commands/block-commands.js';
 import { createFollowCommands } from './commands/follow-commands.js';
 import { createProfileCommands } from './commands/profile-commands.js';
 import { createSocialContext, type SocialContext } from './context.js';
+import { createDayFollowsQuery } from './queries/day-follows-query.js';
 import { createGraphQueries } from './queries/graph-queries.js';
 import { seedGraph } from './seed/seed-graph.js';
 import { createCacheInvalidationConsumer } from './workers/cache-invalidation-consumer.js';
@@ -40,7 +41,7 @@ export const socialModule: ServiceModule<SocialApiHandlers, { auth: AuthApi }> =
     const ctx = await createSocialContext(kernel);
     const social = createSocialHandlers(ctx);
     return {
-      api: createSocialSyncApi(social.queries),
+      api: createSocialSyncApi(social.queries, createDayFollowsQuery(ctx.database.db)),
       routes: { api: (app) => registerSocialRoutes(app, social) },
       workers: [
         createUserEventsConsumer(ctx),

@@ -21,6 +21,7 @@ import { DATABASE_KINDS } from '@nova/kernel/testing';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSocialSyncApi } from '../src/api/sync-api.js';
+import { createDayFollowsQuery } from '../src/queries/day-follows-query.js';
 import { openSocialFixture, type SocialFixture } from './support/fixture.js';
 
 interface Model {
@@ -52,7 +53,7 @@ describe.each(DATABASE_KINDS)('follow-graph backfill from social, %s', (kind) =>
     await sql`create table latefeed.follows_model (
       group_id text not null, follower_id text not null, followee_id text not null,
       primary key (group_id, follower_id, followee_id))`.execute(late.db);
-    const handlers = createSocialSyncApi(f.social.queries);
+    const handlers = createSocialSyncApi(f.social.queries, createDayFollowsQuery(f.database.db));
     const metrics = createMetricsRegistry();
     server = createSyncServer({
       apis: [{ definition: socialSyncApi, handlers }],
@@ -79,7 +80,8 @@ describe.each(DATABASE_KINDS)('follow-graph backfill from social, %s', (kind) =>
     await f?.close();
   });
 
-  const inProcess = (): SocialApi => bindInProcess(socialSyncApi, createSocialSyncApi(f.social.queries));
+  const inProcess = (): SocialApi =>
+    bindInProcess(socialSyncApi, createSocialSyncApi(f.social.queries, createDayFollowsQuery(f.database.db)));
   const bindings: Array<[string, () => Pick<SocialApi, 'listFollows'>]> = [
     ['in-process', inProcess],
     ['gRPC', () => grpcClient],

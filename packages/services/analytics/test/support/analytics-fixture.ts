@@ -11,6 +11,7 @@ import { createAnalyticsContext } from '../../src/context.js';
 import { analyticsModule } from '../../src/index.js';
 import { createServerWarehouse } from '../../src/warehouse/clickhouse-server.js';
 import type { Warehouse } from '../../src/warehouse/warehouse.js';
+import { createSourceDouble, type SourceDouble } from './source-double.js';
 
 /** Where the analytics tables live: embedded chDB, or the test ClickHouse server. */
 export type StoreShape = 'embedded' | 'server';
@@ -34,6 +35,8 @@ export interface AnalyticsFixture {
   /** The analytics store the service writes (its own connection, for assertions). */
   warehouse: Warehouse;
   database: string;
+  /** Content's and social's dayActivity as the reconciler sees them. */
+  sources: SourceDouble;
   /** Writes events to a producing service's outbox (auth, content, social), as that service would. */
   publish(producer: 'auth' | 'content' | 'social', events: OutboxEvent[]): Promise<void>;
   close(): Promise<void>;
@@ -52,11 +55,16 @@ export async function openAnalytics(
   const database = `nova_test_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
   const env: Record<string, string> = { CLICKHOUSE_DATABASE: database, ...options.env };
   if (shape === 'server') env.CLICKHOUSE_URL = inject('clickhouseUrl');
+  const sources = createSourceDouble();
   const nova = await startModules({
     modules: [analyticsModule],
     contracts: NOVA_CONTRACTS,
     database: options.database ?? 'pglite',
-    provided: { auth: authStandIn },
+    provided: {
+      auth: authStandIn,
+      content: sources.content as unknown as AnyApi,
+      social: sources.social as unknown as AnyApi,
+    },
     env,
     // Workers start below, once the producers' outboxes exist.
     listen: false,
@@ -80,6 +88,7 @@ export async function openAnalytics(
     shape,
     warehouse,
     database,
+    sources,
     publish: (producer, events) =>
       producers[producer].transaction((tx) => nova.kernel.outbox.write(tx, events)),
     async close() {

@@ -76,6 +76,9 @@ export function createSocialDouble(): SocialDouble {
       const last = page[page.length - 1];
       return { edges, nextCursor: from >= 0 && from + limit < all.length && last ? last : null };
     },
+    async dayActivity() {
+      throw new Error('content never asks social for day activity');
+    },
     addUser(options = {}) {
       const id = randomUUID();
       counter++;

@@ -46,6 +46,7 @@ export function createSocialDouble(): MessagingSocialDouble {
     resolveUsernames: unused,
     followersPage: unused,
     listFollows: unused,
+    dayActivity: unused,
     addUser() {
       const id = randomUUID();
       accounts.set(id, {

@@ -1,8 +1,12 @@
 import type { SocialApiHandlers } from '@nova/contracts';
+import type { createDayFollowsQuery } from '../queries/day-follows-query.js';
 import type { GraphQueries } from '../queries/graph-queries.js';
 
 /** Social's sync API (in-process or gRPC, ADR 015): each method one batch query. */
-export function createSocialSyncApi(queries: GraphQueries): SocialApiHandlers {
+export function createSocialSyncApi(
+  queries: GraphQueries,
+  dayFollows: ReturnType<typeof createDayFollowsQuery>,
+): SocialApiHandlers {
   return {
     getProfiles: async ({ ids, viewerId }) => ({ profiles: await queries.getProfiles(ids, viewerId) }),
     relationships: async ({ viewerId, ids }) => ({
@@ -14,5 +18,6 @@ export function createSocialSyncApi(queries: GraphQueries): SocialApiHandlers {
       const page = await queries.listFollows(after ?? null, limit ?? 500);
       return { edges: page.items, nextCursor: page.nextCursor };
     },
+    dayActivity: ({ day, after, limit }) => dayFollows(day, after ?? null, limit ?? 500),
   };
 }
