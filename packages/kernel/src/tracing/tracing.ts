@@ -149,10 +149,21 @@ export function traceIdOf(ctx: Context = context.active()): string | undefined {
   return spanContext && isSpanContextValid(spanContext) ? spanContext.traceId : undefined;
 }
 
+// Trace ids are minted per request: one getrandom call per 256 of them, not
+// one each (a sync randomBytes(16) per request cost ~3% of a hot read's CPU).
+const ID_POOL_BYTES = 4096;
+let idPool = Buffer.alloc(0);
+let idPoolOffset = 0;
+
 /** A fresh W3C trace id (32 lowercase hex digits, not all zero). */
 export function newTraceId(): string {
   for (;;) {
-    const id = randomBytes(16).toString('hex');
+    if (idPoolOffset + 16 > idPool.length) {
+      idPool = randomBytes(ID_POOL_BYTES);
+      idPoolOffset = 0;
+    }
+    const id = idPool.toString('hex', idPoolOffset, idPoolOffset + 16);
+    idPoolOffset += 16;
     if (id !== '00000000000000000000000000000000') return id;
   }
 }

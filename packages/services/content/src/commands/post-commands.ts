@@ -76,11 +76,6 @@ export function createPostCommands(ctx: ContentContext, queries: PostQueries) {
         });
         await ctx.media.assertAttachable(tx, authorId, mediaIds);
         await postPartsRepository.attachMedia(tx, post.id, mediaIds);
-        await postPartsRepository.replaceHashtags(
-          tx,
-          { id: post.id, authorId, createdAt: post.created_at },
-          hashtags,
-        );
         const mentioned = await postPartsRepository.addMentions(tx, post.id, authorId, mentions);
         await outbox.write(tx, [
           contentEvent.postCreated({

@@ -70,7 +70,7 @@ async function likedBy(
  * Turns post rows (with their media ids) into the posts the viewer may see,
  * in the rows' order, with author, media, counts and likedByMe. The cost does
  * not grow with the page: the author view (two sync calls, skipped when
- * given), then the viewer's likes (cached; one query for the misses) and the
+ * given), then the viewer's likes (cached or given; one query for the misses) and the
  * media descriptions (the pipeline's one query, only when there is media),
  * in parallel.
  */
@@ -79,6 +79,8 @@ export async function hydratePosts(
   rows: readonly HydratableRow[],
   viewerId: string | undefined,
   known?: AuthorView,
+  /** The viewer's likes among these posts when already known (a post just created has none). */
+  knownLikes?: ReadonlySet<string>,
 ): Promise<Post[]> {
   const live = rows.filter((r) => r.deleted_at === null);
   if (live.length === 0) return [];
@@ -93,13 +95,14 @@ export async function hydratePosts(
   if (visible.length === 0) return [];
   const allMedia = visible.flatMap((r) => r.media_ids);
   const [liked, media] = await Promise.all([
-    viewerId
-      ? likedBy(
-          ctx,
-          viewerId,
-          visible.map((r) => r.id),
-        )
-      : Promise.resolve(new Set<string>()),
+    knownLikes ??
+      (viewerId
+        ? likedBy(
+            ctx,
+            viewerId,
+            visible.map((r) => r.id),
+          )
+        : Promise.resolve(new Set<string>())),
     allMedia.length > 0 ? ctx.media.describe(ctx.database.db, allMedia) : new Map<string, PostMedia>(),
   ]);
   return visible.map((row) => ({
