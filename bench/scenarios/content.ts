@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { generatePopulation } from '@nova/contracts/seed';
+import { generatePopulation, generatePosts } from '@nova/contracts/seed';
 import pg from 'pg';
 import { startNova } from '../../test/e2e/harness.js';
 import { interleaved, LOAD_GENERATOR } from '../lib/load.js';
@@ -18,38 +18,6 @@ const POSTS = Number(process.env.BENCH_POSTS ?? 1_000_000);
 const SEED = 42;
 const ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-/**
- * Posts for the seeded accounts, straight into content's table (content has
- * no seed hook yet): UUIDv7 ids whose instant is created_at, spread over the
- * last 180 days, so older months sit in the default partition as seeded
- * history does.
- */
-async function loadPosts(databaseUrl: string, posts: number): Promise<number> {
-  const db = new pg.Client({ connectionString: databaseUrl });
-  await db.connect();
-  const started = Date.now();
-  try {
-    await db.query(`
-      WITH authors AS (SELECT array_agg(id ORDER BY id) AS ids FROM social.profiles),
-      rows AS (
-        SELECT i, (extract(epoch FROM now()) * 1000)::bigint - (i::bigint * 15552000000 / ${posts}) AS ms,
-               md5(i::text) AS r
-          FROM generate_series(1, ${posts}) AS i
-      )
-      INSERT INTO content.posts (id, author_id, text, visibility, hashtags, created_at)
-      SELECT substr(lpad(to_hex(ms), 12, '0'), 1, 8) || '-' || substr(lpad(to_hex(ms), 12, '0'), 9, 4)
-               || '-7' || substr(r, 1, 3) || '-8' || substr(r, 4, 3) || '-' || substr(r, 7, 12),
-             authors.ids[1 + (i % array_length(authors.ids, 1))],
-             'seeded post ' || i || ' #bench',
-             'public', '{bench}', to_timestamp(ms / 1000.0)
-        FROM rows, authors`);
-    await db.query('ANALYZE content.posts');
-  } finally {
-    await db.end();
-  }
-  return (Date.now() - started) / 1000;
-}
-
 /** Create a post and read a hydrated post (author, counts, likedByMe) beside /health/live, on PostgreSQL. */
 export async function runContentBench(): Promise<BenchReport> {
   const startedAt = new Date().toISOString();
@@ -65,7 +33,8 @@ export async function runContentBench(): Promise<BenchReport> {
       cwd: ROOT,
       env: { ...process.env, ...env },
     });
-    await run(
+    const seedStarted = Date.now();
+    const seeded = await run(
       'node',
       [
         '--import',
@@ -74,13 +43,18 @@ export async function runContentBench(): Promise<BenchReport> {
         'seed',
         `--users=${USERS}`,
         `--follows=${FOLLOWS}`,
+        `--posts=${POSTS}`,
         `--seed=${SEED}`,
       ],
       { cwd: ROOT, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 },
     );
-    const postSeconds = await loadPosts(databaseUrl, POSTS);
+    const seedSeconds = (Date.now() - seedStarted) / 1000;
+    process.stderr.write(seeded.stdout);
     const population = generatePopulation({ users: USERS, seed: SEED, avgFollows: FOLLOWS / USERS });
     const viewer = population.user(1);
+    // The busiest author of the seeded posts: the author page reads the most rows.
+    const counts = generatePosts(population, { posts: POSTS, endMs: Date.now() }).postCounts();
+    const busiest = population.userId(counts.indexOf(Math.max(...counts)));
 
     nova = await startNova({ env });
     const login = await fetch(`${nova.url}/api/v1/auth/login`, {
@@ -115,22 +89,34 @@ export async function runContentBench(): Promise<BenchReport> {
           url: `${nova.url}/api/v1/posts/${id}`,
           headers: auth,
         },
+        {
+          name: 'GET /users/{id}/posts?limit=20 (busiest author, hydrated)',
+          url: `${nova.url}/api/v1/users/${busiest}/posts?limit=20`,
+          headers: auth,
+        },
       ],
       { rounds: ROUNDS, durationSeconds: DURATION, connections: CONNECTIONS },
     );
-    const [baseline, create, read] = series as [(typeof series)[0], (typeof series)[0], (typeof series)[0]];
+    const [baseline, create, read, page] = series as [
+      (typeof series)[0],
+      (typeof series)[0],
+      (typeof series)[0],
+      (typeof series)[0],
+    ];
     return {
       scenario: 'content',
       startedAt,
       machine: machine(),
-      method: `${USERS} seeded accounts (${FOLLOWS} follows) via \`nova seed\`, ${POSTS} posts bulk-loaded into content.posts over 180 days, PostgreSQL 15; all-in-one server on that database (LOG_LEVEL=${env.LOG_LEVEL}); ${LOAD_GENERATOR} ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${DURATION} s per series after a warm-up, load generator on the same cores. Medians of the rounds.`,
+      method: `${USERS} seeded accounts (${FOLLOWS} follows) and ${POSTS} posts over 90 days with likes and comments via \`nova seed\` (content's seed hook, COPY), PostgreSQL 15, cache role in-process; all-in-one server on that database (LOG_LEVEL=${env.LOG_LEVEL}); ${LOAD_GENERATOR} ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${DURATION} s per series after a warm-up, load generator on the same cores. Medians of the rounds.`,
       series,
       figures: {
-        'posts bulk-load seconds': postSeconds,
+        'seed seconds (accounts, graph, posts, likes, comments)': seedSeconds,
         'create post / baseline rps (median of per-round pairs)': pairedRatio(create.rps, baseline.rps),
         'get hydrated post / baseline rps (median of per-round pairs)': pairedRatio(read.rps, baseline.rps),
+        'author page / baseline rps (median of per-round pairs)': pairedRatio(page.rps, baseline.rps),
         'create post p99 ms': median(create.p99Ms),
         'get hydrated post p99 ms': median(read.p99Ms),
+        'author page p99 ms': median(page.p99Ms),
       },
     };
   } finally {

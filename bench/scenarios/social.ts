@@ -14,6 +14,8 @@ const DURATION = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const USERS = Number(process.env.BENCH_USERS ?? 100_000);
 const FOLLOWS = Number(process.env.BENCH_FOLLOWS ?? 1_000_000);
+// Posts are content's; this scenario reads the graph only.
+const POSTS = Number(process.env.BENCH_POSTS ?? 0);
 const SEED = 42;
 const ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -38,6 +40,7 @@ export async function runSocialBench(): Promise<BenchReport> {
         'seed',
         `--users=${USERS}`,
         `--follows=${FOLLOWS}`,
+        `--posts=${POSTS}`,
         `--seed=${SEED}`,
       ],
       { cwd: ROOT, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 },
@@ -88,7 +91,7 @@ export async function runSocialBench(): Promise<BenchReport> {
       scenario: 'social',
       startedAt,
       machine: machine(),
-      method: `Seeded graph (${USERS} users, ${population.followCount} follows, power-law) in PostgreSQL 15 via \`nova seed\`; all-in-one server on that database (LOG_LEVEL=${env.LOG_LEVEL}); ${LOAD_GENERATOR} ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${DURATION} s per series after a warm-up, load generator on the same cores. Medians of the rounds.`,
+      method: `Seeded graph (${USERS} users, ${population.followCount} follows, power-law) in PostgreSQL 15 via \`nova seed\`; all-in-one server on that database, cache role in-process (profiles and relationships cached, ADR 028) (LOG_LEVEL=${env.LOG_LEVEL}); ${LOAD_GENERATOR} ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${DURATION} s per series after a warm-up, load generator on the same cores. Medians of the rounds.`,
       series,
       figures: {
         'seed seconds (accounts + graph)': seedSeconds,
