@@ -1,20 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { inTransaction } from '@nova/kernel';
-import type { Transaction } from 'kysely';
 import type { MessagingContext } from '../context.js';
 import { conversationClosed, conversationNotFound } from '../domain/conversation-rules.js';
 import {
   addressEnvelopes,
+  type DeviceRef,
   type EnvelopeInput,
   senderDeviceRequired,
   unknownSenderDevice,
 } from '../domain/envelope-rules.js';
 import { messagingEvent } from '../events.js';
 import type { Delivery } from '../realtime/delivery.js';
-import { conversationRepository } from '../store/conversation-repository.js';
-import { deviceRepository } from '../store/device-repository.js';
 import { messageRepository, type StoredMessage } from '../store/message-repository.js';
-import type { MessagingTables } from '../store/tables.js';
 import type { MemberChecks } from './member-checks.js';
 
 export interface NewMessage {
@@ -47,17 +44,14 @@ export interface MessageCommands {
   ): Promise<void>;
 }
 
-async function senderDevice(
-  tx: Transaction<MessagingTables>,
-  userId: string,
-  named: string | undefined,
-): Promise<string> {
+/** The sending device: the one named (registered to the sender), or the sender's only device. */
+function senderDevice(devices: readonly DeviceRef[], senderId: string, named: string | undefined): string {
+  const own = devices.filter((d) => d.userId === senderId).map((d) => d.deviceId);
   if (named !== undefined) {
-    if (!(await deviceRepository.hasDevice(tx, userId, named))) throw unknownSenderDevice(named);
+    if (!own.includes(named)) throw unknownSenderDevice(named);
     return named;
   }
-  const own = await deviceRepository.devicesOf(tx, [userId]);
-  if (own.length === 1) return (own[0] as { deviceId: string }).deviceId;
+  if (own.length === 1) return own[0] as string;
   if (own.length === 0) throw unknownSenderDevice('(none registered)');
   throw senderDeviceRequired();
 }
@@ -79,37 +73,34 @@ export function createMessageCommands(
       const result = await inTransaction(database, async (tx) => {
         // The lock orders this conversation's sends: sequences without gaps, and
         // concurrent resends of one clientMessageId find the first one stored.
-        const locked = await conversationRepository.lock(tx, conversationId);
-        if (!locked) throw conversationNotFound();
-        const first = await messageRepository.findByClientId(
+        const state = await messageRepository.lockForSend(
           tx,
           conversationId,
           callerId,
           input.clientMessageId,
         );
-        if (first) return { message: first, created: false, envelopes: [] };
-        const members = await conversationRepository.memberIds(tx, conversationId);
+        if (!state) throw conversationNotFound();
+        if (state.existing) return { message: state.existing, created: false, envelopes: [] };
+        const members = state.memberIds;
         if (!members.includes(callerId)) throw conversationNotFound();
-        const deviceId = await senderDevice(tx, callerId, input.senderDeviceId);
-        const devices = await deviceRepository.devicesOf(tx, members);
-        const envelopes = addressEnvelopes(input.envelopes, devices, { userId: callerId, deviceId });
+        const deviceId = senderDevice(state.devices, callerId, input.senderDeviceId);
+        const envelopes = addressEnvelopes(input.envelopes, state.devices, { userId: callerId, deviceId });
         const message: StoredMessage = {
           id: randomUUID(),
           conversationId,
-          seq: locked.lastSeq + 1,
+          seq: state.lastSeq + 1,
           senderId: callerId,
           senderDeviceId: deviceId,
           clientMessageId: input.clientMessageId,
           sentAt: new Date(),
         };
         await messageRepository.insert(tx, message, envelopes);
-        await conversationRepository.advance(tx, conversationId, message.seq, message.sentAt);
         const recipientIds = members.filter((id) => id !== callerId);
         await outbox.write(tx, [
           messagingEvent.messageSent({
             messageId: message.id,
             conversationId,
-            conversationKind: locked.kind,
+            conversationKind: state.kind,
             seq: message.seq,
             senderId: callerId,
             senderDeviceId: deviceId,

@@ -154,15 +154,6 @@ export const conversationRepository = {
     return row ? toRow(row) : undefined;
   },
 
-  /** Records a new newest message (its sequence and time). */
-  async advance(tx: Db, id: string, seq: number, at: Date): Promise<void> {
-    await tx
-      .updateTable('conversations')
-      .set({ last_seq: seq, last_activity_at: at })
-      .where('id', '=', id)
-      .execute();
-  },
-
   /** Adds members; ones already in are kept as they are. Answers the ids actually added. */
   async addMembers(tx: Db, id: string, userIds: readonly string[], at: Date): Promise<string[]> {
     if (userIds.length === 0) return [];

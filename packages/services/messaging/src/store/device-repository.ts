@@ -133,19 +133,6 @@ export const deviceRepository = {
     }));
   },
 
-  /** Every registered device of these accounts. */
-  async devicesOf(db: Db, userIds: readonly string[]): Promise<{ userId: string; deviceId: string }[]> {
-    if (userIds.length === 0) return [];
-    const rows = await db
-      .selectFrom('devices')
-      .select(['user_id', 'device_id'])
-      .where('user_id', 'in', [...userIds])
-      .orderBy('user_id')
-      .orderBy('device_id')
-      .execute();
-    return rows.map((r) => ({ userId: r.user_id, deviceId: r.device_id }));
-  },
-
   async hasDevice(db: Db, userId: string, deviceId: string): Promise<boolean> {
     const row = await db
       .selectFrom('devices')

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { AddressedEnvelope } from '../domain/envelope-rules.js';
+import type { AddressedEnvelope, DeviceRef } from '../domain/envelope-rules.js';
 import type { MessagingTables } from './tables.js';
 import { tablesOf } from './tables-of.js';
 
@@ -18,6 +18,17 @@ export interface StoredMessage {
 /** A message with the one envelope addressed to the device that reads it. */
 export interface DeviceMessage extends Omit<StoredMessage, 'clientMessageId'> {
   envelope: { deviceId: string; ciphertext: string };
+}
+
+/** What a send decides on, read under the conversation's lock. */
+export interface SendState {
+  kind: 'direct' | 'group';
+  lastSeq: number;
+  /** The message this sender already stored under the same clientMessageId. */
+  existing: StoredMessage | undefined;
+  memberIds: string[];
+  /** Every registered device of the members. */
+  devices: DeviceRef[];
 }
 
 /** An envelope a device acknowledged just now (for the sender's `delivered` receipt). */
@@ -49,50 +60,65 @@ const toMessage = (r: RawMessage): StoredMessage => ({
 
 /** Messages and their envelopes (the aggregate: a message with one ciphertext per recipient device). */
 export const messageRepository = {
-  /** The message `senderId` already sent with this idempotency key, if any. */
-  async findByClientId(
-    db: Db,
+  /**
+   * Locks the conversation for a send, then reads what the send decides on:
+   * the message this sender already stored under the idempotency key, the
+   * members, and every registered device of theirs. Two statements on
+   * purpose: a statement that waited for the lock still reads with the
+   * snapshot it started with, so only a statement after the lock sees the
+   * message a concurrent resend has just committed. Undefined when the
+   * conversation does not exist.
+   */
+  async lockForSend(
+    tx: Db,
     conversationId: string,
     senderId: string,
     clientMessageId: string,
-  ): Promise<StoredMessage | undefined> {
-    const row = await db
-      .selectFrom('messages')
-      .selectAll()
-      .where('conversation_id', '=', conversationId)
-      .where('sender_id', '=', senderId)
-      .where('client_message_id', '=', clientMessageId)
+  ): Promise<SendState | undefined> {
+    const t = tablesOf(tx);
+    const locked = await tx
+      .selectFrom('conversations')
+      .select(['kind', 'last_seq'])
+      .where('id', '=', conversationId)
+      .forUpdate()
       .executeTakeFirst();
-    return row ? toMessage(row) : undefined;
+    if (!locked) return undefined;
+    const { rows } = await sql<{ existing: RawMessage | null; member_ids: string[]; devices: DeviceRef[] }>`
+      SELECT (SELECT row_to_json(m) FROM ${t.messages} m
+               WHERE m.conversation_id = ${conversationId} AND m.sender_id = ${senderId}
+                 AND m.client_message_id = ${clientMessageId}) AS existing,
+             (SELECT coalesce(array_agg(cm.user_id ORDER BY cm.user_id), '{}')
+                FROM ${t.conversation_members} cm WHERE cm.conversation_id = ${conversationId}) AS member_ids,
+             (SELECT coalesce(json_agg(json_build_object('userId', d.user_id, 'deviceId', d.device_id)
+                                       ORDER BY d.user_id, d.device_id), '[]')
+                FROM ${t.conversation_members} cm JOIN ${t.devices} d ON d.user_id = cm.user_id
+               WHERE cm.conversation_id = ${conversationId}) AS devices`.execute(tx);
+    const row = rows[0] as { existing: RawMessage | null; member_ids: string[]; devices: DeviceRef[] };
+    return {
+      kind: locked.kind,
+      lastSeq: Number(locked.last_seq),
+      existing: row.existing ? toMessage(row.existing) : undefined,
+      memberIds: row.member_ids,
+      devices: row.devices,
+    };
   },
 
+  /** Stores a message, its envelopes and the conversation's new newest message in one statement. */
   async insert(tx: Db, message: StoredMessage, envelopes: readonly AddressedEnvelope[]): Promise<void> {
-    await tx
-      .insertInto('messages')
-      .values({
-        id: message.id,
-        conversation_id: message.conversationId,
-        seq: message.seq,
-        sender_id: message.senderId,
-        sender_device_id: message.senderDeviceId,
-        client_message_id: message.clientMessageId,
-        created_at: message.sentAt,
-      })
-      .execute();
-    if (envelopes.length === 0) return;
-    await tx
-      .insertInto('envelopes')
-      .values(
-        envelopes.map((e) => ({
-          message_id: message.id,
-          conversation_id: message.conversationId,
-          seq: message.seq,
-          recipient_id: e.recipientId,
-          device_id: e.deviceId,
-          ciphertext: e.ciphertext,
-        })),
-      )
-      .execute();
+    const t = tablesOf(tx);
+    await sql`
+      WITH message AS (
+        INSERT INTO ${t.messages} (id, conversation_id, seq, sender_id, sender_device_id, client_message_id, created_at)
+        VALUES (${message.id}, ${message.conversationId}, ${message.seq}, ${message.senderId},
+                ${message.senderDeviceId}, ${message.clientMessageId}, ${message.sentAt.toISOString()}::timestamptz)),
+      envelope AS (
+        INSERT INTO ${t.envelopes} (message_id, conversation_id, seq, recipient_id, device_id, ciphertext)
+        SELECT ${message.id}, ${message.conversationId}, ${message.seq}, e.recipient_id, e.device_id, e.ciphertext
+          FROM unnest(${envelopes.map((e) => e.recipientId)}::text[], ${envelopes.map((e) => e.deviceId)}::text[],
+                      ${envelopes.map((e) => e.ciphertext)}::text[]) AS e(recipient_id, device_id, ciphertext))
+      UPDATE ${t.conversations}
+         SET last_seq = ${message.seq}, last_activity_at = ${message.sentAt.toISOString()}::timestamptz
+       WHERE id = ${message.conversationId}`.execute(tx);
   },
 
   /** One device's messages in a conversation with a sequence above `after`, oldest first. */
