@@ -4829,13 +4829,35 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The request conflicts with the current state. */
+                /** @description `missing_devices` (with missingDevices) or `conversation_closed`. */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/problem+json": components["schemas"]["Problem"];
+                        "application/problem+json": {
+                            /** @description urn:nova:problem:<code> */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description stable machine-readable code */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            /** @description W3C trace id of the request (32 hex digits; the trace of its spans when tracing is on) */
+                            traceId?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description with code missing_devices: registered devices of members that got no envelope */
+                            missingDevices?: {
+                                userId: string;
+                                deviceId: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
                     };
                 };
                 /** @description The request body is too large. */

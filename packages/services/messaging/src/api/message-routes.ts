@@ -1,7 +1,29 @@
-import { errorResponses, IdParam, type NovaApp, Page, requirePrincipal } from '@nova/kernel';
+import {
+  errorResponses,
+  IdParam,
+  type NovaApp,
+  Page,
+  PROBLEM_CONTENT_TYPE,
+  ProblemSchema,
+  requirePrincipal,
+} from '@nova/kernel';
+import { Type } from '@sinclair/typebox';
 import type { MessagingHandlers } from './messaging-handlers.js';
 import { present } from './presenters.js';
 import { DeviceMessageSchema, MessageSchema, MessagesQuery, SendMessageBody } from './schemas.js';
+
+/** The 409 a client must act on: the devices its envelopes left out (fetch their keys, send again). */
+const MissingDevicesProblem = Type.Object(
+  {
+    ...ProblemSchema.properties,
+    missingDevices: Type.Optional(
+      Type.Array(Type.Object({ userId: Type.String(), deviceId: Type.String() }), {
+        description: 'with code missing_devices: registered devices of members that got no envelope',
+      }),
+    ),
+  },
+  { additionalProperties: true, description: 'RFC 9457 problem details with the missing devices' },
+);
 
 export function registerMessageRoutes(app: NovaApp, messaging: MessagingHandlers): void {
   app.route({
@@ -21,7 +43,11 @@ export function registerMessageRoutes(app: NovaApp, messaging: MessagingHandlers
       body: SendMessageBody,
       response: {
         201: { description: 'Stored (or stored before, for a resend).', ...MessageSchema },
-        ...errorResponses(400, 401, 403, 404, 409, 413),
+        ...errorResponses(400, 401, 403, 404, 413),
+        409: {
+          description: '`missing_devices` (with missingDevices) or `conversation_closed`.',
+          content: { [PROBLEM_CONTENT_TYPE]: { schema: MissingDevicesProblem } },
+        },
       },
     },
     handler: async (request, reply) => {
