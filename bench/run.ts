@@ -12,6 +12,7 @@ const scenarios: Record<string, () => Promise<BenchReport>> = {
   'media-image': async () => (await import('./scenarios/media-image.js')).runMediaImageBench(),
   events: async () => (await import('./scenarios/events.js')).runEventsBench(),
   seed: async () => (await import('./scenarios/seed.js')).runSeedBench(),
+  analytics: async () => (await import('./scenarios/analytics.js')).runAnalyticsBench(),
   messaging: async () => (await import('./scenarios/messaging.js')).runMessagingBench(),
   'outbox-writers': async () => (await import('./scenarios/outbox-writers.js')).runOutboxWritersBench(),
 };

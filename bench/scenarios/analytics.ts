@@ -1,0 +1,181 @@
+import { randomUUID } from 'node:crypto';
+import { type RunningNova, type SignedUp, signUp, startNova } from '../../test/e2e/harness.js';
+import { interleaved, LOAD_GENERATOR } from '../lib/load.js';
+import { type BenchReport, machine, median } from '../lib/report.js';
+
+const SENDERS = Number(process.env.BENCH_SENDERS ?? 8);
+const BATCH = Number(process.env.BENCH_BATCH ?? 500);
+const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 10) * 1000;
+const LAG_BATCH = 50;
+/** BENCH_CLICKHOUSE_URL runs the server shape (e.g. scripts/clickhouse.sh's); unset: embedded chDB. */
+const CLICKHOUSE_URL = process.env.BENCH_CLICKHOUSE_URL;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function call(nova: RunningNova, method: string, path: string, token: string, body?: unknown) {
+  const response = await fetch(`${nova.url}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
+}
+
+const views = (postId: string, n: number) =>
+  Array.from({ length: n }, () => ({ id: randomUUID(), type: 'view', ts: new Date().toISOString(), postId }));
+
+/** Views of the post as the author's insights show them (the rollup, queryable). */
+async function visibleViews(nova: RunningNova, author: SignedUp, postId: string): Promise<number> {
+  const answer = await call(nova, 'GET', `/analytics/posts/${postId}`, author.token);
+  return answer.status === 200 ? Number(answer.body.views) : -1;
+}
+
+async function waitForViews(
+  nova: RunningNova,
+  author: SignedUp,
+  postId: string,
+  n: number,
+  timeoutMs: number,
+) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const seen = await visibleViews(nova, author, postId);
+    if (seen >= n) return Date.now();
+    if (Date.now() > deadline) throw new Error(`only ${seen} of ${n} views visible after ${timeoutMs} ms`);
+    await sleep(20);
+  }
+}
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+};
+
+/**
+ * Client events from HTTP ingest to a queryable rollup: saturation
+ * (SENDERS users posting batches of BATCH unique views, then until the
+ * author's insights show them all), and the commit → insights lag at half
+ * of that rate (one user, so one log key and its order; the lag of a batch =
+ * first time the insights show its last event − the 202 answer).
+ */
+export async function runAnalyticsBench(): Promise<BenchReport> {
+  const startedAt = new Date().toISOString();
+  const benchDatabase = `nova_bench_${Date.now()}`;
+  const nova = await startNova({
+    env: {
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      ARGON2_MEMORY_KIB: '8192',
+      ARGON2_TIME_COST: '1',
+      REGISTER_MAX_PER_IP: '1000',
+      ...(CLICKHOUSE_URL ? { CLICKHOUSE_URL, CLICKHOUSE_DATABASE: benchDatabase } : {}),
+    },
+  });
+  try {
+    const url = (p: string) => `${nova.url}${p}`;
+    const run = randomUUID().slice(0, 6);
+    const author = await signUp(url, `a${run}`);
+    const viewers = await Promise.all(Array.from({ length: SENDERS }, (_, i) => signUp(url, `v${run}_${i}`)));
+    const post = await call(nova, 'POST', '/posts', author.token, { text: 'the analytics bench post' });
+    const postId = post.body.id as string;
+    const deadline = Date.now() + 30_000;
+    while ((await visibleViews(nova, author, postId)) < 0) {
+      if (Date.now() > deadline) throw new Error('the post never reached the analytics store');
+      await sleep(100);
+    }
+
+    const [baseline] = await interleaved(
+      [{ name: 'GET /health/live (baseline)', url: `${nova.url}/health/live` }],
+      {
+        rounds: 1,
+        durationSeconds: 5,
+        connections: 32,
+      },
+    );
+
+    // Saturation: closed loop, every sender as fast as the server answers.
+    let accepted = 0;
+    let requests = 0;
+    const ingestMs: number[] = [];
+    const started = Date.now();
+    await Promise.all(
+      viewers.map(async (viewer) => {
+        while (Date.now() - started < DURATION_MS) {
+          const t0 = Date.now();
+          const answer = await call(nova, 'POST', '/events', viewer.token, { events: views(postId, BATCH) });
+          if (answer.status !== 202) throw new Error(`POST /events answered ${answer.status}`);
+          ingestMs.push(Date.now() - t0);
+          accepted += Number(answer.body.accepted);
+          requests += 1;
+        }
+      }),
+    );
+    const sentAt = Date.now();
+    const visibleAt = await waitForViews(nova, author, postId, accepted, 600_000);
+    const ingestRate = accepted / ((sentAt - started) / 1000);
+    const endToEndRate = accepted / ((visibleAt - started) / 1000);
+
+    // Half of the end-to-end rate, open loop, one user; a poller records when each batch shows.
+    const target = endToEndRate / 2;
+    const lagViewer = viewers[0] as SignedUp;
+    const base = await visibleViews(nova, author, postId);
+    const batches: { answeredAt: number; upTo: number }[] = [];
+    const seen: { at: number; views: number }[] = [];
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        seen.push({ at: Date.now(), views: await visibleViews(nova, author, postId) });
+        await sleep(10);
+      }
+    })();
+    const intervalMs = (LAG_BATCH / target) * 1000;
+    const lagStart = Date.now();
+    let sent = 0;
+    const inFlight: Promise<void>[] = [];
+    for (let i = 0; Date.now() - lagStart < DURATION_MS; i++) {
+      const due = lagStart + i * intervalMs;
+      if (due > Date.now()) await sleep(due - Date.now());
+      sent += LAG_BATCH;
+      const upTo = base + sent;
+      inFlight.push(
+        call(nova, 'POST', '/events', lagViewer.token, { events: views(postId, LAG_BATCH) }).then(() => {
+          batches.push({ answeredAt: Date.now(), upTo });
+        }),
+      );
+    }
+    await Promise.all(inFlight);
+    await waitForViews(nova, author, postId, base + sent, 120_000);
+    await sleep(50);
+    polling = false;
+    await poller;
+    const lags = batches.map((b) => {
+      const shown = seen.find((s) => s.views >= b.upTo && s.at >= b.answeredAt);
+      return (shown?.at ?? Date.now()) - b.answeredAt;
+    });
+
+    return {
+      scenario: 'analytics',
+      startedAt,
+      machine: machine(),
+      method: `all-in-one server (${CLICKHOUSE_URL ? 'ClickHouse server at BENCH_CLICKHOUSE_URL' : 'embedded chDB'}, PGlite, embedded log), LOG_LEVEL=${process.env.LOG_LEVEL ?? 'warn'}. Baseline: ${LOAD_GENERATOR} GET /health/live, 32 connections, 5 s. Saturation: ${SENDERS} users posting batches of ${BATCH} unique view events for ${DURATION_MS / 1000} s (closed loop), then until the author's GET /analytics/posts/{id} shows them all. Lag: open loop at half the end-to-end rate, batches of ${LAG_BATCH} from one user, insights polled every ~10 ms; lag = first poll showing the batch − its 202. Load generator on the same cores.`,
+      series: [baseline as NonNullable<typeof baseline>],
+      figures: {
+        'events accepted (saturation)': accepted,
+        'POST /events requests/s / baseline rps':
+          requests / ((sentAt - started) / 1000) / median(baseline?.rps ?? [1]),
+        'ingest events/s (HTTP, accepted)': Math.round(ingestRate),
+        'end-to-end events/s (ingest → queryable rollup)': Math.round(endToEndRate),
+        'POST /events (500 events) p99 ms': percentile(ingestMs, 99),
+        'rollup visible after the last 202, ms': visibleAt - sentAt,
+        'lag run target events/s': Math.round(target),
+        'lag p50 ms (commit → insights)': percentile(lags, 50),
+        'lag p99 ms (commit → insights)': percentile(lags, 99),
+      },
+    };
+  } finally {
+    await nova.stop();
+    nova.cleanup();
+    if (CLICKHOUSE_URL)
+      await fetch(CLICKHOUSE_URL, { method: 'POST', body: `DROP DATABASE IF EXISTS ${benchDatabase}` });
+  }
+}
