@@ -36,3 +36,32 @@ export const DayActivityPageSchema = Type.Object({
   nextCursor: Type.Union([Type.String(), Type.Null()]),
 });
 export type DayActivityPage = Static<typeof DayActivityPageSchema>;
+
+/** A source's row, columns named as the item's fields (snake_case, as SQL aliases them). */
+export interface DayActivityRow {
+  entity_id: string;
+  subject_id: string;
+  owner_id: string;
+  actor_id: string;
+  created_at: Date | string;
+}
+
+/** One page as both sources answer it: the items, and a cursor when the page is full. */
+export function dayActivityPage(
+  total: number,
+  rows: readonly DayActivityRow[],
+  limit: number,
+): DayActivityPage {
+  const items = rows.map((row) => ({
+    entityId: row.entity_id,
+    subjectId: row.subject_id,
+    ownerId: row.owner_id,
+    actorId: row.actor_id,
+    createdAt: new Date(row.created_at).toISOString(),
+  }));
+  return {
+    total,
+    items,
+    nextCursor: limit > 0 && items.length === limit ? (items.at(-1)?.entityId ?? null) : null,
+  };
+}

@@ -19,21 +19,7 @@ describe.each(storeShapes())('analytics ingest → sink → insights (%s store)'
 
   beforeAll(async () => {
     fx = await openAnalytics(shape);
-    await fx.publish('content', [
-      {
-        aggregateType: 'content.post',
-        aggregateId: author,
-        type: 'post.created',
-        payload: {
-          postId: post,
-          authorId: author,
-          visibility: 'public',
-          hashtags: [],
-          mediaIds: [],
-          createdAt: now(),
-        },
-      },
-    ]);
+    await fx.publishPost(author, post, now());
   });
   afterAll(() => fx?.close());
 

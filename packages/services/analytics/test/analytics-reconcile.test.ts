@@ -31,21 +31,7 @@ describe.each(storeShapes())('reconciliation and backfill of a day (%s store)', 
         actorId: author,
         createdAt: at(i),
       });
-      await fx.publish('content', [
-        {
-          aggregateType: 'content.post',
-          aggregateId: author,
-          type: 'post.created',
-          payload: {
-            postId,
-            authorId: author,
-            visibility: 'public',
-            hashtags: [],
-            mediaIds: [],
-            createdAt: at(i),
-          },
-        },
-      ]);
+      await fx.publishPost(author, postId, at(i));
     }
     const comment = randomUUID();
     fx.sources.add('comment', {

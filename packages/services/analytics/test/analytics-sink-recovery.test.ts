@@ -29,21 +29,7 @@ describe.each(storeShapes())('the analytics sink stopped mid-stream (%s store)',
 
   beforeAll(async () => {
     fx = await openAnalytics(shape);
-    await fx.publish('content', [
-      {
-        aggregateType: 'content.post',
-        aggregateId: author,
-        type: 'post.created',
-        payload: {
-          postId: post,
-          authorId: author,
-          visibility: 'public',
-          hashtags: [],
-          mediaIds: [],
-          createdAt: now(),
-        },
-      },
-    ]);
+    await fx.publishPost(author, post, now());
   });
   afterAll(async () => {
     await replacement?.stop(Date.now() + 5000);

@@ -39,6 +39,8 @@ export interface AnalyticsFixture {
   sources: SourceDouble;
   /** Writes events to a producing service's outbox (auth, content, social), as that service would. */
   publish(producer: 'auth' | 'content' | 'social', events: OutboxEvent[]): Promise<void>;
+  /** Content's post.created for a public post without media. */
+  publishPost(authorId: string, postId: string, createdAt?: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -83,14 +85,24 @@ export async function openAnalytics(
   await rm(emptyDir, { recursive: true, force: true });
   await nova.booted.startWorkers();
   const { warehouse } = await createAnalyticsContext(nova.kernel);
+  const publish = (producer: 'auth' | 'content' | 'social', events: OutboxEvent[]) =>
+    producers[producer].transaction((tx) => nova.kernel.outbox.write(tx, events));
   return {
     nova,
     shape,
     warehouse,
     database,
     sources,
-    publish: (producer, events) =>
-      producers[producer].transaction((tx) => nova.kernel.outbox.write(tx, events)),
+    publish,
+    publishPost: (authorId, postId, createdAt = new Date().toISOString()) =>
+      publish('content', [
+        {
+          aggregateType: 'content.post',
+          aggregateId: authorId,
+          type: 'post.created',
+          payload: { postId, authorId, visibility: 'public', hashtags: [], mediaIds: [], createdAt },
+        },
+      ]),
     async close() {
       await nova.close();
       if (shape === 'server') {

@@ -1,16 +1,7 @@
-import type { DayActivityPage } from '@nova/contracts';
-import { toIso } from '@nova/kernel';
+import { type DayActivityPage, type DayActivityRow, dayActivityPage } from '@nova/contracts';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { ContentTables } from '../store/tables.js';
 import { tablesOf } from '../store/tables-of.js';
-
-interface ActivityRow {
-  entity_id: string;
-  subject_id: string;
-  owner_id: string;
-  actor_id: string;
-  created_at: Date | string;
-}
 
 /**
  * Sync API `dayActivity`: posts (not deleted), likes and comments created on
@@ -56,22 +47,11 @@ export function createDayActivityQuery(db: Kysely<ContentTables>) {
         db,
       ),
       limit > 0
-        ? sql<ActivityRow>`${select} WHERE ${where} AND ${afterClause} ORDER BY ${order} LIMIT ${limit}`.execute(
+        ? sql<DayActivityRow>`${select} WHERE ${where} AND ${afterClause} ORDER BY ${order} LIMIT ${limit}`.execute(
             db,
           )
-        : Promise.resolve({ rows: [] as ActivityRow[] }),
+        : Promise.resolve({ rows: [] as DayActivityRow[] }),
     ]);
-    const items = rows.map((row) => ({
-      entityId: row.entity_id,
-      subjectId: row.subject_id,
-      ownerId: row.owner_id,
-      actorId: row.actor_id,
-      createdAt: toIso(row.created_at),
-    }));
-    return {
-      total: Number(counted[0]?.total ?? 0),
-      items,
-      nextCursor: limit > 0 && items.length === limit ? (items.at(-1)?.entityId ?? null) : null,
-    };
+    return dayActivityPage(Number(counted[0]?.total ?? 0), rows, limit);
   };
 }

@@ -1,5 +1,4 @@
-import type { DayActivityPage } from '@nova/contracts';
-import { toIso } from '@nova/kernel';
+import { type DayActivityPage, type DayActivityRow, dayActivityPage } from '@nova/contracts';
 import { type Kysely, sql } from 'kysely';
 import type { SocialTables } from '../store/tables.js';
 import { tablesOf } from '../store/tables-of.js';
@@ -25,23 +24,14 @@ export function createDayFollowsQuery(db: Kysely<SocialTables>) {
     const [{ rows: counted }, { rows }] = await Promise.all([
       sql<{ total: string }>`SELECT count(*)::text AS total FROM ${follows} WHERE ${inDay}`.execute(db),
       limit > 0
-        ? sql<{ follower_id: string; followee_id: string; created_at: Date | string }>`
-            SELECT follower_id, followee_id, created_at FROM ${follows}
+        ? sql<DayActivityRow>`
+            SELECT follower_id || ':' || followee_id AS entity_id, followee_id AS subject_id,
+                   followee_id AS owner_id, follower_id AS actor_id, created_at
+              FROM ${follows}
             WHERE ${inDay} AND ${afterClause}
             ORDER BY follower_id, followee_id LIMIT ${limit}`.execute(db)
-        : Promise.resolve({ rows: [] }),
+        : Promise.resolve({ rows: [] as DayActivityRow[] }),
     ]);
-    const items = rows.map((row) => ({
-      entityId: `${row.follower_id}:${row.followee_id}`,
-      subjectId: row.followee_id,
-      ownerId: row.followee_id,
-      actorId: row.follower_id,
-      createdAt: toIso(row.created_at),
-    }));
-    return {
-      total: Number(counted[0]?.total ?? 0),
-      items,
-      nextCursor: limit > 0 && items.length === limit ? (items.at(-1)?.entityId ?? null) : null,
-    };
+    return dayActivityPage(Number(counted[0]?.total ?? 0), rows, limit);
   };
 }
