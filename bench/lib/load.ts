@@ -12,6 +12,12 @@ export interface Target {
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
   body?: string;
+  /**
+   * Awaited after each run of this target (warm-up included), before the
+   * next series: e.g. until the events a write series produced are consumed,
+   * so the next series does not pay for them.
+   */
+  settle?: () => Promise<void>;
 }
 
 export interface LoadOptions {
@@ -129,10 +135,14 @@ export async function interleaved(targets: Target[], options: LoadOptions): Prom
     failures: [] as number[],
     failureKinds: { connect: 0, read: 0, write: 0, timeout: 0, non2xx: 0 } as Failures,
   }));
-  for (const target of targets) await hit(target, { ...options, durationSeconds: 2 }); // warm-up (JIT, caches)
+  for (const target of targets) {
+    await hit(target, { ...options, durationSeconds: 2 }); // warm-up (JIT, caches)
+    await target.settle?.();
+  }
   for (let round = 0; round < options.rounds; round++) {
     for (const [i, target] of targets.entries()) {
       const r = await hit(target, options);
+      await target.settle?.();
       const s = series[i];
       if (!s) continue;
       s.rps.push(r.rps);

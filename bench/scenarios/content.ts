@@ -18,6 +18,37 @@ const POSTS = Number(process.env.BENCH_POSTS ?? 1_000_000);
 const SEED = 42;
 const ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
+/**
+ * Resolves once every consumer group of every schema has consumed the
+ * post events content wrote (the create series' backlog: postCount, feed
+ * fan-out, notifications, analytics), or after `timeoutMs`; the seconds
+ * it waited.
+ */
+async function drainPostEvents(databaseUrl: string, timeoutMs = 60_000): Promise<number> {
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  const started = Date.now();
+  try {
+    const { rows: schemas } = await db.query<{ schema: string }>(
+      `SELECT table_schema AS schema FROM information_schema.tables WHERE table_name = 'consumer_offsets'`,
+    );
+    const positions = schemas
+      .map((s) => `SELECT position FROM "${s.schema}".consumer_offsets WHERE topic = 'nova.content.post.v1'`)
+      .join(' UNION ALL ');
+    for (;;) {
+      const { rows } = await db.query<{ behind: boolean }>(
+        `SELECT coalesce((SELECT min(position) FROM (${positions}) p), 0) <
+                coalesce((SELECT max(seq) FROM content.outbox WHERE aggregatetype = 'content.post'), 0) AS behind`,
+      );
+      if (!rows[0]?.behind || Date.now() - started > timeoutMs) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  } finally {
+    await db.end();
+  }
+  return (Date.now() - started) / 1000;
+}
+
 /** Create a post and read a hydrated post (author, counts, likedByMe) beside /health/live, on PostgreSQL. */
 export async function runContentBench(): Promise<BenchReport> {
   const startedAt = new Date().toISOString();
@@ -74,6 +105,7 @@ export async function runContentBench(): Promise<BenchReport> {
     if (!id) throw new Error(`creating the read post failed: ${created.status}`);
     await fetch(`${nova.url}/api/v1/posts/${id}/like`, { method: 'POST', headers: auth });
 
+    const drained: number[] = [];
     const series = await interleaved(
       [
         { name: 'GET /health/live (baseline)', url: `${nova.url}/health/live` },
@@ -83,6 +115,9 @@ export async function runContentBench(): Promise<BenchReport> {
           method: 'POST',
           headers: { ...auth, 'content-type': 'application/json' },
           body: JSON.stringify({ text: 'benchmarking Nova #bench' }),
+          settle: async () => {
+            drained.push(await drainPostEvents(databaseUrl));
+          },
         },
         {
           name: 'GET /posts/{id} (hydrated: author, counts, likedByMe)',
@@ -107,7 +142,7 @@ export async function runContentBench(): Promise<BenchReport> {
       scenario: 'content',
       startedAt,
       machine: machine(),
-      method: `${USERS} seeded accounts (${FOLLOWS} follows) and ${POSTS} posts over 90 days with likes and comments via \`nova seed\` (content's seed hook, COPY), PostgreSQL 15, cache role in-process; all-in-one server on that database (LOG_LEVEL=${env.LOG_LEVEL}); ${LOAD_GENERATOR} ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${DURATION} s per series after a warm-up, load generator on the same cores. Medians of the rounds.`,
+      method: `${USERS} seeded accounts (${FOLLOWS} follows) and ${POSTS} posts over 90 days with likes and comments via \`nova seed\` (content's seed hook, COPY), PostgreSQL 15, cache role in-process; all-in-one server on that database (LOG_LEVEL=${env.LOG_LEVEL}); ${LOAD_GENERATOR} ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${DURATION} s per series after a warm-up, load generator on the same cores; after each create round the run waits until every consumer group has consumed its post events, so the next series does not pay for them. Medians of the rounds.`,
       series,
       figures: {
         'seed seconds (accounts, graph, posts, likes, comments)': seedSeconds,
@@ -115,6 +150,7 @@ export async function runContentBench(): Promise<BenchReport> {
         'get hydrated post / baseline rps (median of per-round pairs)': pairedRatio(read.rps, baseline.rps),
         'author page / baseline rps (median of per-round pairs)': pairedRatio(page.rps, baseline.rps),
         'create post p99 ms': median(create.p99Ms),
+        'seconds to drain a create round’s post events (median)': median(drained),
         'get hydrated post p99 ms': median(read.p99Ms),
         'author page p99 ms': median(page.p99Ms),
       },

@@ -7,6 +7,8 @@
  * any chunk can be regenerated independently and nothing large is held in
  * memory: edges come out as typed-array chunks of user indices.
  */
+import { hash2, hex, prng } from './random.js';
+
 export interface PopulationOptions {
   users: number;
   seed: number;
@@ -50,32 +52,6 @@ export interface Population {
 
 const EPOCH_MS = Date.UTC(2024, 0, 1);
 const MAX_OUT_DEGREE = 5_000;
-
-/** A 32-bit avalanche hash (murmur3 finaliser) of two integers. */
-function hash2(a: number, b: number): number {
-  let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b + 0x632be5ab, 0xc2b2ae35);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
-/** mulberry32: small, fast, good enough for synthetic data. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const hex = (value: number, digits: number): string =>
-  value.toString(16).padStart(digits, '0').slice(-digits);
 
 export function generatePopulation(input: PopulationOptions): Population {
   const options: Required<PopulationOptions> = { zipfExponent: 0.7, ...input };

@@ -14,6 +14,7 @@
  * a few comments (some replies to an earlier comment of the same post).
  */
 import type { Population } from './population.js';
+import { hash2, hex, prng } from './random.js';
 
 export interface PostPopulationOptions {
   posts: number;
@@ -99,32 +100,6 @@ const DAY_MS = 86_400_000;
 const LIKE_SHAPE = 1.6;
 const LIKE_SHAPE_LESS_ONE = LIKE_SHAPE - 1;
 const COMMENTS_MAX = 200;
-
-/** A 32-bit avalanche hash (murmur3 finaliser) of two integers; same family as population.ts. */
-function hash2(a: number, b: number): number {
-  let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b + 0x632be5ab, 0xc2b2ae35);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
-/** mulberry32 seeded by a 32-bit state. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const hex = (value: number, digits: number): string =>
-  value.toString(16).padStart(digits, '0').slice(-digits);
 
 /**
  * A UUIDv7 string: 48 bits of ms, version 7, variant 10, 26 bits from a

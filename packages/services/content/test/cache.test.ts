@@ -1,7 +1,7 @@
 import { NOVA_CONTRACTS } from '@nova/contracts';
 import { createLogger, createReadThroughCache, type KeyValueStore, UnauthenticatedError } from '@nova/kernel';
 import type { AnyApi } from '@nova/kernel/boot';
-import { DATABASE_KINDS, type StartedModules, startModules } from '@nova/kernel/testing';
+import { DATABASE_KINDS, eventually, type StartedModules, startModules } from '@nova/kernel/testing';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContentHandlers } from '../src/api/content-handlers.js';
@@ -13,18 +13,6 @@ import { createSocialDouble, type SocialDouble } from './support/social-double.j
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const HOLD_MS = 150;
-
-async function eventually(check: () => Promise<void>, ms = 15_000): Promise<void> {
-  const until = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > until) throw error;
-      await sleep(50);
-    }
-  }
-}
 
 const auth = {
   verifyToken: async ({ token }: { token: string }) => {

@@ -5,7 +5,13 @@ import {
   type KeyValueStore,
   type Worker,
 } from '@nova/kernel';
-import { DATABASE_KINDS, deleteRedisPrefix, privateRedisPrefix, TEST_REDIS_URL } from '@nova/kernel/testing';
+import {
+  DATABASE_KINDS,
+  deleteRedisPrefix,
+  eventually,
+  privateRedisPrefix,
+  TEST_REDIS_URL,
+} from '@nova/kernel/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSocialCache, type SocialCache } from '../src/cache/social-cache.js';
@@ -17,19 +23,6 @@ import { openSocialFixture, type SocialFixture } from './support/fixture.js';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 // Invalidations hold a key this long (shorter than the default, for the test's pace).
 const HOLD_MS = 150;
-
-/** Polls until `check` passes (the event lag), failing after `ms`. */
-async function eventually(check: () => Promise<void>, ms = 10_000): Promise<void> {
-  const until = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > until) throw error;
-      await sleep(50);
-    }
-  }
-}
 
 // Two social processes on one database and one Redis cache: one writes, the
 // other reads through the cache. Never stale after an edit, a block or a
