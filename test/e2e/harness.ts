@@ -30,7 +30,7 @@ export interface StartOptions {
   readyTimeoutMs?: number;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();

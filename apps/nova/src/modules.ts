@@ -4,6 +4,7 @@ import { contentModule } from '@nova/content';
 import type { ServiceApis } from '@nova/contracts';
 import { feedModule } from '@nova/feed';
 import { createModuleRegistry } from '@nova/kernel/boot';
+import { liveModule } from '@nova/live';
 import { messagingModule } from '@nova/messaging';
 import { notificationsModule } from '@nova/notifications';
 import { socialModule } from '@nova/social';
@@ -21,6 +22,7 @@ export const REGISTRY = createModuleRegistry([
   feedModule,
   notificationsModule,
   analyticsModule,
+  liveModule,
 ]);
 
 export const MODULES = REGISTRY.modules;

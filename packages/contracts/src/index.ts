@@ -8,6 +8,7 @@ export * from './boot.js';
 export * from './events/analytics-events.js';
 export * from './events/auth-events.js';
 export * from './events/content-events.js';
+export * from './events/live-events.js';
 export * from './events/media-events.js';
 export * from './events/messaging-events.js';
 export * from './events/registry.js';

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { analyticsEvents } from '../src/events/analytics-events.js';
 import { authEvents, authInternalEvents } from '../src/events/auth-events.js';
 import { contentEvents } from '../src/events/content-events.js';
+import { liveEvents } from '../src/events/live-events.js';
 import { mediaEvents } from '../src/events/media-events.js';
 import { messagingEvents } from '../src/events/messaging-events.js';
 import { isKnownEventType } from '../src/events/registry.js';
@@ -18,6 +19,7 @@ describe('event topics', () => {
       ...mediaEvents,
       ...messagingEvents,
       ...analyticsEvents,
+      ...liveEvents,
     } as Record<string, unknown>;
     const placed = EVENT_TOPICS.flatMap((t) => Object.keys(t.events));
     expect([...placed].sort()).toEqual(Object.keys(registry).sort());

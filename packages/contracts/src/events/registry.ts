@@ -3,6 +3,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { analyticsEvents } from './analytics-events.js';
 import { authEvents, authInternalEvents } from './auth-events.js';
 import { contentEvents } from './content-events.js';
+import { liveEvents } from './live-events.js';
 import { mediaEvents } from './media-events.js';
 import { messagingEvents } from './messaging-events.js';
 import { socialEvents } from './social-events.js';
@@ -16,6 +17,7 @@ const schemas: Record<string, TSchema> = {
   ...mediaEvents,
   ...messagingEvents,
   ...analyticsEvents,
+  ...liveEvents,
 };
 const compiled = new Map(
   Object.entries(schemas).map(([type, schema]) => [type, TypeCompiler.Compile(schema)]),

@@ -13,6 +13,7 @@ import {
   CONTENT_POST_AGGREGATE,
   contentEvents,
 } from './content-events.js';
+import { LIVE_STREAM_AGGREGATE, liveEvents } from './live-events.js';
 import { CONTENT_MEDIA_AGGREGATE, mediaEvents } from './media-events.js';
 import { MESSAGING_MESSAGE_AGGREGATE, messagingEvents } from './messaging-events.js';
 import {
@@ -85,6 +86,8 @@ export const CONTENT_LIKE_TOPIC = topic(
 export const CONTENT_MENTION_TOPIC = topic(CONTENT_MENTION_AGGREGATE, pick(contentEvents, 'mention.created'));
 /** nova.content.media.v1, key = mediaId. */
 export const CONTENT_MEDIA_TOPIC = topic(CONTENT_MEDIA_AGGREGATE, mediaEvents);
+/** nova.live.stream.v1, key = streamId. */
+export const LIVE_STREAM_TOPIC = topic(LIVE_STREAM_AGGREGATE, liveEvents);
 
 /** nova.messaging.message.v1, key = conversationId. Metadata only: no ciphertext. */
 export const MESSAGING_MESSAGE_TOPIC = topic(MESSAGING_MESSAGE_AGGREGATE, messagingEvents);
@@ -110,6 +113,7 @@ export const EVENT_TOPICS: readonly TopicContract[] = [
   CONTENT_MEDIA_TOPIC,
   MESSAGING_MESSAGE_TOPIC,
   ANALYTICS_CLIENT_EVENTS_TOPIC,
+  LIVE_STREAM_TOPIC,
 ];
 
 /** The topics any service may read. */

@@ -13,6 +13,13 @@ export interface SocketContext {
   /** Subscribes this socket to a room (e.g. a live stream); `publish({ room })` reaches it in any process. */
   join(room: string): Promise<void>;
   leave(room: string): Promise<void>;
+  /**
+   * Runs `listener` once when this socket closes, however it closes (a
+   * goodbye, a cut connection, a missed heartbeat, shutdown): what a channel
+   * keeps per socket (e.g. a stream's viewer count) is released at once, not
+   * only when a TTL lapses. A process that dies runs none: keep a TTL too.
+   */
+  onClose(listener: () => void): void;
 }
 
 /**
@@ -31,7 +38,7 @@ export interface ChannelDefinition {
 /** A client frame refused for a reason the client should see (e.g. not a member). */
 export class ChannelRefusal extends Error {
   constructor(
-    readonly code: 'forbidden' | 'invalid_data' | 'unavailable',
+    readonly code: 'forbidden' | 'invalid_data' | 'unavailable' | 'rate_limited',
     message: string,
   ) {
     super(message);

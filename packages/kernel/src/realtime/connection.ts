@@ -20,6 +20,8 @@ export class Connection {
   readonly userId: string;
   readonly sessionId: string;
   readonly rooms = new Set<string>();
+  /** What channels asked to run when the socket closes (SocketContext.onClose). */
+  readonly closeListeners: (() => void)[] = [];
   alive = true;
   /** The code this server closed with (undefined: the peer closed, or the connection broke). */
   closedWith: number | undefined;

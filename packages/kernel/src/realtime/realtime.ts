@@ -18,8 +18,14 @@ import {
 import { Connection } from './connection.js';
 import { CloseCode, errorFrame, type Frame, parseFrame } from './frames.js';
 
-/** Who a server frame is for: every socket of a user (or one device of theirs), or a room. */
-export type RealtimeTarget = { userId: string; deviceId?: string } | { room: string };
+/**
+ * Who a server frame is for: every socket of a user (or one device of
+ * theirs), or a room — optionally except the sockets of some users (a chat
+ * message is not shown to those who block its sender).
+ */
+export type RealtimeTarget =
+  | { userId: string; deviceId?: string }
+  | { room: string; exceptUserIds?: readonly string[] };
 
 /**
  * The kernel's realtime socket as services see it: they register channels
@@ -104,12 +110,17 @@ class Topics {
 }
 
 /**
- * A pub/sub message is `<deviceId>\n<frame JSON>` (deviceId empty: every
- * device): the frame is serialised once by the publisher and written to
- * each socket as is.
+ * A pub/sub message is `<header>\n<frame JSON>`: the frame is serialised
+ * once by the publisher and written to each socket as is. The header is a
+ * deviceId (empty: every device), or `!` and the comma-separated users a
+ * room frame skips (a deviceId is `[A-Za-z0-9_-]`, so never starts with `!`).
  */
 function encode(deviceId: string | undefined, frame: Frame): string {
   return `${deviceId ?? ''}\n${JSON.stringify(frame)}`;
+}
+
+function encodeExcept(userIds: readonly string[], frame: Frame): string {
+  return `!${userIds.join(',')}\n${JSON.stringify(frame)}`;
 }
 
 export function createRealtime(options: RealtimeOptions): RealtimeHub {
@@ -141,10 +152,16 @@ export function createRealtime(options: RealtimeOptions): RealtimeHub {
   const topics = new Topics(pubsub, (topic, message) => {
     const newline = message.indexOf('\n');
     if (newline === -1) return;
-    const deviceId = message.slice(0, newline);
+    const header = message.slice(0, newline);
     const text = message.slice(newline + 1);
+    if (header.startsWith('!')) {
+      const except = new Set(header.slice(1).split(','));
+      for (const connection of topics.sockets(topic))
+        if (!except.has(connection.userId)) connection.sendText(text);
+      return;
+    }
     for (const connection of topics.sockets(topic)) {
-      if (deviceId && connection.deviceId !== deviceId) continue;
+      if (header && connection.deviceId !== header) continue;
       connection.sendText(text);
     }
   });
@@ -223,6 +240,10 @@ export function createRealtime(options: RealtimeOptions): RealtimeHub {
       if (!connection.rooms.delete(room)) return;
       await topics.leave(`room:${room}`, connection);
     },
+    onClose(listener) {
+      if (!connection.open) return listener();
+      connection.closeListeners.push(listener);
+    },
   });
 
   const onFrame = async (connection: Connection, context: SocketContext, raw: string) => {
@@ -271,8 +292,11 @@ export function createRealtime(options: RealtimeOptions): RealtimeHub {
     },
     register: (channel) => registry.register(channel),
     async publish(target, frame) {
-      if ('room' in target) await pubsub.publish(`ws:room:${target.room}`, encode(undefined, frame));
-      else await pubsub.publish(`ws:user:${target.userId}`, encode(target.deviceId, frame));
+      if ('room' in target) {
+        const except = target.exceptUserIds ?? [];
+        const message = except.length > 0 ? encodeExcept(except, frame) : encode(undefined, frame);
+        await pubsub.publish(`ws:room:${target.room}`, message);
+      } else await pubsub.publish(`ws:user:${target.userId}`, encode(target.deviceId, frame));
     },
     attach(socket, principal, token, verify, deviceId) {
       const connection = new Connection(randomUUID(), socket, principal, token, deviceId, settings);
@@ -295,6 +319,13 @@ export function createRealtime(options: RealtimeOptions): RealtimeHub {
         const leaving = [`user:${connection.userId}`, ...[...connection.rooms].map((r) => `room:${r}`)];
         for (const topic of leaving) void topics.leave(topic, connection);
         presence.leave(connection.userId, connection.id).catch(() => undefined);
+        for (const listener of connection.closeListeners.splice(0)) {
+          try {
+            listener();
+          } catch (error) {
+            log.error({ err: error }, 'realtime close listener failed');
+          }
+        }
       });
       touch(connection);
       topics.join(`user:${connection.userId}`, connection).then(
