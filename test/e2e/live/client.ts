@@ -35,7 +35,8 @@ export function httpClient(baseUrl: string) {
       const registered = await call('POST', '/api/v1/auth/register', {
         body: { email: `${username}@example.com`, username, password },
       });
-      if (registered.status !== 201) throw new Error(`register: ${registered.status} ${JSON.stringify(registered.body)}`);
+      if (registered.status !== 201)
+        throw new Error(`register: ${registered.status} ${JSON.stringify(registered.body)}`);
       const login = await call('POST', '/api/v1/auth/login', { body: { login: username, password } });
       if (login.status !== 200) throw new Error(`login: ${login.status}`);
       return { id: registered.body.user.id, token: login.body.accessToken, username };

@@ -2,7 +2,11 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
-import { connect, eventually, type SocketClient } from '../../../packages/kernel/test/realtime/socket-client.js';
+import {
+  connect,
+  eventually,
+  type SocketClient,
+} from '../../../packages/kernel/test/realtime/socket-client.js';
 import { type Answer, httpClient } from './client.js';
 import { decode, probe, publish } from './publisher.js';
 
@@ -21,7 +25,11 @@ const isChat = (text: string) => (f: { channel: string; type: string; data?: any
  * on `ingest`, viewer B and the HLS reads on `playback` (the same process in
  * the all-in-one shape).
  */
-export async function liveWalk(ingest: LiveProcess, playback: LiveProcess): Promise<void> {
+export async function liveWalk(
+  ingest: LiveProcess,
+  playback: LiveProcess,
+  options: { followOrder: boolean },
+): Promise<void> {
   const api = httpClient(ingest.url);
   const other = httpClient(playback.url);
   const owner = await api.account('owner');
@@ -29,7 +37,10 @@ export async function liveWalk(ingest: LiveProcess, playback: LiveProcess): Prom
   const bob = await other.account('bob');
   const carol = await api.account('carol');
 
-  const created = await api.call('POST', '/api/v1/streams', { token: owner.token, body: { title: 'test pattern' } });
+  const created = await api.call('POST', '/api/v1/streams', {
+    token: owner.token,
+    body: { title: 'test pattern' },
+  });
   expect(created.status).toBe(201);
   const { id, streamKey, ingestUrl } = created.body as { id: string; streamKey: string; ingestUrl: string };
   expect(ingestUrl).toBe(`rtmp://127.0.0.1:${ingest.rtmpPort}/live`);
@@ -42,6 +53,7 @@ export async function liveWalk(ingest: LiveProcess, playback: LiveProcess): Prom
   // A wrong key is refused at publish time: ffmpeg fails and the stream stays as it was.
   const intruder = publish(`rtmp://127.0.0.1:${ingest.rtmpPort}/live/${'x'.repeat(43)}`);
   expect(await intruder.exited).not.toBe(0);
+  expect(intruder.output()).toContain('Unknown or ended stream key');
   expect((await api.call('GET', `/api/v1/streams/${id}`, { token: owner.token })).body.state).toBe('created');
 
   // Viewers join before the stream starts and see each other arrive.
@@ -85,12 +97,18 @@ export async function liveWalk(ingest: LiveProcess, playback: LiveProcess): Prom
       const file = path.join(tmpdir(), `nova-live-${id}-${segmentName}`);
       await writeFile(file, Buffer.from(await segment.arrayBuffer()));
       const streams = await probe(file);
-      expect(streams.map((s) => `${s.codec_type}:${s.codec_name}`).sort()).toEqual(['audio:aac', 'video:h264']);
+      expect(streams.map((s) => `${s.codec_type}:${s.codec_name}`).sort()).toEqual([
+        'audio:aac',
+        'video:h264',
+      ]);
       await decode(file);
       expect((await other.call('GET', `/api/v1/streams/${id}/hls/..%2Fx.ts`)).status).toBe(404);
 
-      // Followed accounts first in the live list.
-      expect((await api.call('POST', `/api/v1/users/${owner.id}/follow`, { token: alice.token })).status).toBe(200);
+      // In the live list; followed accounts first.
+      if (options.followOrder)
+        expect(
+          (await api.call('POST', `/api/v1/users/${owner.id}/follow`, { token: alice.token })).status,
+        ).toBe(200);
       const list = await api.call('GET', '/api/v1/streams/live', { token: alice.token });
       expect(list.body.items[0]).toMatchObject({ id, state: 'live' });
 
@@ -110,7 +128,9 @@ export async function liveWalk(ingest: LiveProcess, playback: LiveProcess): Prom
       expect((await c.next((f) => f.channel === 'error')).type).toBe('forbidden');
       c.send({ channel: 'stream', type: 'join', data: { streamId: id } });
       await a.next(isCount(id, 3));
-      expect((await api.call('POST', `/api/v1/users/${carol.id}/block`, { token: alice.token })).status).toBe(204);
+      expect((await api.call('POST', `/api/v1/users/${carol.id}/block`, { token: alice.token })).status).toBe(
+        204,
+      );
       c.send({ channel: 'stream.chat', type: 'send', data: { streamId: id, text: 'carol speaking' } });
       await b.next(isChat('carol speaking'));
       b.send({ channel: 'stream.chat', type: 'send', data: { streamId: id, text: 'after carol' } });
@@ -127,7 +147,9 @@ export async function liveWalk(ingest: LiveProcess, playback: LiveProcess): Prom
       const o = await connect(ingest.url, { token: owner.token });
       sockets.push(o);
       o.send({ channel: 'stream.chat', type: 'ban', data: { streamId: id, userId: bob.id } });
-      await b.next((f: any) => f.channel === 'stream.chat' && f.type === 'banned' && f.data?.userId === bob.id);
+      await b.next(
+        (f: any) => f.channel === 'stream.chat' && f.type === 'banned' && f.data?.userId === bob.id,
+      );
       b.send({ channel: 'stream.chat', type: 'send', data: { streamId: id, text: 'banned words' } });
       expect((await b.next((f) => f.channel === 'error')).type).toBe('forbidden');
       o.send({ channel: 'stream.chat', type: 'delete', data: { streamId: id, messageId: 'some-message' } });
@@ -142,11 +164,14 @@ export async function liveWalk(ingest: LiveProcess, playback: LiveProcess): Prom
         return stream.body.state === 'ended';
       }, 20_000);
       expect(stream?.body).toMatchObject({ playbackUrl: null, viewerCount: 0 });
-      await eventually(async () => String((await other.call('GET', playlistPath)).body).includes('#EXT-X-ENDLIST'));
+      await eventually(async () =>
+        String((await other.call('GET', playlistPath)).body).includes('#EXT-X-ENDLIST'),
+      );
 
       // An ended stream's key publishes nothing.
       const late = publish(`${ingestUrl}/${streamKey}`);
       expect(await late.exited).not.toBe(0);
+      expect(late.output()).toContain('Unknown or ended stream key');
     } finally {
       await publisher.stop();
     }

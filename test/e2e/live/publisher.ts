@@ -16,7 +16,18 @@ export function publish(url: string, options: { video?: 'h264' | 'flv1' } = {}):
   const video =
     options.video === 'flv1'
       ? ['-c:v', 'flv1', '-g', '25']
-      : ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-g', '25'];
+      : [
+          '-c:v',
+          'libx264',
+          '-preset',
+          'ultrafast',
+          '-tune',
+          'zerolatency',
+          '-pix_fmt',
+          'yuv420p',
+          '-g',
+          '25',
+        ];
   const child = spawn(
     'ffmpeg',
     [
@@ -33,6 +44,9 @@ export function publish(url: string, options: { video?: 'h264' | 'flv1' } = {}):
     output += chunk.toString();
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // A server that never answers must fail the test, not hang it: -1 is no exit code ffmpeg gives.
+  const guard = setTimeout(() => child.kill('SIGKILL'), 120_000);
+  void exited.then(() => clearTimeout(guard));
   return {
     child,
     exited,
