@@ -15,10 +15,13 @@ export interface LiveProcess {
   rtmpPort: number;
 }
 
-const isCount = (streamId: string, count: number) => (f: { channel: string; type: string; data?: any }) =>
-  f.channel === 'stream.viewers' && f.data?.streamId === streamId && f.data?.count === count;
-const isChat = (text: string) => (f: { channel: string; type: string; data?: any }) =>
-  f.channel === 'stream.chat' && f.type === 'message' && f.data?.text === text;
+type Frame = { channel: string; type: string; data?: unknown };
+const dataOf = (f: Frame) => (f.data ?? {}) as Record<string, unknown>;
+
+const isCount = (streamId: string, count: number) => (f: Frame) =>
+  f.channel === 'stream.viewers' && dataOf(f).streamId === streamId && dataOf(f).count === count;
+const isChat = (text: string) => (f: Frame) =>
+  f.channel === 'stream.chat' && f.type === 'message' && dataOf(f).text === text;
 
 /**
  * One stream's whole life with a real publisher, the publisher and viewer A
@@ -147,9 +150,7 @@ export async function liveWalk(
       const o = await connect(ingest.url, { token: owner.token });
       sockets.push(o);
       o.send({ channel: 'stream.chat', type: 'ban', data: { streamId: id, userId: bob.id } });
-      await b.next(
-        (f: any) => f.channel === 'stream.chat' && f.type === 'banned' && f.data?.userId === bob.id,
-      );
+      await b.next((f) => f.channel === 'stream.chat' && f.type === 'banned' && dataOf(f).userId === bob.id);
       b.send({ channel: 'stream.chat', type: 'send', data: { streamId: id, text: 'banned words' } });
       expect((await b.next((f) => f.channel === 'error')).type).toBe('forbidden');
       o.send({ channel: 'stream.chat', type: 'delete', data: { streamId: id, messageId: 'some-message' } });
