@@ -5,8 +5,8 @@ import { type HostResolver, systemResolver } from './push/public-address.js';
 import { loadVapidKeys, type VapidKeys } from './push/vapid-keys.js';
 import type { NotificationsTables } from './store/tables.js';
 
-/** Social's sync API as notifications uses it: who blocks or mutes whom, and names of actors. */
-export type SocialReads = Pick<SocialApi, 'relationships' | 'getProfiles'>;
+/** Social's sync API as notifications uses it: the names of actors (outside any transaction). */
+export type SocialReads = Pick<SocialApi, 'getProfiles'>;
 
 /** Exactly what the notification service needs from the process, nothing more. */
 export interface NotificationsContext {

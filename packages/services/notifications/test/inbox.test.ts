@@ -110,9 +110,11 @@ describe.each(DATABASE_KINDS)('notifications on %s', (kind) => {
     const blocker = id();
     const muted = id();
     const friend = id();
-    t.social.blocks.add(`${author}>${blocked}`);
-    t.social.blocks.add(`${blocker}>${author}`);
-    t.social.mutes.add(`${author}>${muted}`);
+    await publishSocial(
+      events.block(author, blocked),
+      events.block(blocker, author),
+      events.mute(author, muted),
+    );
     await publishContent(
       events.like('like.created', post, author, blocked),
       events.like('like.created', post, author, blocker),
@@ -122,9 +124,12 @@ describe.each(DATABASE_KINDS)('notifications on %s', (kind) => {
     await publishContent(events.like('like.created', post, author, friend));
     expect((await list(author)).items[0]?.actorCount).toBe(1);
     // Blocked after the fact: the block event takes the friend's like out.
-    t.social.blocks.add(`${author}>${friend}`);
     await publishSocial(events.block(author, friend));
     expect((await list(author)).items).toEqual([]);
+    // Unblocked: later actions notify again.
+    await publishSocial(events.unblock(author, friend));
+    await publishContent(events.like('like.created', id(), author, friend));
+    expect((await list(author)).items.map((n) => n.actorCount)).toEqual([1]);
   });
 
   it('stores nothing of a kind switched off, and validates preferences', async () => {

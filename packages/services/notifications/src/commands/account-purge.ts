@@ -1,6 +1,7 @@
 import type { Transaction } from 'kysely';
 import { deliveryQueue } from '../store/delivery-queue.js';
 import { notificationRepository } from '../store/notification-repository.js';
+import { silenceRepository } from '../store/silence-repository.js';
 import { subscriptionRepository } from '../store/subscription-repository.js';
 import type { NotificationsTables } from '../store/tables.js';
 
@@ -15,6 +16,7 @@ export async function purgeAccount(
 ): Promise<{ notifications: number; subscriptions: number; groupsChanged: number }> {
   const notifications = await notificationRepository.purgeRecipient(tx, userId);
   const subscriptions = await subscriptionRepository.removeUser(tx, userId);
+  await silenceRepository.forgetUser(tx, userId);
   const changed = await notificationRepository.removeActor(tx, userId);
   for (const group of changed)
     await deliveryQueue.enqueue(tx, { recipientId: group.recipientId, notificationId: group.id });

@@ -10,6 +10,7 @@ import { deliveryQueue } from '../store/delivery-queue.js';
 import { toPushPayload } from '../store/notification-mapper.js';
 import { type ChangedGroup, notificationRepository } from '../store/notification-repository.js';
 import { preferenceRepository } from '../store/preference-repository.js';
+import { type SilenceReason, silenceRepository } from '../store/silence-repository.js';
 import type { NotificationsTables } from '../store/tables.js';
 
 type Tx = Transaction<NotificationsTables>;
@@ -20,7 +21,7 @@ type Tx = Transaction<NotificationsTables>;
  * redelivered event changes nothing twice).
  */
 export function createNotifyCommands(ctx: NotificationsContext) {
-  const { settings, social } = ctx;
+  const { settings } = ctx;
 
   const queueFrames = async (tx: Tx, groups: readonly ChangedGroup[]) => {
     for (const group of groups)
@@ -31,18 +32,14 @@ export function createNotifyCommands(ctx: NotificationsContext) {
     /**
      * Records `action` for its recipient, unless it is the recipient's own,
      * the kind is switched off, or either side blocks the other or the
-     * recipient mutes the actor. Queues the socket frame and the pushes.
+     * recipient mutes the actor (the local read model of social's blocks
+     * and mutes). Queues the socket frame and the pushes.
      */
     async notify(tx: Tx, action: NotifyingAction): Promise<'stored' | 'unchanged' | 'skipped'> {
       if (action.actorId === action.recipientId) return 'skipped';
       const preferences = await preferenceRepository.get(tx, action.recipientId);
       if (!preferences[preferenceOf(action.kind)]) return 'skipped';
-      const { relationships } = await social.relationships({
-        viewerId: action.recipientId,
-        ids: [action.actorId],
-      });
-      const relation = relationships[0];
-      if (relation && (relation.blocking || relation.blockedBy || relation.muting)) return 'skipped';
+      if (await silenceRepository.isSilenced(tx, action.recipientId, action.actorId)) return 'skipped';
       const added = await notificationRepository.addAction(tx, action, settings.groupWindowMs);
       if (!added.changed) return 'unchanged';
       const [row] = await notificationRepository.findByIds(tx, [added.notificationId]);
@@ -62,11 +59,21 @@ export function createNotifyCommands(ctx: NotificationsContext) {
       return changed.length;
     },
 
-    /** A block or mute: the actor's actions leave the recipient's notifications. */
-    async silence(tx: Tx, recipientId: string, actorId: string): Promise<number> {
+    /**
+     * A block (either way) or a mute: remembered, so later actions of the
+     * actor are skipped, and the actor's actions leave the recipient's
+     * notifications now.
+     */
+    async silence(tx: Tx, recipientId: string, actorId: string, reason: SilenceReason): Promise<number> {
+      await silenceRepository.add(tx, recipientId, actorId, reason);
       const changed = await notificationRepository.removeActor(tx, actorId, recipientId);
       await queueFrames(tx, changed);
       return changed.length;
+    },
+
+    /** An unblock or unmute: later actions notify again (what was removed stays removed). */
+    async unsilence(tx: Tx, recipientId: string, actorId: string, reason: SilenceReason): Promise<void> {
+      await silenceRepository.remove(tx, recipientId, actorId, reason);
     },
 
     /** A deleted post takes the notifications about it along. */

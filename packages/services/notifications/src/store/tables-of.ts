@@ -10,6 +10,7 @@ const NOTIFICATIONS_TABLES = [
   'push_subscriptions',
   'socket_deliveries',
   'push_deliveries',
+  'silences',
 ] as const;
 
 /** Schema-qualified references to the notification service's tables for raw SQL. */

@@ -65,6 +65,12 @@ export interface PushDeliveriesTable {
   last_error: string | null;
 }
 
+export interface SilencesTable {
+  user_id: string;
+  other_id: string;
+  reason: 'block' | 'blocked_by' | 'mute';
+}
+
 export interface NotificationsTables {
   notifications: NotificationsTable;
   notification_actions: NotificationActionsTable;
@@ -73,4 +79,5 @@ export interface NotificationsTables {
   push_subscriptions: PushSubscriptionsTable;
   socket_deliveries: SocketDeliveriesTable;
   push_deliveries: PushDeliveriesTable;
+  silences: SilencesTable;
 }

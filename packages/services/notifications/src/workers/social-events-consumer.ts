@@ -8,7 +8,8 @@ export const SOCIAL_EVENTS_GROUP = 'notifications.social';
 /**
  * Follows and follow requests notify the followee; an unfollow withdraws
  * both. An accepted request (follow.created) replaces the request's
- * notification with a follow. A block (either way) or a mute takes the other
+ * notification with a follow. Blocks (both ways) and mutes are kept as a
+ * read model (silences) that the other consumers check, and take the other
  * account's actions out of the blocker's or muter's notifications.
  */
 export function createSocialEventsConsumer(ctx: NotificationsContext, notify: NotifyCommands): Worker {
@@ -55,14 +56,20 @@ export function createSocialEventsConsumer(ctx: NotificationsContext, notify: No
             });
         },
         async 'block.created'({ payload }, { tx }) {
-          await notify.silence(tx, payload.blockerId, payload.blockedId);
-          await notify.silence(tx, payload.blockedId, payload.blockerId);
+          await notify.silence(tx, payload.blockerId, payload.blockedId, 'block');
+          await notify.silence(tx, payload.blockedId, payload.blockerId, 'blocked_by');
+        },
+        async 'block.removed'({ payload }, { tx }) {
+          await notify.unsilence(tx, payload.blockerId, payload.blockedId, 'block');
+          await notify.unsilence(tx, payload.blockedId, payload.blockerId, 'blocked_by');
         },
         async 'mute.created'({ payload }, { tx }) {
-          await notify.silence(tx, payload.muterId, payload.mutedId);
+          await notify.silence(tx, payload.muterId, payload.mutedId, 'mute');
+        },
+        async 'mute.removed'({ payload }, { tx }) {
+          await notify.unsilence(tx, payload.muterId, payload.mutedId, 'mute');
         },
       },
-      ignore: ['block.removed', 'mute.removed'],
     }),
   );
 }

@@ -10,7 +10,6 @@ import {
   CONTENT_POST_AGGREGATE,
   MESSAGING_MESSAGE_AGGREGATE,
   NOVA_CONTRACTS,
-  type Relationship,
   SOCIAL_BLOCK_AGGREGATE,
   SOCIAL_FOLLOW_AGGREGATE,
   SOCIAL_MUTE_AGGREGATE,
@@ -35,27 +34,9 @@ const authStandIn = {
   },
 } as unknown as AnyApi;
 
-/**
- * Social's sync API standing in for social (not started here): the test
- * says who blocks or mutes whom; every account is named `user-<id>`.
- */
+/** Social's sync API standing in for social (not started here): every account is named `user-<id>`. */
 export class SocialStandIn {
-  readonly blocks = new Set<string>();
-  readonly mutes = new Set<string>();
   readonly api = {
-    relationships: async ({ viewerId, ids }: { viewerId: string; ids: string[] }) => ({
-      relationships: [...new Set(ids)].map(
-        (id): Relationship => ({
-          userId: id,
-          following: false,
-          followRequested: false,
-          followedBy: false,
-          blocking: this.blocks.has(`${viewerId}>${id}`),
-          blockedBy: this.blocks.has(`${id}>${viewerId}`),
-          muting: this.mutes.has(`${viewerId}>${id}`),
-        }),
-      ),
-    }),
     getProfiles: async ({ ids }: { ids: string[] }) => ({
       profiles: ids.map((id) => ({
         id,
@@ -192,6 +173,12 @@ export const events = {
     aggregateType: SOCIAL_BLOCK_AGGREGATE,
     aggregateId: blockerId,
     type: 'block.created',
+    payload: { blockerId, blockedId },
+  }),
+  unblock: (blockerId: string, blockedId: string): OutboxEvent => ({
+    aggregateType: SOCIAL_BLOCK_AGGREGATE,
+    aggregateId: blockerId,
+    type: 'block.removed',
     payload: { blockerId, blockedId },
   }),
   mute: (muterId: string, mutedId: string): OutboxEvent => ({
