@@ -19,7 +19,9 @@ import { type BenchReport, machine, median, type Series } from '../lib/report.js
 const SENDERS = Number(process.env.BENCH_SENDERS ?? 64);
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 10) * 1000;
 const IDLE_SOCKETS = Number(process.env.BENCH_IDLE_SOCKETS ?? 10_000);
-const FAST_ARGON2 = { ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' };
+/** Services each server process runs (BENCH_TARGET, e.g. auth,social,messaging: without the other consumers). */
+const TARGET = process.env.BENCH_TARGET ?? 'all';
+const FAST_ARGON2 = { ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1', NOVA_TARGET: TARGET };
 
 interface Pair {
   sender: SignedUp;
@@ -208,7 +210,10 @@ export async function runMessagingBench(): Promise<BenchReport> {
     const pairs = await makePairs(one, SENDERS);
     const baseline = await healthBaseline(one);
     series.push(baseline);
+    const cpuBefore = await metric(one, 'nova_process_cpu_seconds_total');
     const local = await sendLoop(one, one, pairs, DURATION_MS);
+    const cpuMs = ((await metric(one, 'nova_process_cpu_seconds_total')) - cpuBefore) * 1000;
+    figures['one process: server CPU ms per message'] = cpuMs / Math.max(1, local.delivered);
     series.push({
       name: `send → recipient socket, ${SENDERS} senders, one process`,
       rps: [local.messagesPerSecond],
@@ -246,9 +251,16 @@ export async function runMessagingBench(): Promise<BenchReport> {
   const a = await startNova({ env });
   let b: RunningNova | undefined;
   try {
-    b = await startNova({ env: { ...env, ...sharedSecretsOf(a) } });
+    const second = await startNova({ env: { ...env, ...sharedSecretsOf(a) } });
+    b = second;
     const pairs = await makePairs(a, SENDERS);
-    const across = await sendLoop(a, b, pairs, DURATION_MS);
+    const cpu = async () =>
+      (await metric(a, 'nova_process_cpu_seconds_total')) +
+      (await metric(second, 'nova_process_cpu_seconds_total'));
+    const cpuBefore = await cpu();
+    const across = await sendLoop(a, second, pairs, DURATION_MS);
+    figures['two processes: server CPU ms per message (A + B)'] =
+      (((await cpu()) - cpuBefore) * 1000) / Math.max(1, across.delivered);
     series.push({
       name: `send on A → recipient socket on B, ${SENDERS} senders (Redis pub/sub)`,
       rps: [across.messagesPerSecond],
@@ -272,7 +284,7 @@ export async function runMessagingBench(): Promise<BenchReport> {
     scenario: 'messaging',
     startedAt,
     machine: machine(),
-    method: `${SENDERS} concurrent senders, each in its own direct conversation with one recipient device, closed loop for ${DURATION_MS / 1000} s: POST /conversations/{id}/messages, then wait for the \`message\` frame on the recipient's socket (latency = POST start → frame). \`npm start\` on PostgreSQL (one process: in-process pub/sub; two processes: one database, Redis pub/sub, senders on A, sockets on B). Baseline: /health/live at ${SENDERS} connections in the same run. Idle sockets: ${IDLE_SOCKETS} sockets without a device opened by this process against the one-process server; memory from its /metrics (RSS and heap before/after). The load generator shares the machine's 2 cores.`,
+    method: `Server processes run NOVA_TARGET=${TARGET}. ${SENDERS} concurrent senders, each in its own direct conversation with one recipient device, closed loop for ${DURATION_MS / 1000} s: POST /conversations/{id}/messages, then wait for the \`message\` frame on the recipient's socket (latency = POST start → frame). \`npm start\` on PostgreSQL (one process: in-process pub/sub; two processes: one database, Redis pub/sub, senders on A, sockets on B). Baseline: /health/live at ${SENDERS} connections in the same run. Idle sockets: ${IDLE_SOCKETS} sockets without a device opened by this process against the one-process server; memory from its /metrics (RSS and heap before/after). The load generator shares the machine's 2 cores.`,
     series,
     figures,
   };
