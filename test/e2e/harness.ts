@@ -18,6 +18,8 @@ export interface RunningNova {
   stop(): Promise<number | null>;
   /** stop() then start again on the same port and data dir. */
   restart(): Promise<void>;
+  /** SIGKILL, as a crashed machine: no shutdown runs (sockets are never closed by it). */
+  crash(): Promise<void>;
   /** Deletes the data dir (after stop). */
   cleanup(): void;
 }
@@ -122,6 +124,12 @@ export async function startNova(options: StartOptions = {}): Promise<RunningNova
     async restart() {
       await stop();
       await launch();
+    },
+    async crash() {
+      const running = child;
+      if (!running?.pid || running.exitCode !== null || running.signalCode !== null) return;
+      process.kill(-running.pid, 'SIGKILL');
+      await waitForGroupExit(running.pid, 40_000);
     },
     cleanup() {
       rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
