@@ -17,6 +17,7 @@ export async function seedPosts({ config, database, options, progress }: SeedCon
       postgresUrl: config.database.urls.content ?? config.database.defaultUrl,
       onProgress: (done, total) => bar.update(done, total),
     });
+    if (result.posts === 0) return { summary: 'no posts' };
     return {
       summary: `${result.posts} posts, ${result.likes} likes and ${result.comments} comments (${result.method})`,
     };
