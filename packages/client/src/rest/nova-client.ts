@@ -21,6 +21,8 @@ export interface NovaClientOptions {
   onTokensChanged?: (tokens: SessionTokens | undefined) => void;
   /** The fetch to use (default: the global one). */
   fetch?: typeof fetch;
+  /** A request not answered within this is aborted with a TimeoutError (default 30 s; 0 = never). */
+  requestTimeoutMs?: number;
 }
 
 /** Paths that never carry the bearer token nor trigger a refresh. */
@@ -46,11 +48,13 @@ export class NovaClient {
   readonly baseUrl: string;
   private readonly tokens: TokenKeeper;
   private readonly fetchImpl: typeof fetch;
+  private readonly requestTimeoutMs: number;
 
   constructor(options: NovaClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/$/, '');
     this.tokens = new TokenKeeper(options.tokens, options.onTokensChanged);
     this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.api = createClient<paths>({ baseUrl: this.baseUrl, fetch: (request) => this.send(request) });
   }
 
@@ -66,19 +70,27 @@ export class NovaClient {
     return (await this.tokens.refresh(stale, (refreshToken) => this.exchange(refreshToken)))?.accessToken;
   }
 
+  /** One attempt, bounded by the request timeout (a server that stops answering must not hang the app). */
+  private attempt(request: Request): Promise<Response> {
+    if (this.requestTimeoutMs <= 0) return this.fetchImpl(request);
+    return this.fetchImpl(request, {
+      signal: AbortSignal.any([request.signal, AbortSignal.timeout(this.requestTimeoutMs)]),
+    });
+  }
+
   private async send(request: Request): Promise<Response> {
     const path = new URL(request.url).pathname;
-    if (SESSIONLESS.has(path)) return this.fetchImpl(request);
+    if (SESSIONLESS.has(path)) return this.attempt(request);
     const token = this.tokens.current?.accessToken;
     // The body can be read once: keep a copy for the retry after a refresh.
     const retry = token ? request.clone() : undefined;
     if (token) request.headers.set('authorization', `Bearer ${token}`);
-    const response = await this.fetchImpl(request);
+    const response = await this.attempt(request);
     if (response.status !== 401 || !retry) return response;
     const renewed = await this.tokens.refresh(token, (refreshToken) => this.exchange(refreshToken));
     if (!renewed) return response;
     retry.headers.set('authorization', `Bearer ${renewed.accessToken}`);
-    return this.fetchImpl(retry);
+    return this.attempt(retry);
   }
 
   /** POST /auth/refresh; undefined when the refresh token is refused (the session is over). */
