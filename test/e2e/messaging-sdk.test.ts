@@ -82,7 +82,9 @@ describe('E2E messaging with the SDK — npm start, embedded PGlite', () => {
     nova?.cleanup();
   });
 
-  it('exchanges messages across devices; afterwards neither the data directory nor the logs hold the plaintext', { timeout: 240_000 }, async () => {
+  it('exchanges messages across devices; afterwards neither the data directory nor the logs hold the plaintext', {
+    timeout: 240_000,
+  }, async () => {
     const { secret, control } = await sdkMessagingWalk(nova.url);
     expect(await nova.stop()).toBe(0);
     expect(filesContaining(nova.dataDir, [control]).length).toBeGreaterThan(0);
@@ -116,7 +118,9 @@ describe('E2E messaging with the SDK — npm start on PostgreSQL + Redis', () =>
     await deleteRedisPrefix(redisPrefix);
   });
 
-  it('exchanges messages across devices; afterwards a pg_dump, the Redis keys and the logs hold no plaintext', { timeout: 240_000 }, async () => {
+  it('exchanges messages across devices; afterwards a pg_dump, the Redis keys and the logs hold no plaintext', {
+    timeout: 240_000,
+  }, async () => {
     const { secret, control } = await sdkMessagingWalk(nova.url);
     expect(await nova.stop()).toBe(0);
 
