@@ -7,3 +7,4 @@ export * from './otlp-receiver.js';
 export * from './outage-servers.js';
 export { pgliteTemplate } from './pglite-template.js';
 export * from './redis.js';
+export * from './repository-suite.js';

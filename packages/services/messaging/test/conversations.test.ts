@@ -1,7 +1,7 @@
 import { DATABASE_KINDS } from '@nova/kernel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_GROUP_MEMBERS } from '../src/domain/conversation-rules.js';
-import { type MessagingFixture, openMessagingFixture } from './support/fixture.js';
+import { failureOf, type MessagingFixture, openMessagingFixture } from './support/fixture.js';
 
 describe.each(DATABASE_KINDS)('conversations on %s', (kind) => {
   let f: MessagingFixture;
@@ -11,13 +11,8 @@ describe.each(DATABASE_KINDS)('conversations on %s', (kind) => {
   afterAll(() => f?.close());
 
   const code = async (promise: Promise<unknown>) => {
-    try {
-      await promise;
-    } catch (error) {
-      const { status, code } = error as { status: number; code: string };
-      return `${status} ${code}`;
-    }
-    return 'no error';
+    const failure = await failureOf(promise);
+    return typeof failure === 'string' ? failure : `${failure.status} ${failure.code}`;
   };
 
   it('keeps one direct conversation per pair, whoever starts it and however often', async () => {

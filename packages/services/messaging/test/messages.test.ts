@@ -1,7 +1,12 @@
 import { DATABASE_KINDS } from '@nova/kernel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { purgeDeliveredMessages } from '../src/workers/retention-job.js';
-import { type MessagingFixture, openMessagingFixture, TEST_RETENTION_MS } from './support/fixture.js';
+import {
+  failureOf,
+  type MessagingFixture,
+  openMessagingFixture,
+  TEST_RETENTION_MS,
+} from './support/fixture.js';
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 
@@ -12,15 +17,7 @@ describe.each(DATABASE_KINDS)('messages on %s', (kind) => {
   });
   afterAll(() => f?.close());
 
-  const code = async (promise: Promise<unknown>) => {
-    try {
-      await promise;
-    } catch (error) {
-      const { status, code, extensions } = error as { status: number; code: string; extensions?: object };
-      return { status, code, ...extensions };
-    }
-    return 'no error';
-  };
+  const code = failureOf;
 
   /** alice (phone, laptop) and bob (phone, tablet) in a direct conversation. */
   const pair = async () => {

@@ -7,8 +7,7 @@ import {
   type EventLog,
   runMigrations,
 } from '@nova/kernel';
-import { type DatabaseKind, openTestDatabases } from '@nova/kernel/testing';
-import { sql } from 'kysely';
+import { type DatabaseKind, NO_EVENT_LOG, openTestDatabases, outboxEvents } from '@nova/kernel/testing';
 import type { ContentHandlers } from '../../src/api/content-handlers.js';
 import { createContentCache } from '../../src/cache/content-cache.js';
 import type { ContentContext } from '../../src/context.js';
@@ -30,16 +29,6 @@ export interface ContentFixture {
   close(): Promise<void>;
 }
 
-// Repository suites need no event log: nothing consumes here.
-const noEventLog: EventLog = {
-  kind: 'embedded',
-  consumer: () => {
-    throw new Error('no event log in repository tests');
-  },
-  relay: () => null,
-  close: async () => undefined,
-};
-
 export async function openContentFixture(kind: DatabaseKind): Promise<ContentFixture> {
   const dbs = await openTestDatabases(kind);
   const logger = createLogger('silent');
@@ -49,7 +38,7 @@ export async function openContentFixture(kind: DatabaseKind): Promise<ContentFix
   const ctx: ContentContext = {
     database,
     outbox: createOutboxWriter(assertEventPayload),
-    eventLog: noEventLog,
+    eventLog: NO_EVENT_LOG,
     logger,
     settings: { media: DEFAULT_MEDIA_SETTINGS },
     social,
@@ -61,12 +50,7 @@ export async function openContentFixture(kind: DatabaseKind): Promise<ContentFix
     ctx,
     content: createContentHandlers(ctx),
     social,
-    async events(...types) {
-      const { rows } = await sql<{ type: string; aggregateid: string; payload: Record<string, unknown> }>`
-        SELECT type, aggregateid, payload FROM ${sql.table(`${database.schema}.outbox`)}
-         WHERE type = any(${types}::text[]) ORDER BY seq`.execute(database.db);
-      return rows;
-    },
+    events: (...types) => outboxEvents(database, ...types),
     close: () => dbs.close(),
   };
 }

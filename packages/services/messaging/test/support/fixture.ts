@@ -1,7 +1,6 @@
 import { assertEventPayload } from '@nova/contracts';
 import { createLogger, createOutboxWriter, type Database, type EventLog, runMigrations } from '@nova/kernel';
-import { type DatabaseKind, openTestDatabases } from '@nova/kernel/testing';
-import { sql } from 'kysely';
+import { type DatabaseKind, NO_EVENT_LOG, openTestDatabases, outboxEvents } from '@nova/kernel/testing';
 import type { MessagingHandlers } from '../../src/api/messaging-handlers.js';
 import type { MessagingContext } from '../../src/context.js';
 import { KEY_LIMITS } from '../../src/domain/key-rules.js';
@@ -26,22 +25,12 @@ export interface MessagingFixture {
   close(): Promise<void>;
 }
 
-// Repository suites consume nothing.
-const noEventLog: EventLog = {
-  kind: 'embedded',
-  consumer: () => {
-    throw new Error('no event log in repository suites');
-  },
-  relay: () => null,
-  close: async () => undefined,
-};
-
 export const TEST_RETENTION_MS = 3_600_000;
 
 /** Messaging's commands and queries on a migrated private database, social and sockets recorded. */
 export async function openMessagingFixture(
   kind: DatabaseKind,
-  eventLog: EventLog = noEventLog,
+  eventLog: EventLog = NO_EVENT_LOG,
 ): Promise<MessagingFixture> {
   const dbs = await openTestDatabases(kind);
   const logger = createLogger('silent');
@@ -76,12 +65,20 @@ export async function openMessagingFixture(
         });
       return id;
     },
-    async events(...types) {
-      const { rows } = await sql<{ type: string; aggregateid: string; payload: Record<string, unknown> }>`
-        SELECT type, aggregateid, payload FROM ${sql.table(`${database.schema}.outbox`)}
-         WHERE type = any(${types}::text[]) ORDER BY seq`.execute(database.db);
-      return rows;
-    },
+    events: (...types) => outboxEvents(database, ...types),
     close: () => dbs.close(),
   };
+}
+
+/** How a command failed: the error's status, code and extensions (e.g. missingDevices), or 'no error'. */
+export async function failureOf(
+  promise: Promise<unknown>,
+): Promise<({ status: number; code: string } & Record<string, unknown>) | 'no error'> {
+  try {
+    await promise;
+  } catch (error) {
+    const { status, code, extensions } = error as { status: number; code: string; extensions?: object };
+    return { status, code, ...extensions };
+  }
+  return 'no error';
 }
