@@ -14,6 +14,7 @@ const scenarios: Record<string, () => Promise<BenchReport>> = {
   seed: async () => (await import('./scenarios/seed.js')).runSeedBench(),
   analytics: async () => (await import('./scenarios/analytics.js')).runAnalyticsBench(),
   messaging: async () => (await import('./scenarios/messaging.js')).runMessagingBench(),
+  notifications: async () => (await import('./scenarios/notifications.js')).runNotificationsBench(),
   'outbox-writers': async () => (await import('./scenarios/outbox-writers.js')).runOutboxWritersBench(),
 };
 

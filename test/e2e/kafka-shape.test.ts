@@ -3,6 +3,7 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import { defineAuthWalk } from './suites/auth-walk.js';
 import { defineContentWalk } from './suites/content-walk.js';
+import { defineNotificationsWalk } from './suites/notifications-walk.js';
 import type { E2eShape } from './suites/shape.js';
 import { defineSocialGraph } from './suites/social-graph.js';
 
@@ -91,3 +92,14 @@ defineSocialGraph(KAFKA_SHAPE);
 defineAuthWalk(SPLIT_SHAPE);
 defineSocialGraph(SPLIT_SHAPE);
 defineContentWalk(FULL_SHAPE);
+
+// The notification walk on the all-in-one process with PostgreSQL (a database
+// of its own), Redis (socket frames cross the realtime pub/sub) and Kafka.
+const NOTIFICATIONS_PREFIX = `nova-e2e-notifications-${process.pid}-${Date.now()}:`;
+defineNotificationsWalk({
+  name: 'PostgreSQL, Redis and Kafka',
+  postgres: true,
+  readyChecks: ['kafka', 'redis-cache'],
+  env: () => ({ KAFKA_BROKERS: kafkaBrokers(), REDIS_URL, REDIS_KEY_PREFIX: NOTIFICATIONS_PREFIX }),
+  release: () => deletePrefix(NOTIFICATIONS_PREFIX),
+});
