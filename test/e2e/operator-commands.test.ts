@@ -157,3 +157,20 @@ describe('nova dlq', { timeout: 240_000 }, () => {
     }
   });
 });
+
+// Two fresh processes (migrate, then the command) on an embedded data dir: PGlite and chDB.
+describe('nova analytics', { timeout: 240_000 }, () => {
+  it('reconciles and backfills a day in the all-in-one shape, and refuses a malformed day', async () => {
+    const env = { NOVA_ENV: 'development', NOVA_DATA_DIR: freshDataDir(), LOG_LEVEL: 'warn' };
+    expect((await runNovaCommand(['migrate'], env)).code).toBe(0);
+    const reconciled = await runNovaCommand(['analytics', 'reconcile', '--day=2026-11-20'], env);
+    expect(reconciled.code).toBe(0);
+    expect(reconciled.stdout).toMatch(/^2026-11-20\nKIND\s+SOURCE\s+STORE\s+DRIFT\npost\s+0\s+0\s+0\n/);
+    const filled = await runNovaCommand(['analytics', 'backfill', '--day=2026-11-20', '--json'], env);
+    expect(filled.code).toBe(0);
+    expect(JSON.parse(filled.stdout)).toMatchObject({ day: '2026-11-20', written: 0, removed: 0 });
+    const malformed = await runNovaCommand(['analytics', 'backfill', '--day=20-11-2026'], env);
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toContain('analytics backfill needs --day=YYYY-MM-DD');
+  });
+});
