@@ -61,6 +61,7 @@ describe('module registry', () => {
       'feed',
       'notifications',
       'analytics',
+      'live',
     ]);
   });
   it('resolves a comma-separated list without duplicates, in-process dependencies first', () => {
@@ -80,7 +81,7 @@ describe('module registry', () => {
     );
   });
   it('refuses unknown or empty targets', () => {
-    expect(() => resolveTarget('live')).toThrow(TargetError);
+    expect(() => resolveTarget('search')).toThrow(TargetError);
     expect(() => resolveTarget('gatewayz')).toThrow(/unknown target "gatewayz"/);
     expect(() => resolveTarget(' , ')).toThrow(TargetError);
   });
