@@ -42,7 +42,9 @@ describe('start-up', () => {
   });
 
   it('refuses an unknown target', async () => {
-    const { code, stderr } = await runNova(['start', '--target=search'], { NOVA_DATA_DIR: '/tmp/nova-unused' });
+    const { code, stderr } = await runNova(['start', '--target=search'], {
+      NOVA_DATA_DIR: '/tmp/nova-unused',
+    });
     expect(code).toBe(1);
     expect(stderr).toContain('unknown target "search"');
   });
