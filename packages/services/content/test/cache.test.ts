@@ -96,6 +96,27 @@ describe.each(DATABASE_KINDS)('content cache on %s with Redis', (kind) => {
     expect(await read(other.id, viewer)).toMatchObject({ likeCount: 0 });
   });
 
+  it("keeps an author's cached first page in step with new and deleted posts", async () => {
+    const author = social.addUser();
+    const viewer = social.addUser();
+    const first = await content.posts.create(author, { text: 'one' });
+    const ids = async () =>
+      (await content.queries.authorPosts(viewer, author, undefined, 20)).items.map((p) => p.id);
+    await sleep(HOLD_MS + 50);
+    expect(await ids()).toEqual([first.id]);
+    expect(await ids()).toEqual([first.id]); // from the cached head
+    const second = await content.posts.create(author, { text: 'two' });
+    expect(await ids()).toEqual([second.id, first.id]);
+    await sleep(HOLD_MS + 50);
+    await ids();
+    await content.posts.remove(author, second.id);
+    expect(await ids()).toEqual([first.id]);
+    // A page past the head's size, and cursors, read the database as before.
+    const page = await content.queries.authorPosts(viewer, author, undefined, 1);
+    expect(page.items.map((p) => p.id)).toEqual([first.id]);
+    expect(page.nextCursor).toBeNull();
+  });
+
   it('serves repeated hot reads without the database', async () => {
     const author = social.addUser();
     const viewer = social.addUser();
@@ -146,6 +167,12 @@ describe.each(DATABASE_KINDS)('content cache on %s with Redis', (kind) => {
     const blind: ContentCache = {
       posts: createReadThroughCache({ store: failing, name: 'content.post', ttlMs: 60_000, logger }),
       likes: createReadThroughCache({ store: failing, name: 'content.like', ttlMs: 60_000, logger }),
+      authorHeads: createReadThroughCache({
+        store: failing,
+        name: 'content.author-head',
+        ttlMs: 60_000,
+        logger,
+      }),
     };
     const writer = createContentHandlers({ ...ctx, cache: blind });
     await writer.posts.edit(author, post.id, 'after');

@@ -23,7 +23,8 @@ const notAuthor = () => new ForbiddenError('not_post_author', 'Only the author m
 
 export function createPostCommands(ctx: ContentContext, queries: PostQueries) {
   const { database, outbox } = ctx;
-  const forgetPost = (postId: string) => forgetContentAfterCommit(ctx.cache, ctx.logger, { posts: [postId] });
+  const forgetPost = (postId: string, authorId?: string) =>
+    forgetContentAfterCommit(ctx.cache, ctx.logger, { posts: [postId], authors: authorId ? [authorId] : [] });
 
   /** Accounts the text mentions, resolved by social in one call; the author's own name is no mention. */
   const mentionedIds = async (text: string, authorId: string): Promise<string[]> => {
@@ -92,10 +93,17 @@ export function createPostCommands(ctx: ContentContext, queries: PostQueries) {
         ]);
         return post;
       });
-      return (
-        (await hydratePosts(ctx, [{ ...row, media_ids: mediaIds }], authorId))[0] ??
-        queries.getPost(row.id, authorId)
+      // The author's newest posts changed: their cached first pages go.
+      await forgetContentAfterCommit(ctx.cache, ctx.logger, { authors: [authorId] });
+      // Nobody has liked a post that did not exist a moment ago: no likes lookup.
+      const [created] = await hydratePosts(
+        ctx,
+        [{ ...row, media_ids: mediaIds }],
+        authorId,
+        undefined,
+        new Set(),
       );
+      return created ?? queries.getPost(row.id, authorId);
     },
 
     /** The author replaces the text; the replaced text joins the history. */
@@ -144,7 +152,7 @@ export function createPostCommands(ctx: ContentContext, queries: PostQueries) {
           contentEvent.postDeleted({ postId, authorId: actorId, deletedAt: now.toISOString() }),
         ]);
       });
-      await forgetPost(postId);
+      await forgetPost(postId, actorId);
     },
   };
 }

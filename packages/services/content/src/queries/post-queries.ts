@@ -1,14 +1,20 @@
 import type { Post, Profile } from '@nova/contracts';
 import { decodeCursor, encodeCursor, toIso, toIsoOrNull } from '@nova/kernel';
-import type { CachedPost } from '../cache/content-cache.js';
+import { AUTHOR_HEAD_SIZE, authorHeadKey, type CachedPost } from '../cache/content-cache.js';
 import type { ContentContext } from '../context.js';
 import { IdCursor, VersionCursor } from '../domain/cursors.js';
 import { normalizeHashtag } from '../domain/post-rules.js';
-import { commentNotFound, postNotFound, userNotFound, visibleKinds } from '../domain/visibility.js';
+import {
+  commentNotFound,
+  postNotFound,
+  userNotFound,
+  type Visibility,
+  visibleKinds,
+} from '../domain/visibility.js';
 import { commentRepository } from '../store/comment-repository.js';
 import { postPartsRepository } from '../store/post-parts-repository.js';
 import { type PostRow, type PostWithMedia, postRepository } from '../store/post-repository.js';
-import { hydratePosts, viewAuthors } from './post-hydrator.js';
+import { type HydratableRow, hydratePosts, viewAuthors } from './post-hydrator.js';
 
 export interface ListPage<T> {
   items: T[];
@@ -50,13 +56,32 @@ export function createPostQueries(ctx: ContentContext) {
   const db = ctx.database.db;
 
   /** Posts by id through the cache (one query, media ids included, for what it misses). */
-  const getPosts = async (ids: readonly string[], viewerId: string | undefined): Promise<Post[]> => {
-    const byId = await ctx.cache.posts.getMany(ids, async (missing) => {
+  const cachedPosts = (ids: readonly string[]) =>
+    ctx.cache.posts.getMany(ids, async (missing) => {
       const rows = await postRepository.findWithMedia(db, missing);
       return new Map(rows.map((r) => [r.id, toCachedPost(r)]));
     });
+
+  const getPosts = async (ids: readonly string[], viewerId: string | undefined): Promise<Post[]> => {
+    const byId = await cachedPosts(ids);
     const ordered = [...new Set(ids)].flatMap((id) => byId.get(id) ?? []);
     return hydratePosts(ctx, ordered, viewerId);
+  };
+
+  /**
+   * A first page of an author's posts from the cached head (ids) and the
+   * cached rows; the head is read from the database (one query) when absent.
+   */
+  const headPage = async (authorId: string, kinds: Visibility[], size: number): Promise<HydratableRow[]> => {
+    const key = authorHeadKey(authorId, kinds);
+    const heads = await ctx.cache.authorHeads.getMany([key], async () => {
+      const rows = await postRepository.authorPage(db, authorId, kinds, null, AUTHOR_HEAD_SIZE);
+      return new Map([[key, rows.map((r) => r.id)]]);
+    });
+    const ids = (heads.get(key) ?? []).slice(0, size);
+    const byId = await cachedPosts(ids);
+    // Soft-deleted rows stay in the head until its invalidation lands; hydration skips them.
+    return ids.flatMap((id) => byId.get(id) ?? []);
   };
 
   const getPost = async (id: string, viewerId: string | undefined): Promise<Post> => {
@@ -81,7 +106,10 @@ export function createPostQueries(ctx: ContentContext) {
       if (!author) throw userNotFound();
       const kinds = visibleKinds(viewerId, author, view.relationships.get(authorId));
       if (kinds.length === 0) return { items: [], nextCursor: null };
-      const rows = await postRepository.authorPage(db, authorId, kinds, afterId(cursor), limit + 1);
+      const rows =
+        cursor === undefined && limit < AUTHOR_HEAD_SIZE
+          ? await headPage(authorId, kinds, limit + 1)
+          : await postRepository.authorPage(db, authorId, kinds, afterId(cursor), limit + 1);
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       return {

@@ -23,8 +23,10 @@ export function createCacheInvalidationConsumer(
       database: ctx.database,
       batch: { maxEvents: 200 },
       handlers: {
+        'post.created': async ({ payload }) => forget({ authors: [payload.authorId] }),
         'post.updated': async ({ payload }) => forget({ posts: [payload.postId] }),
-        'post.deleted': async ({ payload }) => forget({ posts: [payload.postId] }),
+        'post.deleted': async ({ payload }) =>
+          forget({ posts: [payload.postId], authors: [payload.authorId] }),
         'like.created': async ({ payload }) =>
           forget({ posts: [payload.postId], likes: [[payload.userId, payload.postId]] }),
         'like.removed': async ({ payload }) =>
@@ -32,8 +34,6 @@ export function createCacheInvalidationConsumer(
         'comment.created': async ({ payload }) => forget({ posts: [payload.postId] }),
         'comment.deleted': async ({ payload }) => forget({ posts: [payload.postId] }),
       },
-      // A new post was never cached (reads of an unknown id are not remembered).
-      ignore: ['post.created'],
     }),
   );
 }
