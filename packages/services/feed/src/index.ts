@@ -8,6 +8,7 @@ import { createFeedContext, type FeedContext } from './context.js';
 import { createFeedQueries } from './queries/feed-queries.js';
 import { createTimelineReader } from './queries/timeline-reader.js';
 import { createTrendingQueries } from './queries/trending-queries.js';
+import { seedFeed } from './seed/seed-feed.js';
 import { createContentEventsConsumer } from './workers/content-events-consumer.js';
 import { createFanoutWorker } from './workers/fanout-worker.js';
 import {
@@ -64,6 +65,7 @@ export const feedModule: ServiceModule<
       workers: createFeedWorkers(ctx, handlers),
     };
   },
+  seed: seedFeed,
 };
 
 export type { FeedContext } from './context.js';
