@@ -9,6 +9,7 @@ const scenarios: Record<string, () => Promise<BenchReport>> = {
   auth: async () => (await import('./scenarios/auth.js')).runAuthBench(),
   social: async () => (await import('./scenarios/social.js')).runSocialBench(),
   content: async () => (await import('./scenarios/content.js')).runContentBench(),
+  feed: async () => (await import('./scenarios/feed.js')).runFeedBench(),
   'media-image': async () => (await import('./scenarios/media-image.js')).runMediaImageBench(),
   events: async () => (await import('./scenarios/events.js')).runEventsBench(),
   seed: async () => (await import('./scenarios/seed.js')).runSeedBench(),
