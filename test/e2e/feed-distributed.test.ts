@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { deleteRedisPrefix, type PrivateRedis, startPrivateRedis } from '@nova/kernel/testing';
+import { deleteRedisPrefix, freePort, type PrivateRedis, startPrivateRedis } from '@nova/kernel/testing';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { defineFeedWalk } from './suites/feed-walk.js';
@@ -13,6 +13,8 @@ const REDIS_URL = process.env.NOVA_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const DB = `nova_test_e2e_feed_${process.pid}_${Date.now()}`;
 const PREFIX = `nova-e2e-feed-${randomUUID()}:`;
 let cache: PrivateRedis | undefined;
+// Live's RTMP ingest on a port of its own: another suite's server may hold the default 1935.
+let rtmpPort = 0;
 
 const admin = async (statement: string) => {
   const client = new pg.Client({ connectionString: ADMIN_URL });
@@ -32,10 +34,12 @@ const SERVER_SHAPE: E2eShape = {
     REDIS_URL,
     REDIS_KEY_PREFIX: PREFIX,
     KAFKA_BROKERS: inject('kafkaBrokers') || process.env.NOVA_TEST_KAFKA_BROKERS || '',
+    RTMP_PORT: String(rtmpPort),
   }),
   async prepare() {
     await admin(`CREATE DATABASE ${DB}`);
     cache = await startPrivateRedis();
+    rtmpPort = await freePort();
   },
   async release() {
     await cache?.stop();
