@@ -18,7 +18,10 @@ function socketOf(userId: string, n: number) {
     leave: async () => undefined,
     onClose: (listener) => void closers.push(listener),
   };
-  return { socket, close: () => closers.splice(0).forEach((fn) => fn()) };
+  const close = () => {
+    for (const fn of closers.splice(0)) fn();
+  };
+  return { socket, close };
 }
 
 describe('stream chat and viewers (PGlite, in-process stores)', () => {

@@ -4,7 +4,6 @@ import {
   createMemoryStore,
   createOutboxWriter,
   type Database,
-  type EventLog,
   runMigrations,
 } from '@nova/kernel';
 import { type DatabaseKind, NO_EVENT_LOG, openTestDatabases, outboxEvents } from '@nova/kernel/testing';

@@ -10,14 +10,12 @@ import {
   createMemoryPubSub,
   createMemoryStore,
   createOutboxWriter,
-  type EventLog,
   type Frame,
   type Realtime,
   type RealtimeTarget,
   runMigrations,
 } from '@nova/kernel';
-import { type DatabaseKind, openTestDatabases } from '@nova/kernel/testing';
-import { sql } from 'kysely';
+import { type DatabaseKind, NO_EVENT_LOG, openTestDatabases, outboxEvents } from '@nova/kernel/testing';
 import { CHAT_MAX_LENGTH } from '../../src/config.js';
 import type { LiveContext } from '../../src/context.js';
 import { LIVE_MIGRATIONS_DIR } from '../../src/index.js';
@@ -34,16 +32,6 @@ export interface LiveFixture {
   events(...types: string[]): Promise<{ type: string; payload: Record<string, unknown> }[]>;
   close(): Promise<void>;
 }
-
-// Repository suites consume nothing.
-const noEventLog: EventLog = {
-  kind: 'embedded',
-  consumer: () => {
-    throw new Error('no event log in repository suites');
-  },
-  relay: () => null,
-  close: async () => undefined,
-};
 
 /** Live's commands and queries on a migrated private database; social answered from in-memory follows and blocks. */
 export async function openLiveFixture(
@@ -83,7 +71,7 @@ export async function openLiveFixture(
   const pubsub = createMemoryPubSub();
   const node = (): LiveContext => ({
     database,
-    eventLog: noEventLog,
+    eventLog: NO_EVENT_LOG,
     outbox: createOutboxWriter(assertEventPayload),
     logger,
     settings: {
@@ -117,12 +105,7 @@ export async function openLiveFixture(
     },
     published,
     channels,
-    async events(...types) {
-      const { rows } = await sql<{ type: string; payload: Record<string, unknown> }>`
-        SELECT type, payload FROM ${sql.table(`${database.schema}.outbox`)}
-         WHERE type = any(${types}::text[]) ORDER BY seq`.execute(database.db);
-      return rows;
-    },
+    events: (...types) => outboxEvents(database, ...types),
     async close() {
       await dbs.close();
       rmSync(blobRoot, { recursive: true, force: true });
