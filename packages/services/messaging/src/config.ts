@@ -15,12 +15,22 @@ const MessagingEnv = Type.Object({
     720,
     'messages delivered to every recipient device are removed once older than this',
   ),
+  MESSAGING_UNDELIVERED_RETENTION_DAYS: EnvInt(
+    1,
+    3650,
+    90,
+    'an envelope its device never acknowledged is removed once its message is older than this',
+  ),
 });
 
 export const messagingConfig = defineModuleConfig({
   schema: MessagingEnv,
   derive(values) {
-    return { keys: KEY_LIMITS, retentionMs: values.MESSAGING_RETENTION_HOURS * 3_600_000 };
+    return {
+      keys: KEY_LIMITS,
+      retentionMs: values.MESSAGING_RETENTION_HOURS * 3_600_000,
+      undeliveredRetentionMs: values.MESSAGING_UNDELIVERED_RETENTION_DAYS * 86_400_000,
+    };
   },
 });
 

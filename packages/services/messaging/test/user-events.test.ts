@@ -38,7 +38,7 @@ describe.each(DATABASE_KINDS)('messaging user-events consumer on %s', (kind) => 
       outbox: createOutboxWriter(assertEventPayload),
       eventLog: bed.eventLog,
       logger: bed.logger,
-      settings: { keys: KEY_LIMITS, retentionMs: 3_600_000 },
+      settings: { keys: KEY_LIMITS, retentionMs: 3_600_000, undeliveredRetentionMs: 86_400_000 },
       social,
       realtime: createRecordingRealtime(),
     };

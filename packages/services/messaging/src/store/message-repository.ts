@@ -203,6 +203,23 @@ export const messageRepository = {
   },
 
   /**
+   * Retention of the undelivered: removes envelopes no device acknowledged
+   * whose message is older than `before` (a device gone for good), at most
+   * `batch` at a time. Answers how many.
+   */
+  async purgeUndelivered(db: Db, before: Date, batch: number): Promise<number> {
+    const t = tablesOf(db);
+    const { rows } = await sql<{ seq: string }>`
+      DELETE FROM ${t.envelopes} WHERE (recipient_id, device_id, conversation_id, seq) IN (
+        SELECT e.recipient_id, e.device_id, e.conversation_id, e.seq
+          FROM ${t.envelopes} e JOIN ${t.messages} m ON m.id = e.message_id
+         WHERE e.delivered_at IS NULL AND m.created_at < ${before.toISOString()}::timestamptz
+         LIMIT ${batch})
+      RETURNING seq`.execute(db);
+    return rows.length;
+  },
+
+  /**
    * A deleted account: envelopes addressed to it and messages it sent (with
    * their envelopes to others). Answers the counts.
    */

@@ -8,8 +8,9 @@ const BATCH = 1000;
 
 /**
  * Removes messages delivered to every recipient device once they are older
- * than MESSAGING_RETENTION_HOURS (their envelopes go with them). A message
- * some device has not acknowledged stays until it does.
+ * than MESSAGING_RETENTION_HOURS (their envelopes go with them). An envelope
+ * its device never acknowledged stays until MESSAGING_UNDELIVERED_RETENTION_DAYS
+ * (a device gone for good); its message then goes by the first rule.
  */
 export function createRetentionJob(ctx: MessagingContext, intervalMs = HOURLY_MS): Worker {
   return createScheduledJob({
@@ -18,23 +19,41 @@ export function createRetentionJob(ctx: MessagingContext, intervalMs = HOURLY_MS
     runOnStart: true,
     logger: ctx.logger,
     async run(signal) {
-      const removed = await purgeDeliveredMessages(ctx, new Date(), signal);
-      if (removed > 0) ctx.logger.info({ removed }, 'delivered messages past retention removed');
+      const now = new Date();
+      const envelopes = await purgeUndeliveredEnvelopes(ctx, now, signal);
+      const removed = await purgeDeliveredMessages(ctx, now, signal);
+      if (removed + envelopes > 0)
+        ctx.logger.info({ removed, envelopes }, 'messages and undelivered envelopes past retention removed');
     },
   });
 }
 
-/** One retention pass as of `now`, batch by batch until nothing is left or `signal` aborts. */
-export async function purgeDeliveredMessages(
+/** Runs one batched purge until a batch comes back short or `signal` aborts; answers the total. */
+async function inBatches(purge: () => Promise<number>, signal?: AbortSignal): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const removed = await purge();
+    total += removed;
+    if (removed < BATCH || signal?.aborted) return total;
+  }
+}
+
+/** Messages delivered to every device and older than the retention, as of `now`. */
+export function purgeDeliveredMessages(
   ctx: MessagingContext,
   now: Date,
   signal?: AbortSignal,
 ): Promise<number> {
   const before = new Date(now.getTime() - ctx.settings.retentionMs);
-  let total = 0;
-  for (;;) {
-    const removed = await messageRepository.purgeDelivered(ctx.database.db, before, BATCH);
-    total += removed;
-    if (removed < BATCH || signal?.aborted) return total;
-  }
+  return inBatches(() => messageRepository.purgeDelivered(ctx.database.db, before, BATCH), signal);
+}
+
+/** Envelopes never acknowledged whose message is older than the undelivered retention, as of `now`. */
+export function purgeUndeliveredEnvelopes(
+  ctx: MessagingContext,
+  now: Date,
+  signal?: AbortSignal,
+): Promise<number> {
+  const before = new Date(now.getTime() - ctx.settings.undeliveredRetentionMs);
+  return inBatches(() => messageRepository.purgeUndelivered(ctx.database.db, before, BATCH), signal);
 }

@@ -26,6 +26,7 @@ export interface MessagingFixture {
 }
 
 export const TEST_RETENTION_MS = 3_600_000;
+export const TEST_UNDELIVERED_RETENTION_MS = 7 * 86_400_000;
 
 /** Messaging's commands and queries on a migrated private database, social and sockets recorded. */
 export async function openMessagingFixture(
@@ -43,7 +44,11 @@ export async function openMessagingFixture(
     outbox: createOutboxWriter(assertEventPayload),
     eventLog,
     logger,
-    settings: { keys: KEY_LIMITS, retentionMs: TEST_RETENTION_MS },
+    settings: {
+      keys: KEY_LIMITS,
+      retentionMs: TEST_RETENTION_MS,
+      undeliveredRetentionMs: TEST_UNDELIVERED_RETENTION_MS,
+    },
     social,
     realtime,
   };
