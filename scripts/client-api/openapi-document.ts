@@ -19,6 +19,8 @@ export async function novaOpenApiDocument(): Promise<unknown> {
     contracts: NOVA_CONTRACTS,
     listen: false,
     workers: false,
+    // No listener of any module may collide with a running Nova (live's RTMP ingest: a free port).
+    env: { RTMP_PORT: '0' },
   });
   try {
     const answer = await nova.call('GET', '/openapi.json');

@@ -13,7 +13,13 @@ export function startNovaInProcess(
     contracts: NOVA_CONTRACTS,
     database: options.database ?? 'pglite',
     ...(options.redis ? { redis: true } : {}),
-    env: { ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1', REGISTER_MAX_PER_IP: '1000000', ...options.env },
+    env: {
+      ARGON2_MEMORY_KIB: '8192',
+      ARGON2_TIME_COST: '1',
+      REGISTER_MAX_PER_IP: '1000000',
+      RTMP_PORT: '0',
+      ...options.env,
+    },
   });
 }
 

@@ -11,7 +11,7 @@ import {
 } from '@nova/kernel/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningNova, startNova } from './harness.js';
+import { type RunningNova, sharedSecretsOf, startNova } from './harness.js';
 import { sdkMessagingWalk } from './suites/sdk-messaging.js';
 
 /**
@@ -21,7 +21,8 @@ import { sdkMessagingWalk } from './suites/sdk-messaging.js';
  * are searched for the plaintext — none may hold it, while a control value
  * sent in the clear is found by the same search.
  */
-const FAST_HASHING = { ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' };
+// RTMP_PORT 0: live's ingest on a free port, so processes (and other suites) never collide on 1935.
+const FAST_HASHING = { ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1', RTMP_PORT: '0' };
 /** node itself, not npm: the exit code is the process's own. */
 const NOVA_START = ['node', '--import', 'tsx', 'apps/nova/src/main.ts', 'start'];
 
@@ -94,26 +95,27 @@ describe('E2E messaging with the SDK — npm start, embedded PGlite', () => {
   });
 });
 
-describe('E2E messaging with the SDK — npm start on PostgreSQL + Redis', () => {
+describe('E2E messaging with the SDK — two npm start processes on one PostgreSQL + Redis', () => {
   let nova: RunningNova;
+  let other: RunningNova;
   let database: PostgresTestDatabase;
   const redisPrefix = privateRedisPrefix('sdk');
 
   beforeAll(async () => {
     database = await createPostgresTestDatabase();
-    nova = await startNova({
-      command: NOVA_START,
-      env: {
-        ...FAST_HASHING,
-        DATABASE_URL: database.url,
-        REDIS_URL: TEST_REDIS_URL,
-        REDIS_KEY_PREFIX: redisPrefix,
-      },
-    });
+    const env = {
+      ...FAST_HASHING,
+      DATABASE_URL: database.url,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_KEY_PREFIX: redisPrefix,
+    };
+    nova = await startNova({ command: NOVA_START, env });
+    other = await startNova({ command: NOVA_START, env: { ...env, ...sharedSecretsOf(nova) } });
   });
   afterAll(async () => {
-    await nova?.stop();
+    await Promise.all([nova?.stop(), other?.stop()]);
     nova?.cleanup();
+    other?.cleanup();
     await database?.drop();
     await deleteRedisPrefix(redisPrefix);
   });
@@ -121,8 +123,10 @@ describe('E2E messaging with the SDK — npm start on PostgreSQL + Redis', () =>
   it('exchanges messages across devices; afterwards a pg_dump, the Redis keys and the logs hold no plaintext', {
     timeout: 240_000,
   }, async () => {
-    const { secret, control } = await sdkMessagingWalk(nova.url);
+    // Bo's two devices on the second process, everyone else on the first: every message crosses over Redis.
+    const { secret, control } = await sdkMessagingWalk({ ada: nova.url, bo: other.url });
     expect(await nova.stop()).toBe(0);
+    expect(await other.stop()).toBe(0);
 
     const { stdout: dump } = await promisify(execFile)('pg_dump', ['--no-owner', database.url], {
       maxBuffer: 256 * 1024 * 1024,
@@ -148,6 +152,6 @@ describe('E2E messaging with the SDK — npm start on PostgreSQL + Redis', () =>
       redis.disconnect();
     }
     expect(nova.output()).toContain(control);
-    expect(containsAny(nova.output(), leakForms(secret))).toBe(false);
+    for (const process of [nova, other]) expect(containsAny(process.output(), leakForms(secret))).toBe(false);
   });
 });

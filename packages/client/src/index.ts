@@ -24,6 +24,7 @@ export {
 } from './crypto/key-store.js';
 export {
   type IncomingEnvelope,
+  type MessageMeta,
   Messenger,
   type MessengerOptions,
   type ReceivedMessage,

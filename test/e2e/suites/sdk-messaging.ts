@@ -17,7 +17,11 @@ import {
  * for it afterwards; `control` goes through plaintext paths (a display name,
  * a request URL) to prove the search finds what is there.
  */
-export async function sdkMessagingWalk(baseUrl: string): Promise<{ secret: string; control: string }> {
+export async function sdkMessagingWalk(
+  urls: string | { ada: string; bo: string },
+): Promise<{ secret: string; control: string }> {
+  // With two URLs, bo's devices talk to another process than everyone else's (delivery across processes).
+  const { ada: baseUrl, bo: boUrl } = typeof urls === 'string' ? { ada: urls, bo: urls } : urls;
   const secret = `SECRET-${randomUUID()}`;
   const control = `CONTROL-${randomUUID()}`;
   const text = (what: string) => `${what} ${secret}`;
@@ -25,8 +29,8 @@ export async function sdkMessagingWalk(baseUrl: string): Promise<{ secret: strin
   const [ada, bo] = [await signUp(baseUrl, 'ada'), await signUp(baseUrl, 'bo')];
   const adaPhone = await openDevice(baseUrl, ada, 'phone');
   const adaLaptop = await openDevice(baseUrl, ada, 'laptop');
-  const boPhone = await openDevice(baseUrl, bo, 'phone');
-  const boTablet = await openDevice(baseUrl, bo, 'tablet');
+  const boPhone = await openDevice(boUrl, bo, 'phone');
+  const boTablet = await openDevice(boUrl, bo, 'tablet');
   const everyone = [adaPhone, adaLaptop, boPhone, boTablet];
   await Promise.all(everyone.map((device) => device.goOnline()));
   // The control in the clear: stored (a display name) and logged (a request URL).
@@ -41,6 +45,17 @@ export async function sdkMessagingWalk(baseUrl: string): Promise<{ secret: strin
     const read = await device.waitFor(hello);
     expect(read).toMatchObject({ id: sent.id, seq: sent.seq, senderId: ada.id, senderDeviceId: 'phone' });
     expect(read.senderIdentityKey).toBe(adaPhone.messenger.crypto.identityKey);
+    expect(Object.keys(read).sort()).toEqual([
+      'clientMessageId',
+      'conversationId',
+      'id',
+      'senderDeviceId',
+      'senderId',
+      'senderIdentityKey',
+      'sentAt',
+      'seq',
+      'text',
+    ]);
   }
   expect(adaPhone.received).toEqual([]); // the sending device holds no envelope of its own
 

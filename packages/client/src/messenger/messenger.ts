@@ -25,14 +25,18 @@ export interface MessengerOptions {
   deviceListTtlMs?: number;
 }
 
-/** A message as this device read it. */
-export interface ReceivedMessage {
+/** Where a message stands in its conversation and who sent it, as the server records it. */
+export interface MessageMeta {
   id: string;
   conversationId: string;
   seq: number;
   senderId: string;
   senderDeviceId: string;
   sentAt: string;
+}
+
+/** A message as this device read it. */
+export interface ReceivedMessage extends MessageMeta {
   clientMessageId: string;
   text: string;
   /** The sending device's identity key (base64), for out-of-band verification. */
@@ -40,19 +44,19 @@ export interface ReceivedMessage {
 }
 
 /** An envelope addressed to this device, from the socket or from history. */
-export interface IncomingEnvelope {
-  id: string;
-  conversationId: string;
-  seq: number;
-  senderId: string;
-  senderDeviceId: string;
-  sentAt: string;
+export interface IncomingEnvelope extends MessageMeta {
   ciphertext: string;
 }
 
 export interface Undecryptable {
-  message: Omit<IncomingEnvelope, 'ciphertext'>;
+  message: MessageMeta;
   error: EndToEndError;
+}
+
+/** Only the fields of MessageMeta (frames and history items carry more, the ciphertext among them). */
+function metaOf(source: MessageMeta): MessageMeta {
+  const { id, conversationId, seq, senderId, senderDeviceId, sentAt } = source;
+  return { id, conversationId, seq, senderId, senderDeviceId, sentAt };
 }
 
 interface Events {
@@ -278,12 +282,7 @@ export class Messenger {
       const { plaintext, remoteIdentityKey } = await this.crypto.decrypt(sender, envelope.ciphertext);
       const payload = decodePayload(plaintext, envelope.conversationId);
       message = {
-        id: envelope.id,
-        conversationId: envelope.conversationId,
-        seq: envelope.seq,
-        senderId: envelope.senderId,
-        senderDeviceId: envelope.senderDeviceId,
-        sentAt: envelope.sentAt,
+        ...metaOf(envelope),
         clientMessageId: payload.clientMessageId,
         text: payload.text,
         senderIdentityKey: remoteIdentityKey,
@@ -292,8 +291,7 @@ export class Messenger {
       if (!(error instanceof EndToEndError)) throw error; // a store failure: do not move past it
       // `replayed`: read before and the position was not saved (a crash between the two): nothing to report.
       if (error.code !== 'replayed') {
-        const { ciphertext: _ciphertext, ...meta } = envelope;
-        this.emit('undecryptable', { message: meta, error });
+        this.emit('undecryptable', { message: metaOf(envelope), error });
       }
     }
     await this.positions.save(envelope.conversationId, envelope.seq);
