@@ -320,6 +320,35 @@ export interface SignedUp {
   token: string;
 }
 
+/** An API answer as the walks read it: status, headers, raw text and the parsed JSON body ({} when empty). */
+export interface ApiAnswer {
+  status: number;
+  headers: Headers;
+  text: string;
+  body: Record<string, unknown>;
+}
+
+/** `call(method, path under /api/v1, token?, body?)` against the process `urlFor` names. */
+export function apiCaller(urlFor: (path: string, method: string) => string) {
+  return async (method: string, path: string, token?: string, body?: unknown): Promise<ApiAnswer> => {
+    const response = await fetch(urlFor(`/api/v1${path}`, method), {
+      method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    const text = await response.text();
+    return {
+      status: response.status,
+      headers: response.headers,
+      text,
+      body: (text ? JSON.parse(text) : {}) as Record<string, unknown>,
+    };
+  };
+}
+
 /**
  * What a new client does before it uses the graph: registers `username`,
  * logs in, and waits until social has the profile (auth's user.registered
@@ -334,18 +363,9 @@ export async function signUp(
   timeoutMs = 30_000,
 ): Promise<SignedUp> {
   const password = E2E_PASSWORD;
-  const send = async (method: string, path: string, body?: unknown, token?: string) => {
-    const response = await fetch(urlFor(`/api/v1${path}`, method), {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-    });
-    const text = await response.text();
-    return { status: response.status, text, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
-  };
+  const call = apiCaller(urlFor);
+  const send = (method: string, path: string, body?: unknown, token?: string) =>
+    call(method, path, token, body);
   const expectStatus = (answer: { status: number; text: string }, status: number, step: string) => {
     if (answer.status !== status)
       throw new Error(`${step} of ${username}: ${answer.status} (expected ${status}): ${answer.text}`);

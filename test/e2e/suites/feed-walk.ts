@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  apiCaller,
   E2E_PASSWORD,
   type NovaDeployment,
   type SignedUp,
@@ -50,22 +51,8 @@ export function defineFeedWalk(
     let nova: FeedDeployment;
     let seq = 0;
 
-    const call = async (method: string, path: string, token?: string, body?: unknown) => {
-      const response = await fetch(nova.urlFor(`/api/v1${path}`, method), {
-        method,
-        headers: {
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-      });
-      const text = await response.text();
-      return {
-        status: response.status,
-        headers: response.headers,
-        body: (text ? JSON.parse(text) : {}) as Record<string, unknown>,
-      };
-    };
+    const call = (method: string, path: string, token?: string, body?: unknown) =>
+      apiCaller((p, m) => nova.urlFor(p, m))(method, path, token, body);
     const signUp = (name: string): Promise<SignedUp> =>
       signUpAt((p, method) => nova.urlFor(p, method), `${name}${++seq}${run}`.slice(0, 30));
     const follow = async (who: SignedUp, whom: SignedUp) =>
