@@ -22,6 +22,11 @@ export function createContentEventsConsumer(ctx: NotificationsContext, notify: N
       group: CONTENT_EVENTS_GROUP,
       topics: [CONTENT_LIKE_TOPIC, CONTENT_COMMENT_TOPIC, CONTENT_MENTION_TOPIC, CONTENT_POST_TOPIC],
       database: ctx.database,
+      // One transaction per batch: a like storm on one post (one log key, one
+      // lane) commits hundreds of likes at once instead of one by one. Each
+      // group has a single key (post or mentioned account), so batches of
+      // different lanes never wait for each other's group locks.
+      batch: { maxEvents: 200 },
       handlers: {
         async 'like.created'({ payload, timestamp }, { tx }) {
           await notify.notify(tx, {
