@@ -21,7 +21,8 @@ const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 10) * 1000;
 const IDLE_SOCKETS = Number(process.env.BENCH_IDLE_SOCKETS ?? 10_000);
 /** Services each server process runs (BENCH_TARGET, e.g. auth,social,messaging: without the other consumers). */
 const TARGET = process.env.BENCH_TARGET ?? 'all';
-const FAST_ARGON2 = { ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1', NOVA_TARGET: TARGET };
+/** Fast password hashing for the sign-ups; live's RTMP ingest on a free port (a running server may hold 1935). */
+const SERVER_ENV = { ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1', NOVA_TARGET: TARGET, RTMP_PORT: '0' };
 
 interface Pair {
   sender: SignedUp;
@@ -218,7 +219,7 @@ export async function runMessagingBench(): Promise<BenchReport> {
 
   // One process: all-in-one on PostgreSQL, in-process pub/sub.
   const single = await createPostgresTestDatabase();
-  const one = await startNova({ env: { DATABASE_URL: single.url, LOG_LEVEL: logLevel, ...FAST_ARGON2 } });
+  const one = await startNova({ env: { DATABASE_URL: single.url, LOG_LEVEL: logLevel, ...SERVER_ENV } });
   try {
     const pairs = await makePairs(one, SENDERS);
     const baseline = await healthBaseline(one);
@@ -250,7 +251,7 @@ export async function runMessagingBench(): Promise<BenchReport> {
     REDIS_URL: TEST_REDIS_URL,
     REDIS_KEY_PREFIX: prefix,
     LOG_LEVEL: logLevel,
-    ...FAST_ARGON2,
+    ...SERVER_ENV,
   };
   const a = await startNova({ env });
   let b: RunningNova | undefined;

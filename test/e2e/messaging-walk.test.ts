@@ -39,6 +39,8 @@ describe('messaging across two npm start processes (PostgreSQL, Redis)', () => {
       REDIS_KEY_PREFIX: redisPrefix,
       ARGON2_MEMORY_KIB: '8192',
       ARGON2_TIME_COST: '1',
+      // Live's RTMP ingest on a free port: another server may hold the default 1935.
+      RTMP_PORT: '0',
     };
     // One after the other: the first migrates the database and makes the development
     // signing keys, which the second takes from the environment (tokens work on both).
