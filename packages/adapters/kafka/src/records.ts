@@ -33,13 +33,14 @@ export interface OutboxRow {
   aggregatetype: string;
   aggregateid: string;
   type: string;
-  payload: unknown;
+  /** The payload as JSON text, stringified once: it is both the record value and the batch-size measure. */
+  value: string;
   /** When the producing transaction wrote the row. */
   timestamp: Date;
   /**
    * The same instant rendered the way Debezium renders a timestamptz
    * (io.debezium.time.ZonedTimestamp: ISO 8601 UTC, microseconds, trailing
-   * zeros of the fraction dropped), read from the database so no precision is lost.
+   * zeros of the fraction dropped), from the database's microseconds so no precision is lost.
    */
   timestampIso: string;
   /** W3C trace context of the writing span; null when it was not traced. */
@@ -53,11 +54,11 @@ export interface ProducedRecord {
 
 /** The Kafka record the relay publishes for one outbox row. */
 export function recordForOutboxRow(row: OutboxRow): ProducedRecord {
-  return {
+  const record: ProducedRecord = {
     topic: topicFor(row.aggregatetype),
     message: {
       key: row.aggregateid,
-      value: JSON.stringify(row.payload),
+      value: row.value,
       // Record timestamp = when the event was written (Debezium: table.field.event.timestamp).
       timestamp: String(row.timestamp.getTime()),
       headers: {
@@ -65,21 +66,31 @@ export function recordForOutboxRow(row: OutboxRow): ProducedRecord {
         [EVENT_HEADERS.type]: row.type,
         [EVENT_HEADERS.aggregateType]: row.aggregatetype,
         [EVENT_HEADERS.timestamp]: row.timestampIso,
-        ...(row.traceparent ? { [EVENT_HEADERS.traceparent]: row.traceparent } : {}),
       },
     },
   };
+  if (row.traceparent) record.message.headers[EVENT_HEADERS.traceparent] = row.traceparent;
+  return record;
 }
 
 /**
- * Turns a pg `to_char(ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')`
- * into Debezium's ZonedTimestamp text (java ISO_OFFSET_DATE_TIME: the
- * fraction without trailing zeros, none at all on a whole second).
+ * Debezium's ZonedTimestamp text (java ISO_OFFSET_DATE_TIME: UTC, the
+ * microsecond fraction without trailing zeros, none at all on a whole
+ * second) for an instant given as whole microseconds since the epoch.
+ * The relay reads that integer instead of a formatted timestamp: PostgreSQL
+ * skips to_char and timestamptz output, Node skips parsing a date string.
  */
-export function debeziumTimestamp(utcMicros: string): string {
-  const [whole, fraction = ''] = utcMicros.split('.');
-  const trimmed = fraction.replace(/0+$/, '');
-  return `${whole}${trimmed ? `.${trimmed}` : ''}Z`;
+export function debeziumTimestamp(epochMicros: number): string {
+  const micros = ((epochMicros % 1_000_000) + 1_000_000) % 1_000_000;
+  const whole = new Date((epochMicros - micros) / 1000).toISOString().slice(0, 19);
+  if (micros === 0) return `${whole}Z`;
+  return `${whole}.${String(micros).padStart(6, '0').replace(/0+$/, '')}Z`;
+}
+
+/** The instant of `epochMicros` as a Date (milliseconds, the fraction below truncated, as pg's own parser does). */
+export function dateOfEpochMicros(epochMicros: number): Date {
+  const micros = ((epochMicros % 1000) + 1000) % 1000;
+  return new Date((epochMicros - micros) / 1000);
 }
 
 /** A record that cannot become an event (missing headers, bad JSON): never retried. */

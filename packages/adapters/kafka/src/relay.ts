@@ -17,7 +17,13 @@ import {
 import type { Producer } from 'kafkajs';
 import { type Kysely, sql } from 'kysely';
 import type { Registry } from 'prom-client';
-import { debeziumTimestamp, type OutboxRow, type ProducedRecord, recordForOutboxRow } from './records.js';
+import {
+  dateOfEpochMicros,
+  debeziumTimestamp,
+  type OutboxRow,
+  type ProducedRecord,
+  recordForOutboxRow,
+} from './records.js';
 import { Signal } from './signal.js';
 import type { TopicManager } from './topics.js';
 
@@ -333,11 +339,9 @@ export class OutboxRelay implements Worker {
         'aggregateid',
         'type',
         'payload',
-        'timestamp',
         'traceparent',
-        sql<string>`to_char(${sql.ref('timestamp')} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')`.as(
-          'utc',
-        ),
+        // Whole microseconds (exact: extract gives numeric): both the record timestamp and Debezium's text come from it.
+        sql<string>`(extract(epoch from ${sql.ref('timestamp')}) * 1000000)::bigint::text`.as('epoch_us'),
       ])
       .where('seq', '>', after)
       .where('seq', '<=', horizon)
@@ -347,15 +351,21 @@ export class OutboxRelay implements Worker {
     const rows: OutboxRow[] = [];
     let bytes = 0;
     for (const row of selected) {
-      const { utc, ...columns } = row;
-      const outboxRow: OutboxRow = {
-        ...columns,
-        timestamp: new Date(columns.timestamp),
-        timestampIso: debeziumTimestamp(utc),
-      };
-      bytes += JSON.stringify(outboxRow.payload).length;
+      const value = JSON.stringify(row.payload);
+      const epochMicros = Number(row.epoch_us);
+      bytes += value.length;
       if (rows.length > 0 && bytes > this.#maxBatchBytes) break;
-      rows.push(outboxRow);
+      rows.push({
+        seq: row.seq,
+        id: row.id,
+        aggregatetype: row.aggregatetype,
+        aggregateid: row.aggregateid,
+        type: row.type,
+        value,
+        timestamp: dateOfEpochMicros(epochMicros),
+        timestampIso: debeziumTimestamp(epochMicros),
+        traceparent: row.traceparent,
+      });
     }
     return rows;
   }
