@@ -32,7 +32,7 @@ export interface StartOptions {
   readyTimeoutMs?: number;
 }
 
-export async function freePort(): Promise<number> {
+async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
@@ -65,6 +65,8 @@ export async function startNova(options: StartOptions = {}): Promise<RunningNova
         ...process.env,
         NOVA_ENV: 'development',
         LOG_LEVEL: 'info',
+        // Live's RTMP ingest on a free port: suites run side by side (a suite names one to publish to it).
+        RTMP_PORT: '0',
         HOST: '127.0.0.1',
         PORT: String(port),
         NOVA_DATA_DIR: dataDir,

@@ -3,13 +3,14 @@ import { DeleteBucketCommand, DeleteObjectCommand, ListObjectsV2Command } from '
 import {
   createPostgresTestDatabase,
   deleteRedisPrefix,
+  freePort,
   privateRedisPrefix,
   TEST_REDIS_URL,
 } from '@nova/kernel/testing';
 import { createS3Client, ensureBucket, type S3Settings } from '@nova/s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connect, type SocketClient } from '../../packages/kernel/test/realtime/socket-client.js';
-import { freePort, type RunningNova, sharedSecretsOf, startNova } from './harness.js';
+import { type RunningNova, sharedSecretsOf, startNova } from './harness.js';
 import { httpClient } from './live/client.js';
 import { liveWalk } from './live/live-walk.js';
 

@@ -1,5 +1,6 @@
+import { freePort } from '@nova/kernel/testing';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { freePort, type RunningNova, startNova } from './harness.js';
+import { type RunningNova, startNova } from './harness.js';
 import { liveWalk } from './live/live-walk.js';
 
 /**
