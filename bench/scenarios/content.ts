@@ -6,6 +6,7 @@ import pg from 'pg';
 import { startNova } from '../../test/e2e/harness.js';
 import { interleaved, LOAD_GENERATOR } from '../lib/load.js';
 import { type BenchReport, machine, median, pairedRatio } from '../lib/report.js';
+import { runNovaSeed } from '../lib/seed.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -64,22 +65,8 @@ export async function runContentBench(): Promise<BenchReport> {
       cwd: ROOT,
       env: { ...process.env, ...env },
     });
-    const seedStarted = Date.now();
-    const seeded = await run(
-      'node',
-      [
-        '--import',
-        'tsx',
-        'apps/nova/src/main.ts',
-        'seed',
-        `--users=${USERS}`,
-        `--follows=${FOLLOWS}`,
-        `--posts=${POSTS}`,
-        `--seed=${SEED}`,
-      ],
-      { cwd: ROOT, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 },
-    );
-    const seedSeconds = (Date.now() - seedStarted) / 1000;
+    const seeded = await runNovaSeed(env, { users: USERS, follows: FOLLOWS, posts: POSTS, seed: SEED });
+    const seedSeconds = seeded.seconds;
     process.stderr.write(seeded.stdout);
     const population = generatePopulation({ users: USERS, seed: SEED, avgFollows: FOLLOWS / USERS });
     const viewer = population.user(1);

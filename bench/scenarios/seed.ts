@@ -1,12 +1,8 @@
-import { execFile } from 'node:child_process';
 import os from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { type BenchReport, machine } from '../lib/report.js';
+import { runNovaSeed } from '../lib/seed.js';
 
-const run = promisify(execFile);
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const USERS = Number(process.env.BENCH_USERS ?? 100_000);
 const FOLLOWS = Number(process.env.BENCH_FOLLOWS ?? 10_000_000);
 // Posts (content's seed hook) are left out by default: this figure is the graph's; BENCH_POSTS adds them.
@@ -28,25 +24,10 @@ export async function runSeedBench(): Promise<BenchReport> {
   const databaseUrl = ADMIN_URL.replace(/\/[^/]*$/, `/${dbName}`);
   const loadBefore = os.loadavg()[0] ?? 0;
   try {
-    const started = Date.now();
-    const seeded = await run(
-      'node',
-      [
-        '--import',
-        'tsx',
-        'apps/nova/src/main.ts',
-        'seed',
-        `--users=${USERS}`,
-        `--follows=${FOLLOWS}`,
-        `--posts=${POSTS}`,
-      ],
-      {
-        cwd: ROOT,
-        env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' },
-        maxBuffer: 64 * 1024 * 1024,
-      },
+    const { seconds, stdout: seededOut } = await runNovaSeed(
+      { DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' },
+      { users: USERS, follows: FOLLOWS, posts: POSTS },
     );
-    const seconds = (Date.now() - started) / 1000;
     const edges = new pg.Client({ connectionString: databaseUrl });
     await edges.connect();
     const counted = await edges.query<{ users: string; follows: string }>(
@@ -64,7 +45,7 @@ export async function runSeedBench(): Promise<BenchReport> {
         '(migrations, accounts through auth’s seed hook, profiles and the power-law follow graph through',
         'social’s, COPY), timed from spawn to exit; rows counted afterwards.',
         `Load average (1 min) before the run: ${loadBefore.toFixed(2)}, after: ${(os.loadavg()[0] ?? 0).toFixed(2)}.`,
-        `Output: ${seeded.stdout.trim()}`,
+        `Output: ${seededOut.trim()}`,
       ].join(' '),
       series: [],
       figures: {

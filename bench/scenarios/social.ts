@@ -1,14 +1,10 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { generatePopulation } from '@nova/contracts/seed';
 import pg from 'pg';
 import { startNova } from '../../test/e2e/harness.js';
 import { interleaved, LOAD_GENERATOR } from '../lib/load.js';
 import { type BenchReport, machine, median, pairedRatio } from '../lib/report.js';
+import { runNovaSeed } from '../lib/seed.js';
 
-const run = promisify(execFile);
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const DURATION = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -30,22 +26,8 @@ export async function runSocialBench(): Promise<BenchReport> {
   const env = { DATABASE_URL: databaseUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
   let nova: Awaited<ReturnType<typeof startNova>> | undefined;
   try {
-    const seedStarted = Date.now();
-    const seeded = await run(
-      'node',
-      [
-        '--import',
-        'tsx',
-        'apps/nova/src/main.ts',
-        'seed',
-        `--users=${USERS}`,
-        `--follows=${FOLLOWS}`,
-        `--posts=${POSTS}`,
-        `--seed=${SEED}`,
-      ],
-      { cwd: ROOT, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 },
-    );
-    const seedSeconds = (Date.now() - seedStarted) / 1000;
+    const seeded = await runNovaSeed(env, { users: USERS, follows: FOLLOWS, posts: POSTS, seed: SEED });
+    const seedSeconds = seeded.seconds;
     process.stderr.write(seeded.stdout);
 
     // The same deterministic population the seed loaded: find the most followed account.
