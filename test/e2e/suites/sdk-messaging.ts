@@ -100,6 +100,25 @@ export async function sdkMessagingWalk(
   const caughtUp = boTablet.received.filter((m) => whileAway.includes(m.text)).map((m) => m.text);
   expect(caughtUp).toEqual(whileAway);
 
+  // --- a live frame lost on the way: the next one is ahead of the position, so the gap is fetched first ---
+  boTablet.goOffline();
+  const lost = text('lost frame');
+  const next = text('the frame after it');
+  await adaPhone.messenger.send(direct.id, lost);
+  const nextSent = await adaPhone.messenger.send(direct.id, next);
+  const history = await boTablet.client.deviceMessages(direct.id, { deviceId: 'tablet', limit: 100 });
+  const item = history.items.find((m) => m.seq === nextSent.seq);
+  if (!item) throw new Error('the tablet has no envelope of the message after the lost one');
+  const { envelope, id: messageId, ...fields } = item;
+  const read = await boTablet.messenger.receiveFrame({
+    channel: 'message',
+    type: 'new',
+    data: { ...fields, messageId, ciphertext: envelope.ciphertext },
+  });
+  expect(read?.text).toBe(next);
+  expect(boTablet.received.slice(-2).map((m) => m.text)).toEqual([lost, next]);
+  await boTablet.goOnline();
+
   // --- pre-key exhaustion: a device with one one-time pre-key, claimed by two devices ----------
   const cy = await signUp(baseUrl, 'cy');
   const cyLaptop = await openDevice(baseUrl, cy, 'laptop', { oneTimePreKeys: 1 });

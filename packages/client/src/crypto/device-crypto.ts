@@ -154,7 +154,7 @@ export class DeviceCrypto {
     if (signed.length === 0 || options.rotateSignedPreKey) {
       const [record] = await this.newPreKeys('signed', 1);
       signed = [...signed, record as PreKeyRecord];
-      const newestFirst = [...signed].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id - a.id);
+      const newestFirst = [...signed].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
       for (const old of newestFirst.slice(SIGNED_PRE_KEYS_KEPT))
         await this.store.removePreKey('signed', old.id);
       signed = newestFirst.slice(0, SIGNED_PRE_KEYS_KEPT);
@@ -169,9 +169,12 @@ export class DeviceCrypto {
   }
 
   private async newPreKeys(kind: 'signed' | 'one-time', count: number): Promise<PreKeyRecord[]> {
-    const taken = new Set((await this.store.listPreKeys(kind)).map((record) => record.id));
+    const existing = await this.store.listPreKeys(kind);
+    const taken = new Set(existing.map((record) => record.id));
     const records: PreKeyRecord[] = [];
-    const createdAt = new Date().toISOString();
+    // Strictly after every existing key, so "newest" is never a tie (two rotations within one millisecond).
+    const latest = Math.max(0, ...existing.map((record) => Date.parse(record.createdAt)));
+    const createdAt = new Date(Math.max(Date.now(), latest + 1)).toISOString();
     while (records.length < count) {
       // Random 31-bit ids: no counter to keep consistent across the store's writers.
       const id = (globalThis.crypto.getRandomValues(new Uint32Array(1))[0] as number) >>> 1;

@@ -217,6 +217,39 @@ describe('Double Ratchet between two devices (X3DH start)', () => {
     expect(await aliceReads(await bobSends('fine'))).toBe('fine');
   });
 
+  it('rotates the signed pre-key: in-flight first messages still open, two rotations later the old key is gone', async () => {
+    const alice = await device(ALICE);
+    const bob = await device(BOB);
+    const oldBundle = bob.bundle();
+    await alice.crypto.startSession(BOB, oldBundle);
+    const inFlight = await alice.crypto.encrypt(BOB, utf8('made with the old signed pre-key'));
+
+    const rotated = await bob.crypto.prepareKeys({ oneTimePreKeys: 1, rotateSignedPreKey: true });
+    expect(rotated.signedPreKey).not.toBe(oldBundle.signedPreKey);
+    expect(fromUtf8((await bob.crypto.decrypt(ALICE, inFlight)).plaintext)).toBe(
+      'made with the old signed pre-key',
+    );
+    const carolAddress = { userId: 'carol', deviceId: 'c' };
+    const carol = await device(carolAddress);
+    await carol.crypto.startSession(BOB, {
+      deviceId: BOB.deviceId,
+      identityKey: rotated.identityKey,
+      signedPreKey: rotated.signedPreKey,
+      oneTimePreKey: rotated.oneTimePreKeys[0] ?? null,
+    });
+    const fromCarol = await carol.crypto.encrypt(BOB, utf8('with the new one'));
+    expect(fromUtf8((await bob.crypto.decrypt(carolAddress, fromCarol)).plaintext)).toBe('with the new one');
+
+    await bob.crypto.prepareKeys({ oneTimePreKeys: 0, rotateSignedPreKey: true });
+    expect((await bob.store.listPreKeys('signed')).length).toBe(2);
+    const daveAddress = { userId: 'dave', deviceId: 'd' };
+    const dave = await device(daveAddress);
+    await dave.crypto.startSession(BOB, { ...oldBundle, oneTimePreKey: null });
+    expect(
+      await refusal(bob.crypto.decrypt(daveAddress, await dave.crypto.encrypt(BOB, utf8('too late')))),
+    ).toBe('unknown_pre_key');
+  });
+
   it('refuses a bundle whose signed pre-key is not signed by its identity key', async () => {
     const alice = await device(ALICE);
     const bob = await device(BOB);
