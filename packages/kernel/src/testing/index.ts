@@ -8,3 +8,4 @@ export * from './outage-servers.js';
 export { pgliteTemplate } from './pglite-template.js';
 export * from './redis.js';
 export * from './repository-suite.js';
+export { tokenStandIn } from './token-stand-in.js';

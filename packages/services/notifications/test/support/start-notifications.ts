@@ -14,25 +14,12 @@ import {
   SOCIAL_FOLLOW_AGGREGATE,
   SOCIAL_MUTE_AGGREGATE,
 } from '@nova/contracts';
-import { type Database, type OutboxEvent, runMigrations, UnauthenticatedError } from '@nova/kernel';
+import { type Database, type OutboxEvent, runMigrations } from '@nova/kernel';
 import type { AnyApi } from '@nova/kernel/boot';
-import { type DatabaseKind, type StartedModules, startModules } from '@nova/kernel/testing';
+import { type DatabaseKind, type StartedModules, startModules, tokenStandIn } from '@nova/kernel/testing';
 import { sql } from 'kysely';
 import { notificationsModule } from '../../src/index.js';
 import type { NotificationsTables } from '../../src/store/tables.js';
-
-/** Auth's verifyToken as the edge sees it: `token-<userId>` is that user's. */
-const authStandIn = {
-  verifyToken: async ({ token }: { token: string }) => {
-    if (!token.startsWith('token-')) throw new UnauthenticatedError('invalid_token');
-    return {
-      userId: token.slice(6),
-      sessionId: 's',
-      tokenId: 't',
-      expiresAt: Math.floor(Date.now() / 1000) + 600,
-    };
-  },
-} as unknown as AnyApi;
 
 /** Social's sync API standing in for social (not started here): every account is named `user-<id>`. */
 export class SocialStandIn {
@@ -78,7 +65,7 @@ export async function startNotifications(
     modules: [notificationsModule],
     contracts: NOVA_CONTRACTS,
     database,
-    provided: { auth: authStandIn, social: social.api },
+    provided: { auth: tokenStandIn as unknown as AnyApi, social: social.api },
     env: { WEB_PUSH_INSECURE_ENDPOINTS: 'true', ...env },
   });
   const emptyDir = await mkdtemp(path.join(os.tmpdir(), 'nova-producer-'));
