@@ -30,9 +30,7 @@ describe('live streams, all-in-one', () => {
 
   it('ingests, packages, plays, chats and ends', async () => {
     try {
-      // No follow here: on PGlite a follow currently deadlocks notifications' consumer
-      // (a social call inside its transaction; /work/notes/live.md). The split suite follows.
-      await liveWalk({ url: nova.url, rtmpPort }, { url: nova.url, rtmpPort }, { followOrder: false });
+      await liveWalk({ url: nova.url, rtmpPort }, { url: nova.url, rtmpPort }, { followOrder: true });
     } catch (error) {
       console.error(nova.output().slice(-6000)); // the server's side of what went wrong
       throw error;
