@@ -2,19 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { NOVA_CONTRACTS, type Post } from '@nova/contracts';
-import { type Database, type OutboxEvent, runMigrations, UnauthenticatedError } from '@nova/kernel';
+import { type Database, type OutboxEvent, runMigrations } from '@nova/kernel';
 import type { AnyApi } from '@nova/kernel/boot';
-import { type DatabaseKind, type StartedModules, startModules } from '@nova/kernel/testing';
+import { type DatabaseKind, type StartedModules, startModules, tokenStandIn } from '@nova/kernel/testing';
 import type { FeedTables } from '../../src/index.js';
 import { feedModule } from '../../src/index.js';
-
-/** The bearer token `token-<userId>` is that user's (auth is not started here). */
-const authStandIn = {
-  verifyToken: async ({ token }: { token: string }) => {
-    if (!token.startsWith('token-')) throw new UnauthenticatedError('invalid_token');
-    return { userId: token.slice(6), sessionId: 's', tokenId: 't', expiresAt: Date.now() / 1000 + 600 };
-  },
-} as unknown as AnyApi;
 
 /**
  * Content's getPosts over the posts the test published, as the contract
@@ -121,7 +113,7 @@ export async function openFeedFixture(
     database,
     ...(options.redis ? { redis: true } : {}),
     env: { FEED_FANOUT_POLL_MS: '20', ...options.env },
-    provided: { auth: authStandIn, content: content as unknown as AnyApi, social },
+    provided: { auth: tokenStandIn as unknown as AnyApi, content: content as unknown as AnyApi, social },
   });
   const emptyDir = await mkdtemp(path.join(os.tmpdir(), 'nova-feed-producers-'));
   const producers = new Map<string, Database<unknown>>();
