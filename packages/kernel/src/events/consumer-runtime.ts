@@ -169,6 +169,7 @@ export class ConsumerRuntime<DB> {
         'messaging.destination.name': events[0]?.topic ?? '',
         'messaging.consumer.group.name': this.group,
         'messaging.batch.message_count': events.length,
+        'nova.event.types': [...new Set(events.map((e) => e.type))].join(','),
       },
       () => this.#deliverBatch(events, hooks),
       consumerSpanOptions(events),
