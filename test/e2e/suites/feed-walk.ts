@@ -9,9 +9,6 @@ import {
 } from '../harness.js';
 import type { E2eShape } from './shape.js';
 
-/** What the walk needs of a started deployment. */
-export type FeedDeployment = Pick<NovaDeployment, 'urlFor' | 'stop' | 'cleanup'>;
-
 /** What the walk may do to the shape's cache role: a Redis the test owns (absent: in-process cache). */
 export interface OwnedCache {
   url: string;
@@ -38,17 +35,10 @@ const WAIT = { timeout: 30_000, interval: 150 };
  * client sees it: the real auth, social and content produce the events the
  * feed builds its read model and timelines from.
  */
-export function defineFeedWalk(
-  shape: E2eShape,
-  options: {
-    cache?: () => OwnedCache;
-    /** How the deployment starts (default: `npm start` or the shape's processes). */
-    start?: (env: Record<string, string>) => Promise<FeedDeployment>;
-  } = {},
-): void {
+export function defineFeedWalk(shape: E2eShape, options: { cache?: () => OwnedCache } = {}): void {
   describe(`feed over HTTP (${shape.name})`, () => {
     const run = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
-    let nova: FeedDeployment;
+    let nova: NovaDeployment;
     let seq = 0;
 
     const call = (method: string, path: string, token?: string, body?: unknown) =>
@@ -84,19 +74,22 @@ export function defineFeedWalk(
 
     beforeAll(async () => {
       await shape.prepare?.();
-      const start =
-        options.start ?? ((env: Record<string, string>) => startDeployment(env, { split: shape.split }));
-      nova = await start({
-        ...shape.env(),
-        ...(options.cache ? { REDIS_CACHE_URL: options.cache().url } : {}),
-        ARGON2_MEMORY_KIB: '8192',
-        ARGON2_TIME_COST: '1',
-        REGISTER_MAX_PER_IP: '100000',
-        FEED_CELEBRITY_FOLLOWERS: '3',
-        FEED_PAGE_CACHE_SECONDS: '2',
-        FEED_FANOUT_POLL_MS: '50',
-        REDIS_COMMAND_TIMEOUT_MS: '500',
-      });
+      nova = await startDeployment(
+        {
+          // Live's RTMP ingest is not walked here: any free port, so another suite's server cannot block the start.
+          RTMP_PORT: '0',
+          ...shape.env(),
+          ...(options.cache ? { REDIS_CACHE_URL: options.cache().url } : {}),
+          ARGON2_MEMORY_KIB: '8192',
+          ARGON2_TIME_COST: '1',
+          REGISTER_MAX_PER_IP: '100000',
+          FEED_CELEBRITY_FOLLOWERS: '3',
+          FEED_PAGE_CACHE_SECONDS: '2',
+          FEED_FANOUT_POLL_MS: '50',
+          REDIS_COMMAND_TIMEOUT_MS: '500',
+        },
+        { split: shape.split },
+      );
     }, 180_000);
     afterAll(async () => {
       try {
