@@ -1,6 +1,6 @@
 import { DATABASE_KINDS } from '@nova/kernel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { purgeDeliveredMessages, purgeUndeliveredEnvelopes } from '../src/workers/retention-job.js';
+import { purgeDeliveredMessages } from '../src/workers/retention-job.js';
 import {
   failureOf,
   type MessagingFixture,
