@@ -1,11 +1,12 @@
 import { DATABASE_KINDS } from '@nova/kernel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { purgeDeliveredMessages } from '../src/workers/retention-job.js';
+import { purgeDeliveredMessages, purgeUndeliveredEnvelopes } from '../src/workers/retention-job.js';
 import {
   failureOf,
   type MessagingFixture,
   openMessagingFixture,
   TEST_RETENTION_MS,
+  TEST_UNDELIVERED_RETENTION_MS,
 } from './support/fixture.js';
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
@@ -287,5 +288,31 @@ describe.each(DATABASE_KINDS)('messages on %s', (kind) => {
     expect(
       (await f.messaging.reads.messages(bob, id, { deviceId: 'phone', limit: 10 })).items.map((m) => m.seq),
     ).toEqual([2]);
+  });
+
+  it('drops an envelope no device acknowledged once past the undelivered retention, then its message', async () => {
+    const { alice, bob, id, toBob } = await pair();
+    await f.messaging.messages.send(alice, id, {
+      clientMessageId: 'u1',
+      senderDeviceId: 'phone',
+      envelopes: toBob('u'),
+    });
+    // Bob's devices take it; Alice's laptop never comes back.
+    await f.messaging.messages.acknowledge({ userId: bob, deviceId: 'phone' }, id, 1);
+    await f.messaging.messages.acknowledge({ userId: bob, deviceId: 'tablet' }, id, 1);
+    const seqsOf = async (user: string, deviceId: string) =>
+      (await f.messaging.reads.messages(user, id, { deviceId, limit: 10 })).items.map((m) => m.seq);
+    // Past the delivered retention only: still owed to the laptop, so nothing of it goes.
+    const pastDelivered = new Date(Date.now() + TEST_RETENTION_MS + 60_000);
+    await purgeUndeliveredEnvelopes(f.ctx, pastDelivered);
+    await purgeDeliveredMessages(f.ctx, pastDelivered);
+    expect(await seqsOf(alice, 'laptop')).toEqual([1]);
+    expect(await seqsOf(bob, 'phone')).toEqual([1]);
+    // Past the undelivered retention: the laptop's envelope goes, and with it the message.
+    const pastUndelivered = new Date(Date.now() + TEST_UNDELIVERED_RETENTION_MS + 60_000);
+    expect(await purgeUndeliveredEnvelopes(f.ctx, pastUndelivered)).toBeGreaterThanOrEqual(1);
+    expect(await purgeDeliveredMessages(f.ctx, pastUndelivered)).toBeGreaterThanOrEqual(1);
+    expect(await seqsOf(alice, 'laptop')).toEqual([]);
+    expect(await seqsOf(bob, 'phone')).toEqual([]);
   });
 });
