@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto';
+import { freePort, type PrivateRedis, startPrivateRedis } from '@nova/kernel/testing';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { defineAuthWalk } from './suites/auth-walk.js';
 import { defineContentWalk } from './suites/content-walk.js';
+import { defineFeedWalk } from './suites/feed-walk.js';
 import { defineNotificationsWalk } from './suites/notifications-walk.js';
 import type { E2eShape } from './suites/shape.js';
 import { defineSocialGraph } from './suites/social-graph.js';
@@ -10,7 +13,10 @@ import { defineSocialGraph } from './suites/social-graph.js';
 /**
  * The same end-to-end suites with KAFKA_BROKERS set: events travel outbox →
  * relay → Kafka → consumer groups. The suites run one after the other in this
- * file, so the servers never share the (fixed-name) consumer groups at once.
+ * file, so the servers never share the (fixed-name) consumer groups at once:
+ * every walk that runs `npm start` on Kafka belongs in this file, not in one
+ * of its own (two files run in parallel, and two servers in one consumer group
+ * would take each other's events into the wrong database).
  */
 const kafkaBrokers = () => {
   const brokers = inject('kafkaBrokers') || process.env.NOVA_TEST_KAFKA_BROKERS || '';
@@ -103,3 +109,40 @@ defineNotificationsWalk({
   env: () => ({ KAFKA_BROKERS: kafkaBrokers(), REDIS_URL, REDIS_KEY_PREFIX: NOTIFICATIONS_PREFIX }),
   release: () => deletePrefix(NOTIFICATIONS_PREFIX),
 });
+
+// The feed walk on PostgreSQL + Redis + Kafka: the cache role is a Redis this
+// suite owns, so it can stop it mid-test.
+const FEED_DB = `nova_test_e2e_feed_${process.pid}_${Date.now()}`;
+const FEED_PREFIX = `nova-e2e-feed-${randomUUID()}:`;
+let feedCache: PrivateRedis | undefined;
+// Live's RTMP ingest on a port of its own: another suite's server may hold the default 1935.
+let feedRtmpPort = 0;
+defineFeedWalk(
+  {
+    name: 'PostgreSQL, Redis and Kafka',
+    readyChecks: ['kafka', 'redis-security', 'redis-cache'],
+    env: () => ({
+      DATABASE_URL: ADMIN_URL.replace(/\/[^/]*$/, `/${FEED_DB}`),
+      REDIS_URL,
+      REDIS_KEY_PREFIX: FEED_PREFIX,
+      KAFKA_BROKERS: kafkaBrokers(),
+      RTMP_PORT: String(feedRtmpPort),
+    }),
+    async prepare() {
+      await admin((c) => c.query(`CREATE DATABASE ${FEED_DB}`));
+      feedCache = await startPrivateRedis();
+      feedRtmpPort = await freePort();
+    },
+    async release() {
+      await feedCache?.stop();
+      await admin((c) => c.query(`DROP DATABASE IF EXISTS ${FEED_DB} WITH (FORCE)`));
+      await deletePrefix(FEED_PREFIX);
+    },
+  },
+  {
+    cache: () => {
+      if (!feedCache) throw new Error('the private Redis is not started');
+      return feedCache;
+    },
+  },
+);
