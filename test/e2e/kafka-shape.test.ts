@@ -1,11 +1,14 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { DeleteBucketCommand, DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { freePort, type PrivateRedis, startPrivateRedis } from '@nova/kernel/testing';
+import { createS3Client, ensureBucket, type S3Settings } from '@nova/s3';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { defineAuthWalk } from './suites/auth-walk.js';
 import { defineContentWalk } from './suites/content-walk.js';
 import { defineFeedWalk } from './suites/feed-walk.js';
+import { defineMediaWalk } from './suites/media-walk.js';
 import { defineNotificationsWalk } from './suites/notifications-walk.js';
 import type { E2eShape } from './suites/shape.js';
 import { defineSocialGraph } from './suites/social-graph.js';
@@ -146,3 +149,50 @@ defineFeedWalk(
     },
   },
 );
+
+// The media walk with every external engine: PostgreSQL (a database of its
+// own), Redis, Kafka and media in an S3-compatible bucket (S3Proxy, started by
+// the test setup; NOVA_TEST_S3=off skips it).
+const s3Endpoint = inject('s3Endpoint') || process.env.NOVA_TEST_S3_ENDPOINT || '';
+if (s3Endpoint) {
+  const MEDIA_DB = `nova_test_e2e_media_${process.pid}_${Date.now()}`;
+  const MEDIA_PREFIX = `nova-e2e-media-${randomUUID()}:`;
+  const bucket: S3Settings = {
+    bucket: `nova-e2e-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`,
+    region: 'us-east-1',
+    endpoint: s3Endpoint,
+    credentials: { accessKeyId: 'nova', secretAccessKey: 'nova-test-secret' },
+  };
+  defineMediaWalk(
+    {
+      name: 'PostgreSQL, Redis, Kafka and S3',
+      readyChecks: ['kafka', 'redis-cache'],
+      env: () => ({
+        DATABASE_URL: ADMIN_URL.replace(/\/[^/]*$/, `/${MEDIA_DB}`),
+        REDIS_URL,
+        REDIS_KEY_PREFIX: MEDIA_PREFIX,
+        KAFKA_BROKERS: kafkaBrokers(),
+        S3_BUCKET: bucket.bucket,
+        S3_ENDPOINT: s3Endpoint,
+        S3_ACCESS_KEY_ID: 'nova',
+        S3_SECRET_ACCESS_KEY: 'nova-test-secret',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      }),
+      async prepare() {
+        await admin((c) => c.query(`CREATE DATABASE ${MEDIA_DB}`));
+        await ensureBucket(bucket);
+      },
+      async release() {
+        await admin((c) => c.query(`DROP DATABASE IF EXISTS ${MEDIA_DB} WITH (FORCE)`));
+        await deletePrefix(MEDIA_PREFIX);
+        const client = createS3Client(bucket);
+        const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket.bucket }));
+        for (const o of listed.Contents ?? [])
+          await client.send(new DeleteObjectCommand({ Bucket: bucket.bucket, Key: o.Key }));
+        await client.send(new DeleteBucketCommand({ Bucket: bucket.bucket }));
+        client.destroy();
+      },
+    },
+    { kind: 's3', endpoint: () => s3Endpoint, bucket: bucket.bucket },
+  );
+}
