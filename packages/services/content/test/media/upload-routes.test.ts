@@ -115,7 +115,10 @@ describe('media upload over HTTP', () => {
     expect(response.status).toBe(413);
     expect(((await response.json()) as { code: string }).code).toBe('media_too_large');
     expect(await server.mediaRows()).toBe(before);
-    expect(await fs.readdir(path.join(server.kernel.config.dataDir, 'media', '.tmp'))).toEqual([]);
+    // The refused upload's temporary file is removed as the stream unwinds, which may end just after the answer.
+    await expect
+      .poll(() => fs.readdir(path.join(server.kernel.config.dataDir, 'media', '.tmp')), { timeout: 5_000 })
+      .toEqual([]);
   });
 
   it('refuses a non-multipart body with 415 and a multipart one without a file with 400', async () => {
