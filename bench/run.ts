@@ -16,6 +16,7 @@ const scenarios: Record<string, () => Promise<BenchReport>> = {
   analytics: async () => (await import('./scenarios/analytics.js')).runAnalyticsBench(),
   messaging: async () => (await import('./scenarios/messaging.js')).runMessagingBench(),
   notifications: async () => (await import('./scenarios/notifications.js')).runNotificationsBench(),
+  live: async () => (await import('./scenarios/live.js')).runLiveBench(),
   'outbox-writers': async () => (await import('./scenarios/outbox-writers.js')).runOutboxWritersBench(),
 };
 

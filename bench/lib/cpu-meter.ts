@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Kysely, sql } from 'kysely';
+import { processCpuMs } from './process-cpu.js';
 
 /** CPU time (ms) spent during a measurement, by the process that spent it. */
 export interface CpuSpent {
@@ -10,20 +11,6 @@ export interface CpuSpent {
   postgresMs: number;
   /** The Kafka broker JVM: shared with every other user of the broker, so an upper bound. */
   brokerMs: number;
-}
-
-const TICK_MS = 10; // USER_HZ 100 on Linux
-
-/** utime + stime of a process in ms, or 0 when it is gone or unreadable. */
-function processCpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-  } catch {
-    return 0;
-  }
 }
 
 function brokerPid(): number | undefined {

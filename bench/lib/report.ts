@@ -29,6 +29,13 @@ export const median = (values: number[]): number => {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
 
+/** The value below which p % of the values lie (nearest rank); NaN for none. */
+export const percentile = (values: number[], p: number): number => {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((sorted.length * p) / 100) - 1)] as number;
+};
+
 /**
  * Median of the per-round ratios target/baseline: each round's pair ran back
  * to back, so the machine's slow/fast phases cancel out within a pair.

@@ -5,7 +5,7 @@ import {
   privateRedisPrefix,
   TEST_REDIS_URL,
 } from '@nova/kernel/testing';
-import { WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import {
   type RunningNova,
   type SignedUp,
@@ -15,6 +15,7 @@ import {
 } from '../../test/e2e/harness.js';
 import { interleaved } from '../lib/load.js';
 import { type BenchReport, machine, median, type Series } from '../lib/report.js';
+import { openSocket } from '../lib/sockets.js';
 
 const SENDERS = Number(process.env.BENCH_SENDERS ?? 64);
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 10) * 1000;
@@ -69,21 +70,6 @@ async function makePairs(nova: RunningNova, count: number): Promise<Pair[]> {
   return pairs;
 }
 
-function openSocket(nova: RunningNova, token: string, deviceId?: string): Promise<WebSocket> {
-  const url = new URL('/api/v1/ws', nova.url.replace(/^http/, 'ws'));
-  if (deviceId) url.searchParams.set('deviceId', deviceId);
-  const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` } });
-  return new Promise((resolve, reject) => {
-    ws.on('message', function ready(data) {
-      if (String(data).includes('"ready"')) {
-        ws.off('message', ready);
-        resolve(ws);
-      }
-    });
-    ws.once('error', reject);
-  });
-}
-
 /**
  * Closed loop per sender for `durationMs`: POST a message whose ciphertext
  * carries the pair and message number, wait until the recipient's socket
@@ -94,7 +80,7 @@ async function sendLoop(senders: RunningNova, recipients: RunningNova, pairs: Pa
   const waiting = new Map<string, (at: number) => void>();
   const sockets = await Promise.all(
     pairs.map(async (pair, index) => {
-      const ws = await openSocket(recipients, pair.recipient.token, 'd');
+      const ws = await openSocket(recipients.url, pair.recipient.token, 'd');
       ws.on('message', (data) => {
         const at = performance.now();
         const frame = JSON.parse(String(data)) as { channel: string; data?: { ciphertext?: string } };
@@ -165,7 +151,7 @@ async function idleSockets(nova: RunningNova, token: string, count: number) {
   let refused = 0;
   for (let i = 0; i < count; i += 100) {
     const batch = await Promise.allSettled(
-      Array.from({ length: Math.min(100, count - i) }, () => openSocket(nova, token)),
+      Array.from({ length: Math.min(100, count - i) }, () => openSocket(nova.url, token)),
     );
     for (const r of batch) {
       if (r.status === 'fulfilled') sockets.push(r.value);

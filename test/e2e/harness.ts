@@ -22,6 +22,8 @@ export interface RunningNova {
   crash(): Promise<void>;
   /** Deletes the data dir (after stop). */
   cleanup(): void;
+  /** The launched command's process id (the leader of its process group), while it runs. */
+  pid(): number | undefined;
 }
 
 export interface StartOptions {
@@ -136,6 +138,7 @@ export async function startNova(options: StartOptions = {}): Promise<RunningNova
     cleanup() {
       rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
     },
+    pid: () => child?.pid,
   };
 }
 

@@ -12,7 +12,18 @@ export interface Publisher {
   stop(): Promise<number | null>;
 }
 
-export function publish(url: string, options: { video?: 'h264' | 'flv1' } = {}): Publisher {
+export interface PublishOptions {
+  video?: 'h264' | 'flv1';
+  /** Picture size of the test pattern (default 320x240). */
+  size?: string;
+  /**
+   * Called about every 100 ms with how much media (ms from the first frame)
+   * ffmpeg has written to the RTMP connection by then (`-progress`).
+   */
+  onProgress?: (mediaMs: number) => void;
+}
+
+export function publish(url: string, options: PublishOptions = {}): Publisher {
   const video =
     options.video === 'flv1'
       ? ['-c:v', 'flv1', '-g', '25']
@@ -32,13 +43,16 @@ export function publish(url: string, options: { video?: 'h264' | 'flv1' } = {}):
     'ffmpeg',
     [
       ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-re'],
-      ...['-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25'],
+      ...['-f', 'lavfi', '-i', `testsrc=size=${options.size ?? '320x240'}:rate=25`],
       ...['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100'],
       ...video,
-      ...['-c:a', 'aac', '-b:a', '64k', '-f', 'flv', url],
+      ...['-c:a', 'aac', '-b:a', '64k'],
+      ...(options.onProgress ? ['-progress', 'pipe:1', '-stats_period', '0.1'] : []),
+      ...['-f', 'flv', url],
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    { stdio: ['ignore', options.onProgress ? 'pipe' : 'ignore', 'pipe'] },
   );
+  if (options.onProgress) followProgress(child, options.onProgress);
   let output = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     output += chunk.toString();
@@ -59,6 +73,21 @@ export function publish(url: string, options: { video?: 'h264' | 'flv1' } = {}):
       return code;
     },
   };
+}
+
+/** ffmpeg's `-progress` report is key=value lines; each block ends with `progress=…`. */
+function followProgress(child: ChildProcess, onProgress: (mediaMs: number) => void): void {
+  let pending = '';
+  let outTimeUs = Number.NaN;
+  child.stdout?.on('data', (chunk: Buffer) => {
+    const lines = (pending + chunk.toString()).split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line.startsWith('out_time_us=')) outTimeUs = Number(line.slice('out_time_us='.length));
+      else if (line.startsWith('progress=') && Number.isFinite(outTimeUs) && outTimeUs >= 0)
+        onProgress(outTimeUs / 1000);
+    }
+  });
 }
 
 /** The streams ffprobe finds in a file: codec names by type. */
