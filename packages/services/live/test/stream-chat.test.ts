@@ -1,19 +1,24 @@
-import type { ChannelDefinition, ChannelRefusal, SocketContext } from '@nova/kernel';
+import type { ChannelDefinition, ChannelRefusal, Frame, SocketContext } from '@nova/kernel';
+import { eventually } from '@nova/kernel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerStreamChannels } from '../src/chat/stream-channels.js';
-import { createViewerRegistry } from '../src/chat/viewer-registry.js';
+import { ANNOUNCE_INTERVAL_MS, createViewerRegistry } from '../src/chat/viewer-registry.js';
 import { createStreamCommands } from '../src/commands/stream-commands.js';
 import { type LiveFixture, openLiveFixture } from './support/live-fixture.js';
 
-/** A socket of one user as a channel handler sees it; close() runs its close hooks like the kernel does. */
+/**
+ * A socket of one user as a channel handler sees it: `sent` holds the frames
+ * sent to it alone; close() runs its close hooks like the kernel does.
+ */
 function socketOf(userId: string, n: number) {
   const closers: (() => void)[] = [];
+  const sent: Frame[] = [];
   const socket: SocketContext = {
     userId,
     sessionId: `session-${userId}`,
     deviceId: undefined,
     connectionId: `conn-${userId}-${n}`,
-    send: () => undefined,
+    send: (frame) => void sent.push(frame),
     join: async () => undefined,
     leave: async () => undefined,
     onClose: (listener) => void closers.push(listener),
@@ -21,7 +26,7 @@ function socketOf(userId: string, n: number) {
   const close = () => {
     for (const fn of closers.splice(0)) fn();
   };
-  return { socket, close };
+  return { socket, close, sent };
 }
 
 describe('stream chat and viewers (PGlite, in-process stores)', () => {
@@ -47,19 +52,36 @@ describe('stream chat and viewers (PGlite, in-process stores)', () => {
   });
   afterAll(() => fx?.close());
 
+  const roomCounts = (id: string) =>
+    fx.published
+      .filter((p) => p.frame.channel === 'stream.viewers' && p.target.room === `stream:${id}`)
+      .map((p) => (p.frame.data as { count: number }).count);
+
   it('counts viewers on join, and drops a socket that closes without leaving', async () => {
     const alice = socketOf('alice', 1);
     const bob = socketOf('bob', 1);
     await stream.handle?.(alice.socket, 'join', { streamId });
     await stream.handle?.(bob.socket, 'join', { streamId });
-    const counts = () =>
-      fx.published
-        .filter((p) => p.frame.channel === 'stream.viewers')
-        .map((p) => (p.frame.data as { count: number }).count);
-    expect(counts().slice(-1)).toEqual([2]);
+    // Bob joined within the interval of Alice's announcement: he is told the count himself, the room a moment later.
+    expect(bob.sent.map((f) => f.data)).toEqual([{ streamId, count: 2 }]);
+    await eventually(async () => expect(roomCounts(streamId).slice(-1)).toEqual([2]), 5000);
     bob.close();
-    await new Promise((r) => setTimeout(r, 50));
-    expect(counts().slice(-1)).toEqual([1]);
+    await eventually(async () => expect(roomCounts(streamId).slice(-1)).toEqual([1]), 5000);
+  });
+
+  it('announces a burst of joins to the room once per interval, ending on the final count', async () => {
+    const burst = (await createStreamCommands(fx.ctx, () => 1935).create('owner', {})).id;
+    const viewers = Array.from({ length: 300 }, (_, i) => socketOf(`burst-${i % 30}`, i));
+    const started = Date.now();
+    await Promise.all(viewers.map((v) => stream.handle?.(v.socket, 'join', { streamId: burst })));
+    await eventually(async () => expect(roomCounts(burst).slice(-1)).toEqual([300]), 5000);
+    await new Promise((r) => setTimeout(r, ANNOUNCE_INTERVAL_MS + 200));
+    // One announcement per interval that had joins in it (was one per join: 300 frames to up to 300 sockets each).
+    const intervals = Math.ceil((Date.now() - started) / ANNOUNCE_INTERVAL_MS);
+    expect(roomCounts(burst).length).toBeLessThanOrEqual(intervals + 1);
+    expect(roomCounts(burst).at(-1)).toBe(300);
+    // Every joiner heard a count: the room's announcement or its own frame.
+    expect(viewers.filter((v) => v.sent.length === 0).length).toBeLessThanOrEqual(1);
   });
 
   it('refuses chat before joining, too long, and over the per-minute limit', async () => {

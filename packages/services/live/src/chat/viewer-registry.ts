@@ -4,6 +4,12 @@ import type { LiveContext } from '../context.js';
 export const streamRoom = (streamId: string) => `stream:${streamId}`;
 const viewersKey = (streamId: string) => `live:viewers:${streamId}`;
 const member = (userId: string, connectionId: string) => `${userId}|${connectionId}`;
+/**
+ * A process publishes a stream's count to its room at most this often:
+ * announcing every join would send n² frames while n viewers arrive (half
+ * a million for a thousand), stalling the socket for everything else.
+ */
+export const ANNOUNCE_INTERVAL_MS = 1000;
 
 export interface ViewerRegistry {
   join(socket: SocketContext, streamId: string): Promise<void>;
@@ -25,14 +31,17 @@ export interface ViewerRegistry {
  * closes (even without a goodbye: cut, missed pong) is removed at once
  * through the socket's close hook; a process that dies takes its sockets'
  * members with it after one TTL. Counts are published to the stream's room
- * on every join and leave, and by each process whenever a recount on its
- * heartbeat differs from what it last saw.
+ * on joins and leaves (at most once per ANNOUNCE_INTERVAL_MS per process, the
+ * last change always included), and by each process whenever a recount on
+ * its heartbeat differs from what it last saw.
  */
 export function createViewerRegistry(ctx: LiveContext): ViewerRegistry {
   const ttlMs = ctx.heartbeatMs * 2 + 5000;
   /** streamId → connectionId → userId, for the sockets of this process. */
   const local = new Map<string, Map<string, string>>();
   const lastCount = new Map<string, number>();
+  /** Streams whose count this process announced within the interval, and whether it changed since. */
+  const announcing = new Map<string, { timer: NodeJS.Timeout; again: boolean }>();
   let timer: NodeJS.Timeout | undefined;
   const store = ctx.realtimeStore;
 
@@ -41,13 +50,38 @@ export function createViewerRegistry(ctx: LiveContext): ViewerRegistry {
     return store.zcard(viewersKey(streamId));
   };
 
-  const announce = async (streamId: string) => {
+  const countFrame = (streamId: string, viewers: number) => ({
+    channel: 'stream.viewers',
+    type: 'count',
+    data: { streamId, count: viewers },
+  });
+
+  /**
+   * Publishes the stream's count to its room now, or — when this process
+   * did so less than ANNOUNCE_INTERVAL_MS ago — once at the end of that
+   * interval, recounted then. Resolves to whether it published now.
+   */
+  const announce = async (streamId: string): Promise<boolean> => {
+    const pending = announcing.get(streamId);
+    if (pending) {
+      pending.again = true;
+      return false;
+    }
+    const slot = {
+      again: false,
+      timer: setTimeout(() => {
+        announcing.delete(streamId);
+        if (slot.again)
+          announce(streamId).catch((error: unknown) =>
+            ctx.logger.warn({ err: error, streamId }, 'announcing the viewer count failed'),
+          );
+      }, ANNOUNCE_INTERVAL_MS),
+    };
+    announcing.set(streamId, slot);
     const viewers = await count(streamId);
     lastCount.set(streamId, viewers);
-    await ctx.realtime.publish(
-      { room: streamRoom(streamId) },
-      { channel: 'stream.viewers', type: 'count', data: { streamId, count: viewers } },
-    );
+    await ctx.realtime.publish({ room: streamRoom(streamId) }, countFrame(streamId, viewers));
+    return true;
   };
 
   const forget = async (streamId: string, connectionId: string, userId: string) => {
@@ -92,7 +126,8 @@ export function createViewerRegistry(ctx: LiveContext): ViewerRegistry {
           ttlMs,
         },
       );
-      await announce(streamId);
+      // The room hears of the join now or at the end of the interval; the joiner learns the count at once.
+      if (!(await announce(streamId))) socket.send(countFrame(streamId, await count(streamId)));
     },
     async leave(socket, streamId) {
       await forget(streamId, socket.connectionId, socket.userId);
@@ -113,6 +148,8 @@ export function createViewerRegistry(ctx: LiveContext): ViewerRegistry {
     },
     stop() {
       clearInterval(timer);
+      for (const { timer: pending } of announcing.values()) clearTimeout(pending);
+      announcing.clear();
     },
   };
 }
