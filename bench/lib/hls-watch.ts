@@ -64,7 +64,7 @@ export function watchHls(playlistUrl: string, intervalMs = 50): HlsWatch {
   const seen = new Set<string>();
   const poll = async () => {
     const response = await fetch(playlistUrl).catch(() => undefined);
-    if (!response || response.status !== 200) return;
+    if (response?.status !== 200) return;
     const listedAt = performance.now();
     const { targetDurationS, segments } = parsePlaylist(await response.text());
     watch.targetDurationS = targetDurationS ?? watch.targetDurationS;

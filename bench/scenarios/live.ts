@@ -73,7 +73,12 @@ interface PublishRun {
 }
 
 /** One publish through the tap: time to playable, per-segment latency, then a CPU window. */
-async function publishOnce(nova: RunningNova, rtmpPort: number, token: string, codec: Codec): Promise<PublishRun> {
+async function publishOnce(
+  nova: RunningNova,
+  rtmpPort: number,
+  token: string,
+  codec: Codec,
+): Promise<PublishRun> {
   const stream = await api(nova, 'POST', '/streams', token, { title: `bench ${codec}` });
   const id = stream.id as string;
   const tap = await startRtmpTap(rtmpPort);
@@ -89,7 +94,8 @@ async function publishOnce(nova: RunningNova, rtmpPort: number, token: string, c
     const firstByteAt = tap.firstByteAt() as number;
     const firstMediaAt = progress.find((p) => p.mediaMs > 0)?.at ?? Number.NaN;
     const later = watch.segments.slice(1).filter((s) => s.fetchStatus === 200);
-    const delay = (mediaMs: number, listedAt: number) => listedAt - (pushedAt(progress, mediaMs) ?? Number.NaN);
+    const delay = (mediaMs: number, listedAt: number) =>
+      listedAt - (pushedAt(progress, mediaMs) ?? Number.NaN);
     const cpu = await cpuWindow(novaPid(nova), CPU_SECONDS);
     const publisherMs = processCpuMs(publisher.child.pid as number);
     return {
@@ -139,8 +145,9 @@ function summarise(runs: PublishRun[], idleNovaCpuPerS: number, figures: BenchRe
       `${newest.toFixed(0)} / ${Math.max(...all((r) => r.newestFrameListedMs)).toFixed(0)}`;
     figures[`${codec}: segment fetch ms p50`] = fetchMs;
     figures[`${codec}: target duration s`] = targetS;
-    figures[`${codec}: glass-to-glass estimate s (player ${PLAYER_HOLD_BACK_SEGMENTS} target durations behind)`] =
-      (newest + fetchMs) / 1000 + PLAYER_HOLD_BACK_SEGMENTS * targetS;
+    figures[
+      `${codec}: glass-to-glass estimate s (player ${PLAYER_HOLD_BACK_SEGMENTS} target durations behind)`
+    ] = (newest + fetchMs) / 1000 + PLAYER_HOLD_BACK_SEGMENTS * targetS;
     figures[`${codec}: Nova CPU s per stream-second (net of idle)`] = nova;
     figures[`${codec}: ffmpeg packager CPU s per stream-second`] = ffmpeg;
     figures[`${codec}: Nova + ffmpeg CPU s per stream-second`] = nova + ffmpeg;
@@ -150,7 +157,11 @@ function summarise(runs: PublishRun[], idleNovaCpuPerS: number, figures: BenchRe
   }
 }
 
-async function chatPhase(nova: RunningNova, owner: { id: string; token: string }, figures: BenchReport['figures']) {
+async function chatPhase(
+  nova: RunningNova,
+  owner: { id: string; token: string },
+  figures: BenchReport['figures'],
+) {
   const tag = Math.random().toString(36).slice(2, 8);
   const url = (p: string) => `${nova.url}${p}`;
   const tokens: string[] = [];
@@ -238,7 +249,7 @@ export async function runLiveBench(): Promise<BenchReport> {
       method: [
         `One Nova process (\`nova start --target=${target}\`, PostgreSQL, in-process stores), loaded machine (2 shared cores).`,
         `Publisher: the live tests' ffmpeg (testsrc ${SIZE} at 25 fps + sine, -re): H.264 (copied by Nova) or FLV1 (transcoded to H.264 by Nova), AAC audio; ${ROUNDS} interleaved rounds of each.`,
-        'Time to playable: a TCP relay in front of RTMP_PORT notes the publisher\'s first byte (the RTMP handshake); a client polls the playlist every 50 ms and fetches each newly listed segment; playable = the first listed segment fetched with 200.',
+        "Time to playable: a TCP relay in front of RTMP_PORT notes the publisher's first byte (the RTMP handshake); a client polls the playlist every 50 ms and fetches each newly listed segment; playable = the first listed segment fetched with 200.",
         `Latency: the publisher reports (\`-progress\`, every 100 ms) how much media it has written to the RTMP socket, so each media time has a push time; a segment's media range is the sum of the #EXTINF before it; "pushed → listed" is the poll that first lists it minus the push time of its first (oldest) or last (newest) frame, over ${LATENCY_SEGMENTS} segments per publish (the first excluded). Glass-to-glass estimate = newest-frame delay + segment fetch + ${PLAYER_HOLD_BACK_SEGMENTS} target durations (where a standard player starts behind the live edge); the publisher's own capture/encode delay (zerolatency x264, one frame) is not included.`,
         `CPU: utime+stime from /proc of the Nova process and its ffmpeg children over ${CPU_SECONDS} s of a running stream, per second of stream; Nova's idle CPU over the same window with no stream is subtracted.`,
         `Chat: ${VIEWERS} sockets (round-robin over ${VIEWER_ACCOUNTS} accounts) join one stream, then the owner sends ${CHAT_MESSAGES} messages ${CHAT_INTERVAL_MS} ms apart; every socket notes its arrival (substring match, no parsing); the clients run in the bench process on the same 2 cores.`,
