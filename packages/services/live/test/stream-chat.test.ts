@@ -54,7 +54,9 @@ describe('stream chat and viewers (PGlite, in-process stores)', () => {
 
   const roomCounts = (id: string) =>
     fx.published
-      .filter((p) => p.frame.channel === 'stream.viewers' && 'room' in p.target && p.target.room === `stream:${id}`)
+      .filter(
+        (p) => p.frame.channel === 'stream.viewers' && 'room' in p.target && p.target.room === `stream:${id}`,
+      )
       .map((p) => (p.frame.data as { count: number }).count);
 
   it('counts viewers on join, and drops a socket that closes without leaving', async () => {
