@@ -103,14 +103,27 @@ describe.each(SHAPES)('OpenTelemetry traces over OTLP ($name)', ({ postgres }) =
     expect(server.service).toBe('nova-trace-test');
     expect(/^[0-9a-f]{32}$/.test(server.traceId)).toBe(true);
 
-    // The outbox write and its statements may be exported a moment later.
+    // The outbox write and its statements may be exported a moment later, and a child can be
+    // exported in an earlier batch than the span between it and the server span (spans are
+    // exported as they end, parents last): wait until every statement's chain is in.
+    const isPostgres = (s: ReceivedSpan) =>
+      s.kind === KIND.client && s.attributes['db.system.name'] === 'postgresql';
     await expect
-      .poll(() => spansOf(server.traceId).some((s) => s.kind === KIND.producer), { timeout: 15_000 })
+      .poll(
+        () => {
+          const received = spansOf(server.traceId);
+          return (
+            received.some((s) => s.kind === KIND.producer) &&
+            received
+              .filter(isPostgres)
+              .every((s) => ancestors(s, received).some((a) => a.spanId === server.spanId))
+          );
+        },
+        { timeout: 15_000 },
+      )
       .toBe(true);
     const trace = spansOf(server.traceId);
-    const sql = trace.filter(
-      (s) => s.kind === KIND.client && s.attributes['db.system.name'] === 'postgresql',
-    );
+    const sql = trace.filter(isPostgres);
     expect(sql.length).toBeGreaterThan(2);
     for (const statement of sql) {
       expect(ancestors(statement, trace)).toContainEqual(server);

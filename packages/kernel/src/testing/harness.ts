@@ -13,6 +13,8 @@ import type { Config } from '../config/config.js';
 import type { NovaApp } from '../http/index.js';
 import { createLogger } from '../logging/index.js';
 import type { ServiceInstance, ServiceModule } from '../module.js';
+import { sleep } from '../workers/sleep.js';
+import type { Worker } from '../workers/worker.js';
 import { createPostgresTestDatabase, type DatabaseKind, testConfig, withDatabaseUrl } from './databases.js';
 import { pgliteTemplate } from './pglite-template.js';
 import { deleteRedisPrefix, privateRedisPrefix, TEST_REDIS_URL } from './redis.js';
@@ -36,6 +38,14 @@ export interface StartModulesOptions {
   provided?: Record<string, AnyApi>;
   /** Engine adapters, for a test of an engine's shape (e.g. { kafka: createKafkaEventLog }). */
   adapters?: EngineAdapters;
+  /**
+   * Resolve only once every backfilling consumer group follows the log (default true when
+   * workers run). A group's first start records the log's end and reads the owner's snapshot;
+   * a test that publishes before that point would see its events skipped in favour of a
+   * stand-in's snapshot, which holds nothing. false: observe the backfill itself, or create
+   * what it needs first (e.g. the producers' outboxes) and then call `waitForBackfills`.
+   */
+  awaitBackfills?: boolean;
 }
 
 export interface CallOptions {
@@ -122,6 +132,8 @@ export async function startModules(options: StartModulesOptions): Promise<Starte
   try {
     if (listen) baseUrl = await booted.start();
     else if (options.workers ?? true) await booted.startWorkers();
+    if ((listen || (options.workers ?? true)) && (options.awaitBackfills ?? true))
+      await waitForBackfills(booted.workers);
   } catch (error) {
     await booted.stop().catch(() => undefined);
     await cleanup();
@@ -192,4 +204,23 @@ export async function startModules(options: StartModulesOptions): Promise<Starte
       }
     },
   };
+}
+
+const BACKFILL_WAIT_MS = 30_000;
+
+/**
+ * Resolves once no consumer group is still building its read model from a snapshot (a
+ * backfilling group reports its progress as `detail.backfill` until it consumes).
+ */
+export async function waitForBackfills(workers: readonly Worker[]): Promise<void> {
+  const deadline = Date.now() + BACKFILL_WAIT_MS;
+  for (;;) {
+    const pending = workers.filter((w) => w.health().detail?.backfill !== undefined);
+    if (pending.length === 0) return;
+    if (Date.now() > deadline)
+      throw new Error(
+        `backfills unfinished after ${BACKFILL_WAIT_MS} ms: ${pending.map((w) => `${w.name} (${w.health().reason})`).join(', ')}`,
+      );
+    await sleep(10);
+  }
 }

@@ -4,7 +4,13 @@ import path from 'node:path';
 import { NOVA_CONTRACTS, type Post } from '@nova/contracts';
 import { type Database, type OutboxEvent, runMigrations } from '@nova/kernel';
 import type { AnyApi } from '@nova/kernel/boot';
-import { type DatabaseKind, type StartedModules, startModules, tokenStandIn } from '@nova/kernel/testing';
+import {
+  type DatabaseKind,
+  type StartedModules,
+  startModules,
+  tokenStandIn,
+  waitForBackfills,
+} from '@nova/kernel/testing';
 import type { FeedTables } from '../../src/index.js';
 import { feedModule } from '../../src/index.js';
 
@@ -98,7 +104,8 @@ export function postIdAt(ms: number): string {
 
 /**
  * The feed as `nova start --target=feed` boots it, with stand-ins for auth,
- * social (only listFollows, the backfill's snapshot: empty) and content; the
+ * social (only listFollows, the backfill's snapshot: empty, so the fixture waits
+ * for that backfill before a test publishes) and content; the
  * producers' outboxes are the embedded log the feed's consumers read.
  */
 export async function openFeedFixture(
@@ -114,6 +121,8 @@ export async function openFeedFixture(
     ...(options.redis ? { redis: true } : {}),
     env: { FEED_FANOUT_POLL_MS: '20', ...options.env },
     provided: { auth: tokenStandIn as unknown as AnyApi, content: content as unknown as AnyApi, social },
+    // The follow group's first start records social's log end, which needs the outbox made below.
+    awaitBackfills: false,
   });
   const emptyDir = await mkdtemp(path.join(os.tmpdir(), 'nova-feed-producers-'));
   const producers = new Map<string, Database<unknown>>();
@@ -123,6 +132,9 @@ export async function openFeedFixture(
     producers.set(name, db);
   }
   await rm(emptyDir, { recursive: true, force: true });
+  // Before any test event: published earlier, it would lie behind the recorded log end and be
+  // left to the stand-in's snapshot, which is empty (the follows lost for good).
+  await waitForBackfills(nova.booted.workers);
   const publish = async (producer: string, events: OutboxEvent[]) => {
     const db = producers.get(producer);
     if (!db) throw new Error(`no producer ${producer}`);
