@@ -1,5 +1,6 @@
 export * from './bulk-load.js';
 export type * from './database.js';
+export { ConnectionHeldError } from './held-connection.js';
 export { KERNEL_MIGRATIONS, type KernelMigration } from './kernel-migrations.js';
 export * from './migrations.js';
 export * from './provider.js';

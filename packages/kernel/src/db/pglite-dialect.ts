@@ -16,6 +16,7 @@ import {
   type TransactionSettings,
 } from 'kysely';
 import { rethrowClassified } from '../errors/infrastructure.js';
+import { ConnectionHeldError, heldConnectionSchema } from './held-connection.js';
 import type { Mutex } from './mutex.js';
 
 // A closed instance (shutdown under way) answers 503 like an unreachable server.
@@ -60,6 +61,10 @@ class PgliteDriver implements Driver {
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
+    // Inside an open transaction's callback the one connection is taken: waiting for it never ends.
+    const holder = heldConnectionSchema(this.handle);
+    if (holder !== undefined)
+      throw new ConnectionHeldError('a statement outside the transaction (use its `tx`)', holder);
     const release = await this.handle.mutex.acquire();
     const connection = new PgliteConnection(this.handle.pglite);
     this.#releases.set(connection, release);

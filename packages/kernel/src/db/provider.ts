@@ -8,6 +8,7 @@ import { rethrowClassified, unavailableFrom } from '../errors/infrastructure.js'
 import type { Logger } from '../logging/logger.js';
 import { recordQuerySpan } from '../tracing/db-spans.js';
 import type { Database, DatabaseProvider } from './database.js';
+import { holdingConnection } from './held-connection.js';
 import { Mutex } from './mutex.js';
 import { withNamedStatements } from './named-statements.js';
 import { PgListener } from './pg-listener.js';
@@ -112,11 +113,16 @@ export function createDatabaseProvider(options: DatabaseProviderOptions): Databa
       (config.database.urls as Record<string, string | undefined>)[service] ?? config.database.defaultUrl;
     if (url === undefined) {
       const handle = await openPglite();
-      return scopedDatabase(service, 'pglite', new PgliteDialect(handle), (channel, onNotify) =>
-        handle.mutex.runExclusive(async () => {
-          const unlisten = await handle.pglite.listen(channel, onNotify);
-          return () => handle.mutex.runExclusive(() => unlisten());
-        }),
+      return scopedDatabase(
+        service,
+        'pglite',
+        new PgliteDialect(handle),
+        (channel, onNotify) =>
+          handle.mutex.runExclusive(async () => {
+            const unlisten = await handle.pglite.listen(channel, onNotify);
+            return () => handle.mutex.runExclusive(() => unlisten());
+          }),
+        handle,
       );
     }
     const { pool, listener } = poolFor(url);
@@ -206,6 +212,8 @@ function scopedDatabase(
   kind: Database<unknown>['dialect'],
   dialect: Dialect,
   listen: NonNullable<Database<unknown>['listen']>,
+  /** Set for an engine with one connection: its transactions are tracked so a call that needs it fails loudly. */
+  singleConnection?: object,
 ): Database<unknown> {
   const stats = { queries: 0 };
   const root = new Kysely<unknown>({
@@ -221,7 +229,9 @@ function scopedDatabase(
     schema,
     dialect: kind,
     stats,
-    transaction: (fn) => db.transaction().execute(fn),
+    transaction: singleConnection
+      ? (fn) => db.transaction().execute((tx) => holdingConnection(singleConnection, schema, () => fn(tx)))
+      : (fn) => db.transaction().execute(fn),
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -1,4 +1,5 @@
 import { context as otelContext } from '@opentelemetry/api';
+import { ConnectionHeldError, heldConnectionSchema } from '../db/held-connection.js';
 import type { CallOptions, SyncApiClient, SyncApiDefinition, SyncApiHandlers } from './definition.js';
 
 /**
@@ -6,6 +7,11 @@ import type { CallOptions, SyncApiClient, SyncApiDefinition, SyncApiHandlers } f
  * Nothing is validated or serialised (the type checker holds both sides to the
  * schemas' static types), there is no deadline or breaker (a function call
  * cannot be partitioned away); the trace context is simply the active one.
+ *
+ * A call from inside a transaction on the embedded database is refused
+ * (ConnectionHeldError naming the method): the callee shares that database's
+ * one connection, which the caller's transaction holds. Refused every time,
+ * not only when the callee happens to miss its cache and hang.
  */
 export function bindInProcess<D extends SyncApiDefinition>(
   definition: D,
@@ -17,8 +23,15 @@ export function bindInProcess<D extends SyncApiDefinition>(
     if (typeof handler !== 'function') {
       throw new TypeError(`${definition.service} sync API: no handler for "${method}"`);
     }
-    client[method] = (request: unknown, options?: CallOptions) =>
-      handler(request, { caller: 'in-process', principal: options?.principal, trace: otelContext.active() });
+    client[method] = async (request: unknown, options?: CallOptions) => {
+      const holder = heldConnectionSchema();
+      if (holder !== undefined) throw new ConnectionHeldError(`${definition.service}.${method}`, holder);
+      return handler(request, {
+        caller: 'in-process',
+        principal: options?.principal,
+        trace: otelContext.active(),
+      });
+    };
   }
   return client as SyncApiClient<D>;
 }
