@@ -1016,8 +1016,8 @@ export interface paths {
         /** The caller’s active sessions, newest first */
         get: {
             parameters: {
-                query: {
-                    limit: number;
+                query?: {
+                    limit?: number;
                     cursor?: string;
                 };
                 header?: never;
@@ -1742,8 +1742,8 @@ export interface paths {
          */
         get: {
             parameters: {
-                query: {
-                    limit: number;
+                query?: {
+                    limit?: number;
                     cursor?: string;
                 };
                 header?: never;
@@ -1968,8 +1968,8 @@ export interface paths {
          */
         get: {
             parameters: {
-                query: {
-                    limit: number;
+                query?: {
+                    limit?: number;
                     cursor?: string;
                 };
                 header?: never;
@@ -2064,8 +2064,8 @@ export interface paths {
          */
         get: {
             parameters: {
-                query: {
-                    limit: number;
+                query?: {
+                    limit?: number;
                     cursor?: string;
                 };
                 header?: never;
@@ -2160,8 +2160,8 @@ export interface paths {
          */
         get: {
             parameters: {
-                query: {
-                    limit: number;
+                query?: {
+                    limit?: number;
                     cursor?: string;
                 };
                 header?: never;
@@ -3049,8 +3049,8 @@ export interface paths {
          */
         get: {
             parameters: {
-                query: {
-                    limit: number;
+                query?: {
+                    limit?: number;
                     cursor?: string;
                 };
                 header?: never;
@@ -3137,8 +3137,8 @@ export interface paths {
          */
         get: {
             parameters: {
-                query: {
-                    limit: number;
+                query?: {
+                    limit?: number;
                     cursor?: string;
                 };
                 header?: never;
@@ -3241,8 +3241,8 @@ export interface paths {
          */
         get: {
             parameters: {
-                query: {
-                    limit: number;
+                query?: {
+                    limit?: number;
                     cursor?: string;
                 };
                 header?: never;
@@ -3453,8 +3453,8 @@ export interface paths {
          */
         get: {
             parameters: {
-                query: {
-                    limit: number;
+                query?: {
+                    limit?: number;
                     cursor?: string;
                     /** @description list the replies to this comment instead of the top level */
                     parentId?: string;
@@ -4093,8 +4093,8 @@ export interface paths {
          */
         get: {
             parameters: {
-                query: {
-                    limit: number;
+                query?: {
+                    limit?: number;
                     cursor?: string;
                 };
                 header?: never;
@@ -4659,7 +4659,7 @@ export interface paths {
                 query: {
                     /** @description one of the caller’s registered devices: the envelopes addressed to it are returned */
                     deviceId: string;
-                    limit: number;
+                    limit?: number;
                     cursor?: string;
                     /** @description resume: only messages with a greater sequence; the device thereby acknowledges every message up to it (delivery receipts to the senders). Ignored with a cursor. */
                     after?: number;
@@ -4898,11 +4898,11 @@ export interface paths {
          */
         get: {
             parameters: {
-                query: {
-                    limit: number;
+                query?: {
+                    limit?: number;
                     cursor?: string;
-                    algo: "ranked" | "chronological";
-                    explain: boolean;
+                    algo?: "ranked" | "chronological";
+                    explain?: boolean;
                 };
                 header?: never;
                 path?: never;
@@ -5006,9 +5006,9 @@ export interface paths {
          */
         get: {
             parameters: {
-                query: {
-                    window: "1h" | "24h";
-                    limit: number;
+                query?: {
+                    window?: "1h" | "24h";
+                    limit?: number;
                 };
                 header?: never;
                 path?: never;
@@ -5106,8 +5106,8 @@ export interface paths {
          */
         get: {
             parameters: {
-                query: {
-                    limit: number;
+                query?: {
+                    limit?: number;
                     cursor?: string;
                 };
                 header?: never;
@@ -5855,8 +5855,8 @@ export interface paths {
         /** Live streams, accounts the caller follows first */
         get: {
             parameters: {
-                query: {
-                    limit: number;
+                query?: {
+                    limit?: number;
                     cursor?: string;
                 };
                 header?: never;

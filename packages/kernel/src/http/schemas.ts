@@ -64,9 +64,19 @@ export function errorResponses(...statuses: number[]): Record<number, ProblemRes
   return out;
 }
 
-/** Cursor pagination input shared by every list endpoint. */
+/**
+ * A query parameter a client may leave out: optional in the published
+ * contract (OpenAPI, the generated client), yet typed as present for the
+ * handler, because the validator fills in its default before the handler runs.
+ */
+export function defaulted<T extends TSchema>(schema: T): T {
+  if (schema.default === undefined) throw new TypeError('defaulted() needs a schema with a default');
+  return Type.Optional(schema) as unknown as T;
+}
+
+/** Cursor pagination input shared by every list endpoint (API.md: limit 20 by default, at most 100). */
 export const PageQuery = Type.Object({
-  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+  limit: defaulted(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
 });
 export type PageQuery = Static<typeof PageQuery>;

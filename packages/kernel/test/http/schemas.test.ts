@@ -113,6 +113,15 @@ describe('shared route schemas', () => {
     expect(body.nextCursor).toBeNull();
   });
 
+  it('publishes limit as optional, 20 by default and 100 at most', async () => {
+    const res = await app.inject({ method: 'GET', url: '/openapi.json' });
+    const operation = res.json().paths[`${API_PREFIX}/things/{id}/items`].get;
+    const limit = operation.parameters.find((p: { name: string }) => p.name === 'limit');
+    expect(limit).toMatchObject({ in: 'query', required: false, schema: { default: 20, maximum: 100 } });
+    const id = operation.parameters.find((p: { name: string }) => p.name === 'id');
+    expect(id.required).toBe(true);
+  });
+
   it('validates limit, cursor and id together', async () => {
     const res = await app.inject({
       method: 'GET',

@@ -1,4 +1,5 @@
 import { PostSchema, ProfileSchema } from '@nova/contracts';
+import { PageQuery } from '@nova/kernel';
 import { Type } from '@sinclair/typebox';
 import { COMMENT_TEXT_MAX, HASHTAG_MAX, POST_MEDIA_MAX, POST_TEXT_MAX } from '../domain/post-rules.js';
 
@@ -64,8 +65,8 @@ export const CommentSchema = Type.Object({
 });
 
 export const CommentsQuery = Type.Object({
-  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+  limit: PageQuery.properties.limit,
+  cursor: PageQuery.properties.cursor,
   parentId: Type.Optional(
     Type.String({
       minLength: 1,

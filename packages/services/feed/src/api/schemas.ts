@@ -1,5 +1,5 @@
 import { PostSchema } from '@nova/contracts';
-import { PageQuery } from '@nova/kernel';
+import { defaulted, PageQuery } from '@nova/kernel';
 import { Type } from '@sinclair/typebox';
 
 export const RankingSchema = Type.Object(
@@ -25,8 +25,10 @@ export const FeedItemSchema = Type.Composite([
 export const FeedQuery = Type.Composite([
   PageQuery,
   Type.Object({
-    algo: Type.Union([Type.Literal('ranked'), Type.Literal('chronological')], { default: 'ranked' }),
-    explain: Type.Boolean({ default: false }),
+    algo: defaulted(
+      Type.Union([Type.Literal('ranked'), Type.Literal('chronological')], { default: 'ranked' }),
+    ),
+    explain: defaulted(Type.Boolean({ default: false })),
   }),
 ]);
 
@@ -36,8 +38,8 @@ export const FeedPageSchema = Type.Object({
 });
 
 export const TrendingQuery = Type.Object({
-  window: Type.Union([Type.Literal('1h'), Type.Literal('24h')], { default: '24h' }),
-  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+  window: defaulted(Type.Union([Type.Literal('1h'), Type.Literal('24h')], { default: '24h' })),
+  limit: PageQuery.properties.limit,
 });
 
 export const TrendingPageSchema = Type.Object({
