@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { createPostgresTestDatabase, freePort } from '@nova/kernel/testing';
 import { type RunningNova, signUp, startNova } from '../../test/e2e/harness.js';
 import { publish } from '../../test/e2e/live/publisher.js';
+import { api } from '../lib/api.js';
 import { chatFanout } from '../lib/chat-fanout.js';
 import { type HlsWatch, pushedAt, watchHls } from '../lib/hls-watch.js';
 import { descendants, processCpuMs, processName } from '../lib/process-cpu.js';
@@ -26,17 +27,6 @@ type Codec = 'copy' | 'transcode';
 const PUBLISHED_VIDEO: Record<Codec, 'h264' | 'flv1'> = { copy: 'h264', transcode: 'flv1' };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function api(nova: RunningNova, method: string, path: string, token: string, body?: unknown) {
-  const response = await fetch(`${nova.url}/api/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
-}
 
 /** The Nova server process: the launched command is `node …/main.ts start`, so its pid is Nova's. */
 function novaPid(nova: RunningNova): number {

@@ -13,6 +13,7 @@ import {
   signUp,
   startNova,
 } from '../../test/e2e/harness.js';
+import { api } from '../lib/api.js';
 import { interleaved } from '../lib/load.js';
 import { type BenchReport, machine, median, type Series } from '../lib/report.js';
 import { openSocket } from '../lib/sockets.js';
@@ -29,17 +30,6 @@ interface Pair {
   sender: SignedUp;
   recipient: SignedUp;
   conversationId: string;
-}
-
-async function api(nova: RunningNova, method: string, path: string, token: string, body?: unknown) {
-  const response = await fetch(`${nova.url}/api/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
 }
 
 /** `count` sender → recipient pairs, one device each, each pair in its own direct conversation. */
