@@ -28,20 +28,18 @@ TCP_PORT=${CLICKHOUSE_TCP_PORT:-19000}
 STATE_DIR=${NOVA_CLICKHOUSE_STATE:-/tmp/nova-clickhouse-$HTTP_PORT}
 START_TIMEOUT=${CLICKHOUSE_START_TIMEOUT:-60}
 
-info() { printf 'clickhouse: %s\n' "$*" >&2; }
-die() {
-  printf 'clickhouse: error: %s\n' "$*" >&2
-  exit 1
-}
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+DAEMON_NAME=clickhouse
+# shellcheck source=lib/daemon.sh
+source "$SCRIPT_DIR/lib/daemon.sh"
+
 usage() {
   echo "usage: $0 start|stop|status" >&2
   exit 2
 }
-is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
 
-for p in HTTP_PORT TCP_PORT; do
-  is_uint "${!p}" && ((${!p} >= 1 && ${!p} <= 65535)) || die "CLICKHOUSE_${p} must be a TCP port number, got '${!p}'"
-done
+require_port CLICKHOUSE_HTTP_PORT "$HTTP_PORT"
+require_port CLICKHOUSE_TCP_PORT "$TCP_PORT"
 is_uint "$START_TIMEOUT" || die "CLICKHOUSE_START_TIMEOUT must be a number of seconds"
 
 init_state_paths() {
@@ -56,11 +54,7 @@ init_state_paths() {
 }
 
 # Parallel test runs may all call `start`; two servers must never share a data dir or port.
-take_state_lock() {
-  command -v flock >/dev/null || return 0
-  exec 9>"$STATE_DIR/.lock"
-  flock -w $((START_TIMEOUT + 300)) 9 || die "timed out waiting for another clickhouse.sh on $STATE_DIR"
-}
+take_state_lock() { take_lock "$STATE_DIR/.lock" $((START_TIMEOUT + 300)); }
 
 SERVER_BIN=
 ensure_server() {
@@ -110,29 +104,14 @@ CONF
 CONF
 }
 
-read_pid() {
-  local pid=
-  [[ -f $PID_FILE ]] && pid=$(<"$PID_FILE")
-  is_uint "$pid" && printf '%s\n' "$pid"
-  return 0
-}
-
 # A live clickhouse-server on *this* state dir's config (a stale pid may be recycled).
-is_ours() {
-  local pid=$1 args
-  [[ -n $pid ]] || return 1
-  kill -0 "$pid" 2>/dev/null || return 1
-  args=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
-  [[ $args == *clickhouse* && $args == *"$CONFIG"* ]]
-}
+is_ours() { pid_runs "$1" clickhouse "$CONFIG"; }
 
 running_pid() {
   local pid
-  pid=$(read_pid)
+  pid=$(pid_from "$PID_FILE")
   if is_ours "$pid"; then printf '%s\n' "$pid"; fi
 }
-
-tcp_open() { (exec 2>/dev/null 3<>"/dev/tcp/$HOST/$1"); }
 
 # Ready when `SELECT 1` over HTTP answers 1.
 answers() {
@@ -146,12 +125,9 @@ answers() {
   [[ $body == *$'\r\n\r\n1'* ]]
 }
 
-log_tail() {
-  for f in "$LOG_FILE.err" "$STATE_DIR/stdout.log"; do
-    [[ -f $f ]] || continue
-    echo "----- last 30 lines of $f -----" >&2
-    tail -n 30 "$f" >&2
-  done
+log_tails() {
+  log_tail "$LOG_FILE.err" 30
+  log_tail "$STATE_DIR/stdout.log" 30
 }
 
 start_server() {
@@ -163,26 +139,24 @@ start_server() {
     return 0
   fi
   rm -f "$PID_FILE"
-  tcp_open "$HTTP_PORT" && die "port $HOST:$HTTP_PORT is already in use by another process (set CLICKHOUSE_HTTP_PORT, or stop it)"
-  tcp_open "$TCP_PORT" && die "port $HOST:$TCP_PORT is already in use by another process (set CLICKHOUSE_TCP_PORT, or stop it)"
+  tcp_open "$HOST" "$HTTP_PORT" && die "port $HOST:$HTTP_PORT is already in use by another process (set CLICKHOUSE_HTTP_PORT, or stop it)"
+  tcp_open "$HOST" "$TCP_PORT" && die "port $HOST:$TCP_PORT is already in use by another process (set CLICKHOUSE_TCP_PORT, or stop it)"
   ensure_server
   write_config
   info "starting clickhouse-server on $ENDPOINT (state $STATE_DIR)"
   started=$SECONDS
-  local detach=()
-  if command -v setsid >/dev/null; then detach=(setsid); fi
-  "${detach[@]}" nohup "$SERVER_BIN" --config-file="$CONFIG" </dev/null >"$STATE_DIR/stdout.log" 2>&1 9>&- &
-  pid=$!
+  spawn_detached "$STATE_DIR/stdout.log" "$SERVER_BIN" --config-file="$CONFIG"
+  pid=$SPAWNED_PID
   printf '%s\n' "$pid" >"$PID_FILE"
   deadline=$((SECONDS + START_TIMEOUT))
   until answers; do
     if ! kill -0 "$pid" 2>/dev/null; then
-      log_tail
+      log_tails
       rm -f "$PID_FILE"
       die "clickhouse-server exited during start-up"
     fi
     if ((SECONDS >= deadline)); then
-      log_tail
+      log_tails
       stop_server
       die "clickhouse-server did not answer on $ENDPOINT within ${START_TIMEOUT}s"
     fi
@@ -193,7 +167,7 @@ start_server() {
 }
 
 stop_server() {
-  local pid waited=0
+  local pid
   pid=$(running_pid)
   if [[ -z $pid ]]; then
     rm -f "$PID_FILE"
@@ -201,12 +175,7 @@ stop_server() {
     return 0
   fi
   info "stopping (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
-  while is_ours "$pid" && ((waited < 100)); do
-    sleep 0.2
-    waited=$((waited + 1))
-  done
-  if is_ours "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
+  stop_pid "$pid" 20 is_ours
   rm -f "$PID_FILE"
   info "stopped"
 }

@@ -41,28 +41,20 @@ STOP_TIMEOUT=${KAFKA_STOP_TIMEOUT:-30}
 # Word-split on purpose so several flags can be passed, like Kafka's own KAFKA_HEAP_OPTS.
 read -r -a HEAP_OPTS <<<"${KAFKA_HEAP_OPTS:--Xmx512m}"
 
-info() { printf 'kafka: %s\n' "$*" >&2; }
-die() {
-  printf 'kafka: error: %s\n' "$*" >&2
-  exit 1
-}
+DAEMON_NAME=kafka
+# shellcheck source=lib/daemon.sh
+source "$SCRIPT_DIR/lib/daemon.sh"
 
 usage() {
   echo "usage: $0 start|stop|restart|status" >&2
   exit 2
 }
 
-is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
-
 validate_env() {
   # KAFKA_PORT is a common name (Kubernetes sets it to tcp://host:port for a service called
   # "kafka"), so reject anything that is not a bare port instead of failing obscurely later.
   local p
-  for p in KAFKA_PORT KAFKA_CONTROLLER_PORT; do
-    if ! is_uint "${!p}" || ((${!p} < 1 || ${!p} > 65535)); then
-      die "$p must be a TCP port number, got '${!p}'"
-    fi
-  done
+  for p in KAFKA_PORT KAFKA_CONTROLLER_PORT; do require_port "$p" "${!p}"; done
   [[ $KAFKA_PORT != "$KAFKA_CONTROLLER_PORT" ]] || die "KAFKA_PORT and KAFKA_CONTROLLER_PORT must differ (both $KAFKA_PORT)"
   is_uint "$START_TIMEOUT" || die "KAFKA_START_TIMEOUT must be a number of seconds"
   is_uint "$STOP_TIMEOUT" || die "KAFKA_STOP_TIMEOUT must be a number of seconds"
@@ -83,66 +75,7 @@ init_state_paths() {
 # Serialise start/stop/restart on one state dir: parallel test workers may all call `start`,
 # and two brokers must never share a data dir. The lock fd (9) is closed for the broker JVM,
 # otherwise the broker would hold the lock for its whole life.
-take_state_lock() {
-  command -v flock >/dev/null || return 0 # e.g. macOS: run unlocked rather than not at all
-  exec 9>"$STATE_DIR/.lock"
-  flock -w $((START_TIMEOUT + STOP_TIMEOUT + 300)) 9 || die "timed out waiting for another kafka.sh on $STATE_DIR"
-}
-
-require_java() {
-  command -v java >/dev/null || die "java not found on PATH (Kafka 4.x needs Java 17+)"
-  local v major
-  # First line looks like: openjdk version "17.0.15" 2025-04-15  (or "1.8.0_x" for Java 8)
-  v=$(java -version 2>&1 | sed -n 's/.*version "\([^"]*\)".*/\1/p' | head -n 1)
-  major=${v%%.*}
-  [[ $major == 1 ]] && major=$(cut -d. -f2 <<<"$v")
-  if is_uint "$major" && ((major < 17)); then
-    die "Kafka 4.x needs Java 17+, found Java $v ($(command -v java))"
-  fi
-}
-
-# The jar set is keyed by the pom's checksum so that bumping a version in the pom refetches
-# instead of silently running stale jars.
-pom_sum() { cksum <"$POM" | cut -d' ' -f1; }
-
-ensure_jars() {
-  local want marker="$LIB_DIR/.complete"
-  want=$(pom_sum)
-  if [[ -f $marker && $(<"$marker") == "$want" ]]; then
-    return 0
-  fi
-  command -v mvn >/dev/null || die "mvn not found on PATH: Maven is needed once to fetch the Kafka jars into $LIB_DIR"
-  mkdir -p "$CACHE_DIR"
-  # A second lock, on the shared cache, because several checkouts (state dirs) share it.
-  if command -v flock >/dev/null; then
-    exec 8>"$CACHE_DIR/.lock"
-    flock -w 600 8 || die "timed out waiting for another jar download into $CACHE_DIR"
-    # Another process may have finished the download while we waited.
-    if [[ -f $marker && $(<"$marker") == "$want" ]]; then
-      exec 8>&-
-      return 0
-    fi
-  fi
-  info "fetching Kafka jars from Maven Central into $LIB_DIR (first run only, ~30 s)"
-  # Download into a scratch dir and swap it in only when complete, so an interrupted or
-  # failed fetch never leaves a half-populated lib/ that looks usable.
-  FETCH_TMP=$(mktemp -d "$CACHE_DIR/lib.tmp.XXXXXX")
-  local mvn_log="$FETCH_TMP/mvn.log" started=$SECONDS
-  # -q still prints errors; we capture them anyway because this Maven build emits stray ANSI
-  # reset codes even with -B/-q, and stdout is reserved for the bootstrap address.
-  if ! mvn -B -q -Dstyle.color=never -f "$POM" dependency:copy-dependencies \
-    -DincludeScope=runtime -DoutputDirectory="$FETCH_TMP/lib" >"$mvn_log" 2>&1; then
-    sed $'s/\x1b\\[[0-9;]*m//g' "$mvn_log" >&2
-    die "Maven could not fetch the Kafka jars (see output above)"
-  fi
-  printf '%s\n' "$want" >"$FETCH_TMP/lib/.complete"
-  rm -rf "$LIB_DIR"
-  mv "$FETCH_TMP/lib" "$LIB_DIR"
-  rm -rf "$FETCH_TMP"
-  FETCH_TMP=
-  info "fetched $(find "$LIB_DIR" -name '*.jar' | wc -l | tr -d ' ') jars in $((SECONDS - started)) s"
-  if command -v flock >/dev/null; then exec 8>&-; fi
-}
+take_state_lock() { take_lock "$STATE_DIR/.lock" $((START_TIMEOUT + STOP_TIMEOUT + 300)); }
 
 # Short-lived Kafka CLI JVMs (StorageTool): tuned for start-up time, quiet unless failing.
 run_tool() {
@@ -199,38 +132,19 @@ format_storage_if_needed() {
   fi
 }
 
-read_pid() {
-  local pid=
-  [[ -f $PID_FILE ]] && pid=$(<"$PID_FILE")
-  is_uint "$pid" && printf '%s\n' "$pid"
-  return 0
-}
-
 # True only for a live JVM running kafka.Kafka on *this* state dir's config: a stale pid file
-# may point at a recycled pid, and a zombie has an empty command line.
-is_our_broker() {
-  local pid=$1 args
-  [[ -n $pid ]] || return 1
-  kill -0 "$pid" 2>/dev/null || return 1
-  if [[ -r /proc/$pid/cmdline ]]; then
-    args=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
-  else
-    args=$(ps -o args= -p "$pid" 2>/dev/null) || return 1
-  fi
-  [[ $args == *kafka.Kafka* && $args == *"$PROPS"* ]]
-}
+# may point at a recycled pid.
+is_our_broker() { pid_runs "$1" kafka.Kafka "$PROPS"; }
 
 running_pid() {
   local pid
-  pid=$(read_pid)
+  pid=$(pid_from "$PID_FILE")
   if is_our_broker "$pid"; then printf '%s\n' "$pid"; fi
 }
 
 running_addr() {
   if [[ -f $ADDR_FILE ]]; then cat "$ADDR_FILE"; else printf '%s:%s\n' "$KAFKA_HOST" "$KAFKA_PORT"; fi
 }
-
-tcp_open() { (exec 2>/dev/null 3<>"/dev/tcp/$1/$2"); }
 
 # Readiness probe: a real Kafka Metadata request over bash's /dev/tcp, no JVM. An open port
 # only means a socket is bound; a Metadata response that lists this node proves the broker
@@ -263,28 +177,20 @@ broker_answers() {
     [[ ${hex:32:8} == "$(printf '%08x' "$NODE_ID")" ]]
 }
 
-log_tail() {
-  if [[ -f $LOG_FILE ]]; then
-    echo "----- last 40 lines of $LOG_FILE -----" >&2
-    tail -n 40 "$LOG_FILE" >&2
-    echo "-----" >&2
-  fi
-}
-
 wait_until_ready() {
   local pid=$1 addr=$2 deadline=$((SECONDS + START_TIMEOUT))
   while :; do
     # Only a vanished process counts as an exit: right after the fork, under load, the child
     # may not have exec'd java yet, so its command line cannot be recognised for a moment.
     if ! kill -0 "$pid" 2>/dev/null; then
-      log_tail
+      log_tail "$LOG_FILE"
       rm -f "$PID_FILE" "$ADDR_FILE"
       die "the Kafka broker exited during start-up (full log: $LOG_FILE)"
     fi
     broker_answers "$addr" && is_our_broker "$pid" && return 0
     sleep 0.2
     if ((SECONDS >= deadline)); then
-      log_tail
+      log_tail "$LOG_FILE"
       info "stopping the broker that failed to become ready"
       stop_broker
       die "the Kafka broker did not accept clients on $addr within ${START_TIMEOUT}s (full log: $LOG_FILE)"
@@ -316,8 +222,8 @@ start_broker() {
     fi
   done
 
-  require_java
-  ensure_jars
+  require_java 17 'Kafka 4.x'
+  ensure_maven_jars "$POM" "$CACHE_DIR" Kafka
   write_config
   format_storage_if_needed
 
@@ -326,19 +232,11 @@ start_broker() {
   if [[ -f $LOG_FILE ]]; then mv -f "$LOG_FILE" "$LOG_FILE.1"; fi
   info "starting broker on $addr (controller $KAFKA_HOST:$KAFKA_CONTROLLER_PORT, state $STATE_DIR)"
   started=$SECONDS
-  # setsid: own session, so signals aimed at the caller's process group (Ctrl-C, a test
-  # runner killing its workers) don't take the broker down; `stop` is the way to end it.
-  # It execs in place here (we are not a group leader), so $! is the JVM's pid.
-  local detach=()
-  if command -v setsid >/dev/null; then detach=(setsid); fi
-  # stdin/stdout/stderr all redirected: a caller doing addr=$(kafka.sh start) waits for
-  # stdout to close, so the broker must not inherit it.
-  "${detach[@]}" nohup java "${HEAP_OPTS[@]}" -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
+  spawn_detached "$LOG_FILE" java "${HEAP_OPTS[@]}" -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
     -Dorg.slf4j.simpleLogger.showDateTime=true \
     "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS" \
-    -cp "$LIB_DIR/*" kafka.Kafka "$PROPS" \
-    </dev/null >"$LOG_FILE" 2>&1 9>&- 8>&- &
-  pid=$!
+    -cp "$LIB_DIR/*" kafka.Kafka "$PROPS"
+  pid=$SPAWNED_PID
   printf '%s\n' "$pid" >"$PID_FILE"
   printf '%s\n' "$addr" >"$ADDR_FILE"
 
@@ -348,7 +246,7 @@ start_broker() {
 }
 
 stop_broker() {
-  local pid waited=0
+  local pid
   pid=$(running_pid)
   if [[ -z $pid ]]; then
     rm -f "$PID_FILE" "$ADDR_FILE"
@@ -358,16 +256,7 @@ stop_broker() {
   info "stopping broker (pid $pid)"
   # SIGTERM runs Kafka's shutdown hook: controlled shutdown, flush and clean log close, so
   # the next start needs no log recovery.
-  kill -TERM "$pid" 2>/dev/null || true
-  while is_our_broker "$pid" && ((waited < STOP_TIMEOUT * 5)); do
-    sleep 0.2
-    waited=$((waited + 1))
-  done
-  if is_our_broker "$pid"; then
-    info "broker did not exit within ${STOP_TIMEOUT}s, sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    while is_our_broker "$pid"; do sleep 0.1; done
-  fi
+  stop_pid "$pid" "$STOP_TIMEOUT" is_our_broker
   rm -f "$PID_FILE" "$ADDR_FILE"
   info "stopped"
 }
@@ -385,10 +274,6 @@ status_broker() {
   info "running, $health (pid $pid, state $STATE_DIR, log $LOG_FILE)"
   printf '%s\n' "$addr"
 }
-
-FETCH_TMP=
-cleanup() { if [[ -n $FETCH_TMP ]]; then rm -rf "$FETCH_TMP"; fi; }
-trap cleanup EXIT
 
 main() {
   [[ $# -eq 1 ]] || usage

@@ -33,18 +33,16 @@ START_TIMEOUT=${S3PROXY_START_TIMEOUT:-90}
 IDENTITY=nova
 CREDENTIAL=nova-test-secret
 
-info() { printf 's3proxy: %s\n' "$*" >&2; }
-die() {
-  printf 's3proxy: error: %s\n' "$*" >&2
-  exit 1
-}
+DAEMON_NAME=s3proxy
+# shellcheck source=lib/daemon.sh
+source "$SCRIPT_DIR/lib/daemon.sh"
+
 usage() {
   echo "usage: $0 start|stop|status" >&2
   exit 2
 }
-is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
 
-is_uint "$PORT" && ((PORT >= 1 && PORT <= 65535)) || die "S3PROXY_PORT must be a TCP port number, got '$PORT'"
+require_port S3PROXY_PORT "$PORT"
 is_uint "$START_TIMEOUT" || die "S3PROXY_START_TIMEOUT must be a number of seconds"
 
 init_state_paths() {
@@ -58,53 +56,7 @@ init_state_paths() {
 }
 
 # Parallel test runs may all call `start`; two servers must never share a data dir or port.
-take_state_lock() {
-  command -v flock >/dev/null || return 0
-  exec 9>"$STATE_DIR/.lock"
-  flock -w $((START_TIMEOUT + 300)) 9 || die "timed out waiting for another s3proxy.sh on $STATE_DIR"
-}
-
-require_java() {
-  command -v java >/dev/null || die "java not found on PATH (S3Proxy 2.6 needs Java 17+)"
-  local v major
-  v=$(java -version 2>&1 | sed -n 's/.*version "\([^"]*\)".*/\1/p' | head -n 1)
-  major=${v%%.*}
-  [[ $major == 1 ]] && major=$(cut -d. -f2 <<<"$v")
-  if is_uint "$major" && ((major < 17)); then die "S3Proxy 2.6 needs Java 17+, found Java $v"; fi
-}
-
-pom_sum() { cksum <"$POM" | cut -d' ' -f1; }
-
-ensure_jars() {
-  local want marker="$LIB_DIR/.complete"
-  want=$(pom_sum)
-  [[ -f $marker && $(<"$marker") == "$want" ]] && return 0
-  command -v mvn >/dev/null || die "mvn not found on PATH: Maven is needed once to fetch the S3Proxy jars into $LIB_DIR"
-  mkdir -p "$CACHE_DIR"
-  if command -v flock >/dev/null; then
-    exec 8>"$CACHE_DIR/.lock"
-    flock -w 600 8 || die "timed out waiting for another jar download into $CACHE_DIR"
-    if [[ -f $marker && $(<"$marker") == "$want" ]]; then
-      exec 8>&-
-      return 0
-    fi
-  fi
-  info "fetching S3Proxy jars from Maven Central into $LIB_DIR (first run only, ~30 s)"
-  FETCH_TMP=$(mktemp -d "$CACHE_DIR/lib.tmp.XXXXXX")
-  local mvn_log="$FETCH_TMP/mvn.log"
-  if ! mvn -B -q -Dstyle.color=never -f "$POM" dependency:copy-dependencies \
-    -DincludeScope=runtime -DoutputDirectory="$FETCH_TMP/lib" >"$mvn_log" 2>&1; then
-    sed $'s/\x1b\\[[0-9;]*m//g' "$mvn_log" >&2
-    die "Maven could not fetch the S3Proxy jars (see output above)"
-  fi
-  printf '%s\n' "$want" >"$FETCH_TMP/lib/.complete"
-  rm -rf "$LIB_DIR"
-  mv "$FETCH_TMP/lib" "$LIB_DIR"
-  rm -rf "$FETCH_TMP"
-  FETCH_TMP=
-  info "fetched $(find "$LIB_DIR" -name '*.jar' | wc -l | tr -d ' ') jars"
-  if command -v flock >/dev/null; then exec 8>&-; fi
-}
+take_state_lock() { take_lock "$STATE_DIR/.lock" $((START_TIMEOUT + 300)); }
 
 write_config() {
   mkdir -p "$DATA_DIR"
@@ -121,29 +73,14 @@ jclouds.filesystem.basedir=$DATA_DIR
 CONF
 }
 
-read_pid() {
-  local pid=
-  [[ -f $PID_FILE ]] && pid=$(<"$PID_FILE")
-  is_uint "$pid" && printf '%s\n' "$pid"
-  return 0
-}
-
 # A live JVM running S3Proxy on *this* state dir's properties (a stale pid may be recycled).
-is_ours() {
-  local pid=$1 args
-  [[ -n $pid ]] || return 1
-  kill -0 "$pid" 2>/dev/null || return 1
-  args=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
-  [[ $args == *org.gaul.s3proxy.Main* && $args == *"$PROPS"* ]]
-}
+is_ours() { pid_runs "$1" org.gaul.s3proxy.Main "$PROPS"; }
 
 running_pid() {
   local pid
-  pid=$(read_pid)
+  pid=$(pid_from "$PID_FILE")
   if is_ours "$pid"; then printf '%s\n' "$pid"; fi
 }
-
-tcp_open() { (exec 2>/dev/null 3<>"/dev/tcp/$HOST/$1"); }
 
 # Ready when an HTTP request gets an HTTP status line back (403 for an unsigned request).
 answers() {
@@ -157,12 +94,6 @@ answers() {
   [[ $line == HTTP/1.* ]]
 }
 
-log_tail() {
-  [[ -f $LOG_FILE ]] || return 0
-  echo "----- last 40 lines of $LOG_FILE -----" >&2
-  tail -n 40 "$LOG_FILE" >&2
-}
-
 start_server() {
   local pid started deadline
   pid=$(running_pid)
@@ -172,29 +103,26 @@ start_server() {
     return 0
   fi
   rm -f "$PID_FILE"
-  tcp_open "$PORT" && die "port $HOST:$PORT is already in use by another process (set S3PROXY_PORT, or stop it)"
-  require_java
-  ensure_jars
+  tcp_open "$HOST" "$PORT" && die "port $HOST:$PORT is already in use by another process (set S3PROXY_PORT, or stop it)"
+  require_java 17 'S3Proxy 2.6'
+  ensure_maven_jars "$POM" "$CACHE_DIR" S3Proxy
   write_config
   [[ -f $LOG_FILE ]] && mv -f "$LOG_FILE" "$LOG_FILE.1"
   info "starting on $ENDPOINT (state $STATE_DIR)"
   started=$SECONDS
-  local detach=()
-  if command -v setsid >/dev/null; then detach=(setsid); fi
-  "${detach[@]}" nohup java -Xmx256m -XX:+ExitOnOutOfMemoryError -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
-    "-Dlogback.configurationFile=$LOGBACK" -cp "$LIB_DIR/*" org.gaul.s3proxy.Main --properties "$PROPS" \
-    </dev/null >"$LOG_FILE" 2>&1 9>&- 8>&- &
-  pid=$!
+  spawn_detached "$LOG_FILE" java -Xmx256m -XX:+ExitOnOutOfMemoryError -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
+    "-Dlogback.configurationFile=$LOGBACK" -cp "$LIB_DIR/*" org.gaul.s3proxy.Main --properties "$PROPS"
+  pid=$SPAWNED_PID
   printf '%s\n' "$pid" >"$PID_FILE"
   deadline=$((SECONDS + START_TIMEOUT))
   until answers; do
     if ! kill -0 "$pid" 2>/dev/null; then
-      log_tail
+      log_tail "$LOG_FILE"
       rm -f "$PID_FILE"
       die "S3Proxy exited during start-up (full log: $LOG_FILE)"
     fi
     if ((SECONDS >= deadline)); then
-      log_tail
+      log_tail "$LOG_FILE"
       stop_server
       die "S3Proxy did not answer on $ENDPOINT within ${START_TIMEOUT}s"
     fi
@@ -205,7 +133,7 @@ start_server() {
 }
 
 stop_server() {
-  local pid waited=0
+  local pid
   pid=$(running_pid)
   if [[ -z $pid ]]; then
     rm -f "$PID_FILE"
@@ -213,19 +141,10 @@ stop_server() {
     return 0
   fi
   info "stopping (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
-  while is_ours "$pid" && ((waited < 100)); do
-    sleep 0.2
-    waited=$((waited + 1))
-  done
-  if is_ours "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
+  stop_pid "$pid" 20 is_ours
   rm -f "$PID_FILE"
   info "stopped"
 }
-
-FETCH_TMP=
-cleanup() { if [[ -n $FETCH_TMP ]]; then rm -rf "$FETCH_TMP"; fi; }
-trap cleanup EXIT
 
 [[ $# -eq 1 ]] || usage
 case $1 in
