@@ -4,7 +4,7 @@
 # S3 (S3Proxy), and the gateway in front. No Docker: the engines are the ones scripts/kafka.sh,
 # clickhouse.sh and s3proxy.sh run, plus the machine's PostgreSQL and Redis.
 #
-# Usage: scripts/cluster.sh up|down|status|start SERVICE|stop SERVICE
+# Usage: scripts/cluster.sh up|down|status|restart|start SERVICE|stop SERVICE
 #   up       create the cluster's stores (dropping what an earlier run of the same name left),
 #            run `nova migrate` for every service, start every service and the gateway, wait
 #            until each answers /health/ready. Prints ONLY the public URL (the gateway's) on
@@ -13,6 +13,7 @@
 #            its own Kafka broker if it started one, and drop its databases, Redis keys,
 #            ClickHouse database and S3 bucket.
 #   status   one line per process on stderr; exit 0 when all run, 3 when none does, 1 otherwise.
+#   restart  stop every service process and start them again (the gateway keeps running).
 #   start S  start one stopped service again (after a crash or `stop S`) and wait until ready.
 #   stop S   stop one service the way an orchestrator would (SIGTERM).
 #
@@ -57,7 +58,7 @@ REDIS_PREFIX="nova-cluster-$NAME:"
 NODE=(node --import tsx)
 
 usage() {
-  echo "usage: $0 up|down|status|start SERVICE|stop SERVICE" >&2
+  echo "usage: $0 up|down|status|restart|start SERVICE|stop SERVICE" >&2
   exit 2
 }
 
@@ -144,6 +145,9 @@ common_env() {
     "NOVA_STARTUP_TIMEOUT_MS=$((READY_TIMEOUT * 1000))"
 }
 
+# Spans name the process they come from (a trace crosses several).
+otel_name() { printf 'OTEL_SERVICE_NAME=%s-%s\n' "${OTEL_SERVICE_NAME:-nova}" "$1"; }
+
 # What one service's process gets: its own database only, where every other service runs,
 # its engines.
 service_env() {
@@ -154,6 +158,7 @@ service_env() {
     "NOVA_GRPC_PORT=$(grpc_port_of "$service")" \
     "NOVA_DATA_DIR=$STATE_DIR/data/$service" \
     "$(upper "$service")_DATABASE_URL=${PG_ADMIN%/*}/$(database_of "$service")"
+  otel_name "$service"
   for other in "${SERVICES[@]}"; do
     [[ $other == "$service" ]] && continue
     printf '%s\n' "NOVA_$(upper "$other")_URL=grpc://$HOST:$(grpc_port_of "$other")"
@@ -329,6 +334,7 @@ start_gateway() {
   env_args "$(
     common_env
     printf '%s\n' "PORT=$BASE_PORT" "NOVA_DATA_DIR=$STATE_DIR/data/gateway"
+    otel_name gateway
     for s in "${SERVICES[@]}"; do printf '%s\n' "NOVA_$(upper "$s")_URL=http://$HOST:$(http_port_of "$s")"; done
   )"
   local log
@@ -364,6 +370,20 @@ cluster_down() {
   info "down: processes stopped; databases, Redis keys, ClickHouse database and bucket dropped (logs kept in $STATE_DIR/logs)"
 }
 
+# Every service process stopped and started again (the gateway stays: clients see its 503s
+# meanwhile), as a rolling-free redeploy would.
+cluster_restart() {
+  local s pids=()
+  for s in "${SERVICES[@]}"; do
+    stop_service "$s" &
+    pids+=($!)
+  done
+  for s in "${pids[@]}"; do wait "$s" || true; done
+  for s in "${SERVICES[@]}"; do start_service "$s"; done
+  for s in "${SERVICES[@]}"; do wait_ready "$s" "http://$HOST:$(http_port_of "$s")"; done
+  info "restarted ${SERVICES[*]}"
+}
+
 cluster_status() {
   load_env_file || {
     info "no cluster '$NAME' under $STATE_DIR"
@@ -395,6 +415,10 @@ take_lock "$STATE_DIR/.lock" $((READY_TIMEOUT + 300))
 case $1 in
 up) cluster_up ;;
 down) cluster_down ;;
+restart)
+  load_env_file || die "no cluster '$NAME' under $STATE_DIR (up first)"
+  cluster_restart
+  ;;
 status) cluster_status ;;
 start | stop)
   [[ $# -eq 2 ]] || usage

@@ -406,3 +406,21 @@ export function sharedSecretsOf(nova: RunningNova): Record<string, string> {
     AUTH_ENCRYPTION_KEY: readFileSync(path.join(keys, 'encryption.key'), 'utf8').trim(),
   };
 }
+
+/** The /health/ready checks of every process of a deployment, merged (its proof of what it runs on). */
+export async function readyChecksOf(nova: NovaDeployment): Promise<Record<string, unknown>> {
+  const checks: Record<string, unknown> = {};
+  for (const running of Object.values(nova.processes)) {
+    const ready = await fetch(`${running.url}/health/ready`);
+    Object.assign(checks, ((await ready.json()) as { checks: Record<string, unknown> }).checks);
+  }
+  return checks;
+}
+
+/** The /metrics text of every process of a deployment, one after the other (a sum over lines adds them up). */
+export async function metricsOf(nova: NovaDeployment): Promise<string> {
+  const texts = await Promise.all(
+    Object.values(nova.processes).map(async (running) => (await fetch(`${running.url}/metrics`)).text()),
+  );
+  return texts.join('\n');
+}

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { stepWithMargin } from '@nova/kernel/testing';
 import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type NovaDeployment, startDeployment, waitForMailToken } from '../harness.js';
-import type { E2eShape } from './shape.js';
+import { type NovaDeployment, readyChecksOf, waitForMailToken } from '../harness.js';
+import { deployShape, type E2eShape } from './shape.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: a test reads arbitrary JSON answers field by field
 type JsonAnswer = any;
@@ -40,15 +40,12 @@ export function defineAuthWalk(shape: E2eShape): void {
 
     beforeAll(async () => {
       await shape.prepare?.();
-      nova = await startDeployment(
-        {
-          ...shape.env(),
-          ARGON2_MEMORY_KIB: '8192',
-          ARGON2_TIME_COST: '1',
-          REFRESH_REUSE_GRACE_SECONDS: '0',
-        },
-        { split: shape.split },
-      );
+      nova = await deployShape(shape, {
+        ...shape.env(),
+        ARGON2_MEMORY_KIB: '8192',
+        ARGON2_TIME_COST: '1',
+        REFRESH_REUSE_GRACE_SECONDS: '0',
+      });
     });
     afterAll(async () => {
       try {
@@ -64,12 +61,9 @@ export function defineAuthWalk(shape: E2eShape): void {
 
     it('reports its dependencies as ready', async () => {
       // Every process is ready; together they check both services' databases and the shape's extras.
-      const checks: Record<string, unknown> = {};
-      for (const process of Object.values(nova.processes)) {
-        const ready = await fetch(`${process.url}/health/ready`);
-        expect(ready.status).toBe(200);
-        Object.assign(checks, ((await ready.json()) as { checks: Record<string, unknown> }).checks);
-      }
+      for (const process of Object.values(nova.processes))
+        expect((await fetch(`${process.url}/health/ready`)).status).toBe(200);
+      const checks = await readyChecksOf(nova);
       for (const name of ['db-auth', 'db-social', ...(shape.readyChecks ?? [])]) {
         expect(checks[name]).toMatchObject({ status: 'ok' });
       }

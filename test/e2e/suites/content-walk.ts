@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   E2E_PASSWORD,
   type NovaDeployment,
+  readyChecksOf,
   type SignedUp,
   signUp as signUpAt,
-  startDeployment,
 } from '../harness.js';
-import type { E2eShape } from './shape.js';
+import { deployShape, type E2eShape } from './shape.js';
 
 // Nova on a fresh PostgreSQL database, so the walk can check from outside that
 // a deleted account leaves no row in the content schema.
@@ -55,7 +55,7 @@ export function defineContentWalk(shape: E2eShape): void {
       await admin.connect();
       await admin.query(`CREATE DATABASE ${dbName}`);
       await shape.prepare?.();
-      nova = await startDeployment({ ...shape.env(), DATABASE_URL: dbUrl }, { split: shape.split });
+      nova = await deployShape(shape, { ...shape.env(), DATABASE_URL: dbUrl });
     });
     afterAll(async () => {
       try {
@@ -69,9 +69,8 @@ export function defineContentWalk(shape: E2eShape): void {
     });
 
     it('runs on the shape’s engines', async () => {
-      const ready = await fetch(nova.urlFor('/health/ready'));
-      expect(ready.status).toBe(200);
-      const { checks } = (await ready.json()) as { checks: Record<string, unknown> };
+      expect((await fetch(nova.urlFor('/health/ready'))).status).toBe(200);
+      const checks = await readyChecksOf(nova);
       for (const name of ['db-content', 'db-social', ...(shape.readyChecks ?? [])])
         expect(checks[name]).toMatchObject({ status: 'ok' });
     });

@@ -2,12 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   apiCaller,
   E2E_PASSWORD,
+  metricsOf,
   type NovaDeployment,
+  readyChecksOf,
   type SignedUp,
   signUp as signUpAt,
-  startDeployment,
 } from '../harness.js';
-import type { E2eShape } from './shape.js';
+import { deployShape, type E2eShape } from './shape.js';
 
 /** What the walk may do to the shape's cache role: a Redis the test owns (absent: in-process cache). */
 export interface OwnedCache {
@@ -65,7 +66,7 @@ export function defineFeedWalk(shape: E2eShape, options: { cache?: () => OwnedCa
     };
     const feedIds = async (who: SignedUp, query?: string) => (await feed(who, query)).ids;
     const metric = async (name: string, labels = '') => {
-      const text = await (await fetch(nova.urlFor('/metrics'))).text();
+      const text = await metricsOf(nova);
       let total = 0;
       for (const line of text.split('\n'))
         if (line.startsWith(name) && line.includes(labels)) total += Number(line.split(' ').at(-1));
@@ -74,22 +75,19 @@ export function defineFeedWalk(shape: E2eShape, options: { cache?: () => OwnedCa
 
     beforeAll(async () => {
       await shape.prepare?.();
-      nova = await startDeployment(
-        {
-          // Live's RTMP ingest is not walked here: any free port, so another suite's server cannot block the start.
-          RTMP_PORT: '0',
-          ...shape.env(),
-          ...(options.cache ? { REDIS_CACHE_URL: options.cache().url } : {}),
-          ARGON2_MEMORY_KIB: '8192',
-          ARGON2_TIME_COST: '1',
-          REGISTER_MAX_PER_IP: '100000',
-          FEED_CELEBRITY_FOLLOWERS: '3',
-          FEED_PAGE_CACHE_SECONDS: '2',
-          FEED_FANOUT_POLL_MS: '50',
-          REDIS_COMMAND_TIMEOUT_MS: '500',
-        },
-        { split: shape.split },
-      );
+      nova = await deployShape(shape, {
+        // Live's RTMP ingest is not walked here: any free port, so another suite's server cannot block the start.
+        RTMP_PORT: '0',
+        ...shape.env(),
+        ...(options.cache ? { REDIS_CACHE_URL: options.cache().url } : {}),
+        ARGON2_MEMORY_KIB: '8192',
+        ARGON2_TIME_COST: '1',
+        REGISTER_MAX_PER_IP: '100000',
+        FEED_CELEBRITY_FOLLOWERS: '3',
+        FEED_PAGE_CACHE_SECONDS: '2',
+        FEED_FANOUT_POLL_MS: '50',
+        REDIS_COMMAND_TIMEOUT_MS: '500',
+      });
     }, 180_000);
     afterAll(async () => {
       try {
@@ -101,8 +99,7 @@ export function defineFeedWalk(shape: E2eShape, options: { cache?: () => OwnedCa
     });
 
     it('runs on the shape’s engines', async () => {
-      const ready = await fetch(nova.urlFor('/health/ready'));
-      const { checks } = (await ready.json()) as { checks: Record<string, unknown> };
+      const checks = await readyChecksOf(nova);
       for (const name of ['db-feed', ...(shape.readyChecks ?? [])])
         expect(checks[name]).toMatchObject({ status: 'ok' });
       // The feed's consumer groups and its fan-out worker run in this process.

@@ -10,11 +10,11 @@ import { openSocket } from '../../../packages/services/notifications/test/suppor
 import {
   E2E_PASSWORD,
   type NovaDeployment,
+  readyChecksOf,
   type SignedUp,
   signUp as signUpAt,
-  startDeployment,
 } from '../harness.js';
-import type { E2eShape } from './shape.js';
+import { deployShape, type E2eShape } from './shape.js';
 
 const ADMIN_URL = process.env.NOVA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -84,7 +84,7 @@ export function defineNotificationsWalk(shape: E2eShape & { postgres?: boolean }
         env = { ...env, DATABASE_URL: dbUrl };
       }
       await shape.prepare?.();
-      nova = await startDeployment(env, { split: shape.split });
+      nova = await deployShape(shape, env);
     });
     afterAll(async () => {
       try {
@@ -101,9 +101,8 @@ export function defineNotificationsWalk(shape: E2eShape & { postgres?: boolean }
     });
 
     it('runs on the shape’s engines', async () => {
-      const ready = await fetch(nova.urlFor('/health/ready'));
-      expect(ready.status).toBe(200);
-      const { checks } = (await ready.json()) as { checks: Record<string, unknown> };
+      expect((await fetch(nova.urlFor('/health/ready'))).status).toBe(200);
+      const checks = await readyChecksOf(nova);
       for (const name of ['db-notifications', ...(shape.readyChecks ?? [])])
         expect(checks[name]).toMatchObject({ status: 'ok' });
     });

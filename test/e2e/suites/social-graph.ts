@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type NovaDeployment, type SignedUp, signUp as signUpAt, startDeployment } from '../harness.js';
-import type { E2eShape } from './shape.js';
+import { type NovaDeployment, type SignedUp, signUp as signUpAt } from '../harness.js';
+import { deployShape, type E2eShape } from './shape.js';
 
 // The server runs on a fresh PostgreSQL database so the test can check, from
 // outside, that a deleted user leaves no row behind in the social schema.
@@ -56,7 +56,7 @@ export function defineSocialGraph(shape: E2eShape): void {
       await admin.connect();
       await admin.query(`CREATE DATABASE ${DB_NAME}`);
       await shape.prepare?.();
-      nova = await startDeployment({ ...shape.env(), DATABASE_URL: DB_URL }, { split: shape.split });
+      nova = await deployShape(shape, { ...shape.env(), DATABASE_URL: DB_URL });
     });
     afterAll(async () => {
       try {
