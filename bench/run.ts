@@ -17,6 +17,7 @@ const scenarios: Record<string, () => Promise<BenchReport>> = {
   messaging: async () => (await import('./scenarios/messaging.js')).runMessagingBench(),
   notifications: async () => (await import('./scenarios/notifications.js')).runNotificationsBench(),
   live: async () => (await import('./scenarios/live.js')).runLiveBench(),
+  gateway: async () => (await import('./scenarios/gateway.js')).runGatewayBench(),
   'outbox-writers': async () => (await import('./scenarios/outbox-writers.js')).runOutboxWritersBench(),
 };
 
