@@ -155,14 +155,22 @@ service_env() {
   common_env
   printf '%s\n' \
     "PORT=$(http_port_of "$service")" \
-    "NOVA_GRPC_PORT=$(grpc_port_of "$service")" \
     "NOVA_DATA_DIR=$STATE_DIR/data/$service" \
     "$(upper "$service")_DATABASE_URL=${PG_ADMIN%/*}/$(database_of "$service")"
   otel_name "$service"
-  for other in "${SERVICES[@]}"; do
-    [[ $other == "$service" ]] && continue
-    printf '%s\n' "NOVA_$(upper "$other")_URL=grpc://$HOST:$(grpc_port_of "$other")"
-  done
+  if ((GATEWAY)); then
+    # One port serves HTTP and the sync API (gRPC); the gateway is the proxy whose
+    # X-Forwarded-For the per-IP throttles may believe.
+    printf '%s\n' "NOVA_TRUSTED_PROXIES=$HOST"
+    for other in "${SERVICES[@]}"; do
+      [[ $other == "$service" ]] || printf '%s\n' "NOVA_$(upper "$other")_URL=http://$HOST:$(http_port_of "$other")"
+    done
+  else
+    printf '%s\n' "NOVA_GRPC_PORT=$(grpc_port_of "$service")"
+    for other in "${SERVICES[@]}"; do
+      [[ $other == "$service" ]] || printf '%s\n' "NOVA_$(upper "$other")_URL=grpc://$HOST:$(grpc_port_of "$other")"
+    done
+  fi
   case $service in
   content | live)
     printf '%s\n' "S3_BUCKET=$S3_BUCKET" "S3_ENDPOINT=$S3" "S3_ACCESS_KEY_ID=nova" \
@@ -370,8 +378,8 @@ cluster_down() {
   info "down: processes stopped; databases, Redis keys, ClickHouse database and bucket dropped (logs kept in $STATE_DIR/logs)"
 }
 
-# Every service process stopped and started again (the gateway stays: clients see its 503s
-# meanwhile), as a rolling-free redeploy would.
+# Every service process stopped and started again, all at once (the gateway stays up and
+# answers 503 for them meanwhile).
 cluster_restart() {
   local s pids=()
   for s in "${SERVICES[@]}"; do
