@@ -96,7 +96,13 @@ export async function startCluster(name: string, env: Record<string, string>): P
 
   const handle = (target: ClusterService | 'gateway'): RunningNova => {
     const url = urlOf(target);
-    const pid = () => Number(readFileSync(path.join(stateDir, 'pids', `${target}.pid`), 'utf8').trim());
+    const pid = () => {
+      try {
+        return Number(readFileSync(path.join(stateDir, 'pids', `${target}.pid`), 'utf8').trim());
+      } catch {
+        return undefined; // stopped: cluster.sh removed its pid file
+      }
+    };
     const stop = async () => {
       await run('stop', target);
       return 0;
@@ -107,6 +113,7 @@ export async function startCluster(name: string, env: Record<string, string>): P
       dataDir: path.join(stateDir, 'data', target),
       mailDir: path.join(stateDir, 'data', target, 'mail'),
       output: () => readFileSync(path.join(stateDir, 'logs', `${target}.log`), 'utf8'),
+      pid,
       stop,
       async restart() {
         await run('stop', target);
@@ -114,6 +121,7 @@ export async function startCluster(name: string, env: Record<string, string>): P
       },
       async crash() {
         const victim = pid();
+        if (victim === undefined) return;
         process.kill(victim, 'SIGKILL');
         await waitGone(victim);
       },
