@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/config.js';
 import { runMigrations } from '../db/index.js';
 import type { EventValidator } from '../events/index.js';
@@ -68,7 +69,7 @@ export interface BootedModules {
   startWorkers(): Promise<void>;
   /** Starts relays and workers, the gRPC server, then listens; resolves to the bound HTTP address. */
   start(): Promise<string>;
-  /** The port of the gRPC server for this process's sync APIs, once started (undefined: none). */
+  /** The port of the gRPC server for this process's sync APIs once started: NOVA_GRPC_PORT's, else the HTTP port when shared (undefined: none). */
   grpcPort(): number | undefined;
   /** Ordered, deadline-bounded stop: HTTP (drain), workers (checkpoint), services, kernel (pools). */
   stop(): Promise<void>;
@@ -165,7 +166,7 @@ export async function bootModules(options: BootOptions): Promise<BootedModules> 
       m.syncApi ? [{ definition: m.syncApi, handlers: services[m.name]?.api as AnyApi }] : [],
     );
     servedNames = served.map((a) => a.definition.service);
-    if (config.grpc.port !== undefined && served.length > 0) {
+    if ((config.grpc.port !== undefined || config.grpc.sharedPort) && served.length > 0) {
       grpcServer = createSyncServer({
         apis: served,
         internalToken: config.grpc.internalToken,
@@ -242,15 +243,26 @@ export async function bootModules(options: BootOptions): Promise<BootedModules> 
     startWorkers,
     async start() {
       await startWorkers();
-      if (grpcServer) {
-        const server = grpcServer;
-        grpcPort = await server.listen(config.http.host, config.grpc.port ?? 0);
-        // Registered before HTTP so it stops after it: other processes' calls finish while HTTP drains.
-        lifecycle.onStop('grpc', (deadline) => server.stop(deadline));
-        logger.info({ port: grpcPort, apis: servedNames }, 'sync APIs served over gRPC');
+      const server = grpcServer;
+      const shared = server !== undefined && config.grpc.sharedPort;
+      if (server && shared) server.shareHttpPort(app.server);
+      if (server && config.grpc.port !== undefined) {
+        grpcPort = await server.listen(config.http.host, config.grpc.port);
+        logger.info({ port: grpcPort, apis: servedNames }, 'sync APIs served over gRPC on their own port');
       }
+      // Registered before HTTP so it stops after it: other processes' calls finish while HTTP drains.
+      if (server && !shared) lifecycle.onStop('grpc', (deadline) => server.stop(deadline));
       const address = await app.listen({ port: config.http.port, host: config.http.host });
-      lifecycle.onStop('http', (deadline) => closeHttpServer(app, deadline));
+      if (server && shared) {
+        grpcPort ??= (app.server.address() as AddressInfo).port;
+        logger.info({ port: grpcPort, apis: servedNames }, 'sync APIs served over gRPC on the HTTP port');
+        // One listener: its close waits for the gRPC connections too, so both drain together.
+        lifecycle.onStop('http', async (deadline) => {
+          await Promise.all([closeHttpServer(app, deadline), server.stop(deadline)]);
+        });
+      } else {
+        lifecycle.onStop('http', (deadline) => closeHttpServer(app, deadline));
+      }
       return address;
     },
     async stop() {

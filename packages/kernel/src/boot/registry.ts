@@ -95,7 +95,7 @@ export function createModuleRegistry(
           throw new TargetError(
             `"${module.name}" needs the ${dep} API, which this process does not run: ` +
               `add ${dep} to the target (--target=${[...running.map((m) => m.name), dep].join(',')}) or set ` +
-              `NOVA_${dep.toUpperCase()}_URL to the grpc://host:port of a process that runs it`,
+              `NOVA_${dep.toUpperCase()}_URL to the http://host:port of a process that runs it`,
           );
         }
         remote[dep] = url;

@@ -29,15 +29,18 @@ export interface KernelConfig {
   /** Bounded wait for the token verifier and the event producer at start (then exit 1). */
   startupTimeoutMs: number;
   /**
-   * Remote service URLs (`NOVA_<SERVICE>_URL`, grpc://host:port): where a
-   * dependency outside the target serves its sync API.
+   * Remote service URLs (`NOVA_<SERVICE>_URL`): `http://host:port` of the
+   * process that serves that service (its HTTP and gRPC port), or
+   * `grpc://host:port` of its separate gRPC port. Sync calls go there; the
+   * gateway routes the service's public paths to the http:// form.
    */
   serviceUrls: Readonly<Record<string, string>>;
   /**
-   * The gRPC server for the sync APIs of this process's services: a port
-   * (0: any free one) or undefined for none (the all-in-one default).
+   * The gRPC server for the sync APIs of this process's services. `sharedPort`:
+   * served on the HTTP port itself (every split target); `port`: also on a
+   * port of its own (NOVA_GRPC_PORT; 0: any free one), undefined for none.
    */
-  grpc: { port?: number; internalToken?: string };
+  grpc: { port?: number; sharedPort: boolean; internalToken?: string };
   /** Per-service PostgreSQL (`<SERVICE>_DATABASE_URL`, else `DATABASE_URL`); none: embedded PGlite. */
   database: {
     urls: Readonly<Record<string, string>>;
@@ -105,6 +108,11 @@ export interface ConfigComposition {
    */
   modules: readonly ConfigurableModule[];
   /**
+   * Parts of the binary that are not services (the gateway): they own keys,
+   * read when the target resolves to them, but get no per-service keys.
+   */
+  extras?: readonly ConfigurableModule[];
+  /**
    * The modules the configured target runs (default: all of them); only
    * their keys are read and checked. Throwing names NOVA_TARGET as bad.
    */
@@ -131,7 +139,7 @@ function serviceKeysSchema(names: readonly string[]): TObject {
   for (const name of names) {
     properties[`${envName(name)}_DATABASE_URL`] = EnvUrl(`PostgreSQL for the ${name} service`);
     properties[`NOVA_${envName(name)}_URL`] = EnvUrl(
-      `grpc://host:port of another process that serves the ${name} sync API`,
+      `http://host:port of another process that serves ${name} (HTTP and its gRPC sync API on one port), or grpc://host:port`,
     );
   }
   return Type.Object(properties);
@@ -148,7 +156,8 @@ export function describeConfig(composition: ConfigComposition = { modules: [] })
   };
   add('kernel', EnvSchema);
   add('kernel', serviceKeysSchema(composition.modules.map((m) => m.name)));
-  for (const module of composition.modules) if (module.config) add(module.name, module.config.schema);
+  for (const module of [...composition.modules, ...(composition.extras ?? [])])
+    if (module.config) add(module.name, module.config.schema);
   return keys;
 }
 
@@ -199,7 +208,7 @@ export function loadConfig(
   const declaredBy = new Map<string, string>(Object.keys(EnvSchema.properties).map((k) => [k, 'kernel']));
   const serviceKeys = serviceKeysSchema(registered);
   for (const key of Object.keys(serviceKeys.properties)) declaredBy.set(key, 'kernel');
-  for (const module of composition.modules) {
+  for (const module of [...composition.modules, ...(composition.extras ?? [])]) {
     for (const key of Object.keys(module.config?.schema.properties ?? {})) {
       const owner = declaredBy.get(key);
       // Two owners of one key would read it differently: a registry mistake, refused outright.
@@ -229,7 +238,9 @@ export function loadConfig(
   }));
 
   const kernel = deriveKernel(env, registered, urls);
-  problems.push(...crossChecks(env, registered, urls));
+  // A process that runs no service (the gateway) needs no event log to meet others.
+  const runsServices = running.some((module) => composition.modules.includes(module));
+  problems.push(...crossChecks(env, registered, urls, runsServices));
   const modules: Record<string, unknown> = {};
   for (const { module, read } of moduleEnvs) {
     // A module whose own keys are malformed is not derived: its checks would only repeat them.
@@ -243,13 +254,16 @@ export function loadConfig(
   return { ...kernel, modules };
 }
 
+const SERVICE_URL = /^(http|grpc):\/\/[^/:]+:\d+\/?$/;
+
 function crossChecks(
   env: Env,
   services: readonly string[],
   urls: Record<string, string | undefined>,
+  runsServices: boolean,
 ): string[] {
   const problems: string[] = [];
-  const split = services.some(
+  const split = runsServices && services.some(
     (s) => urls[`${envName(s)}_DATABASE_URL`] !== undefined || urls[`NOVA_${envName(s)}_URL`] !== undefined,
   );
   if (!env.KAFKA_BROKERS && split) {
@@ -260,8 +274,8 @@ function crossChecks(
   for (const s of services) {
     const key = `NOVA_${envName(s)}_URL`;
     const url = urls[key];
-    if (url && !/^grpc:\/\/[^/:]+:\d+\/?$/.test(url)) {
-      problems.push(`${key}: must be grpc://host:port (the gRPC address of its process)`);
+    if (url && !SERVICE_URL.test(url)) {
+      problems.push(`${key}: must be http://host:port (the port of its process) or grpc://host:port`);
     }
   }
   const remote = services.some((s) => urls[`NOVA_${envName(s)}_URL`] !== undefined);
@@ -348,7 +362,8 @@ function deriveKernel(
     startupTimeoutMs: env.NOVA_STARTUP_TIMEOUT_MS,
     serviceUrls,
     grpc: {
-      port: env.NOVA_GRPC_PORT ?? (env.NOVA_TARGET === 'all' ? undefined : 50051),
+      port: env.NOVA_GRPC_PORT,
+      sharedPort: env.NOVA_TARGET !== 'all',
       internalToken: env.NOVA_INTERNAL_TOKEN,
     },
     database: {

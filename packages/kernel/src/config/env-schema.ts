@@ -38,7 +38,7 @@ export const EnvSchema = Type.Object({
       minimum: 0,
       maximum: 65535,
       description:
-        "where this process serves its services' sync APIs over gRPC (unset: 50051, or none for target all)",
+        "a separate port where this process also serves its services' sync APIs over gRPC (unset: only on PORT, for a target other than all)",
     }),
   ),
   NOVA_INTERNAL_TOKEN: Type.Optional(

@@ -120,6 +120,8 @@ export async function startModules(options: StartModulesOptions): Promise<Starte
       logger: createLogger(config.logLevel),
       registry: createModuleRegistry(options.modules),
       contracts: options.contracts,
+      // The private database starts empty, whatever the target (a split target does not migrate by default).
+      migrate: true,
       ...(options.adapters ? { adapters: options.adapters } : {}),
       ...(options.provided ? { provided: options.provided } : {}),
       ...(kind === 'pglite' ? { pglite: { dataDir: 'memory://', loadDataDir: await pgliteTemplate() } } : {}),

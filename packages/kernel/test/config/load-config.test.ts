@@ -82,12 +82,15 @@ describe('loadConfig (kernel keys)', () => {
     expect(config.kafka).toBeUndefined();
     expect(config.serviceUrls).toEqual({});
     expect(config.modules).toEqual({});
-    expect(config.grpc).toEqual({ port: undefined, internalToken: undefined });
+    expect(config.grpc).toEqual({ port: undefined, sharedPort: false, internalToken: undefined });
   });
 
-  it('serves gRPC on 50051 for a split target unless NOVA_GRPC_PORT says otherwise', () => {
+  it('serves gRPC on the HTTP port for a split target, and on NOVA_GRPC_PORT too when set', () => {
     const kafka = { KAFKA_BROKERS: 'k:9092' };
-    expect(loadConfig({ ...kafka, NOVA_TARGET: 'feed' }, composition).grpc.port).toBe(50051);
+    expect(loadConfig({ ...kafka, NOVA_TARGET: 'feed' }, composition).grpc).toMatchObject({
+      port: undefined,
+      sharedPort: true,
+    });
     expect(loadConfig({ NOVA_TARGET: 'feed', NOVA_GRPC_PORT: '6000' }, composition).grpc.port).toBe(6000);
     expect(loadConfig({ NOVA_GRPC_PORT: '0' }).grpc.port).toBe(0);
     const split = loadConfig(
@@ -97,12 +100,18 @@ describe('loadConfig (kernel keys)', () => {
     expect(split.serviceUrls).toEqual({ mailbox: 'grpc://mail:50051' });
   });
 
-  it('takes service URLs only as grpc://host:port, and wants an internal token in production when split', () => {
+  it('takes service URLs as http://host:port or grpc://host:port, and wants an internal token in production when split', () => {
     const kafka = { KAFKA_BROKERS: 'k:9092' };
-    const bad = configError({ ...kafka, NOVA_MAILBOX_URL: 'http://mail:8080' }, composition);
-    expect(bad.problems).toContain(
-      'NOVA_MAILBOX_URL: must be grpc://host:port (the gRPC address of its process)',
-    );
+    for (const url of ['https://mail:8080', 'http://mail', 'http://mail:8080/api', 'tcp://mail:1']) {
+      const bad = configError({ ...kafka, NOVA_MAILBOX_URL: url }, composition);
+      expect(bad.problems).toContain(
+        'NOVA_MAILBOX_URL: must be http://host:port (the port of its process) or grpc://host:port',
+      );
+    }
+    expect(
+      loadConfig({ ...kafka, NOVA_TARGET: 'feed', NOVA_MAILBOX_URL: 'http://mail:8080' }, composition)
+        .serviceUrls,
+    ).toEqual({ mailbox: 'http://mail:8080' });
     const production = {
       ...kafka,
       NOVA_ENV: 'production',

@@ -19,7 +19,7 @@ import { CircuitBreaker, type CircuitState } from './circuit-breaker.js';
 import { deserialize, fromServiceError, META, metadataSetter, methodPath, serialize } from './wire.js';
 
 export interface SyncClientOptions {
-  /** `grpc://host:port` (NOVA_<SERVICE>_URL). */
+  /** `http://host:port` or `grpc://host:port` (NOVA_<SERVICE>_URL). */
   url: string;
   /** This process's services, sent as `nova-caller` (logs and metrics on the callee). */
   caller: string;
@@ -44,11 +44,14 @@ export type GrpcSyncClient<D extends SyncApiDefinition> = SyncApiClient<D> & {
   close(): void;
 };
 
-/** Parses `grpc://host:port` into the channel target grpc-js expects. */
+/**
+ * Parses `http://host:port` (a process's one port: HTTP and gRPC) or
+ * `grpc://host:port` (a separate gRPC port) into the channel target grpc-js expects.
+ */
 export function grpcTarget(url: string): string {
   const parsed = new URL(url);
-  if (parsed.protocol !== 'grpc:' || !parsed.hostname || !parsed.port) {
-    throw new TypeError(`"${url}" is not a grpc://host:port address`);
+  if ((parsed.protocol !== 'grpc:' && parsed.protocol !== 'http:') || !parsed.hostname || !parsed.port) {
+    throw new TypeError(`"${url}" is not an http://host:port or grpc://host:port address`);
   }
   return `${parsed.hostname}:${parsed.port}`;
 }

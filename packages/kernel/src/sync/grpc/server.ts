@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import type { Server as NetServer } from 'node:net';
 import {
   status as GrpcStatus,
   type Metadata,
@@ -17,6 +18,7 @@ import type { Logger } from '../../logging/logger.js';
 import { counter, histogram } from '../../metrics/metrics.js';
 import { SpanKind, tracingEnabled, withSpan } from '../../tracing/tracing.js';
 import type { SyncApiDefinition } from '../definition.js';
+import { shareHttpPort } from './shared-port.js';
 import {
   deserialize,
   META,
@@ -47,6 +49,11 @@ export interface SyncServerOptions {
 export interface SyncServer {
   /** Binds `host:port` (port 0: any free one); resolves to the bound port. */
   listen(host: string, port: number): Promise<number>;
+  /**
+   * Also serves the APIs on an HTTP server's own port: HTTP/2 prior-knowledge
+   * connections to it go to gRPC, the rest stay HTTP (call before it listens).
+   */
+  shareHttpPort(httpServer: NetServer): void;
   /** Lets in-flight calls finish until the deadline, then cuts the rest. */
   stop(deadline?: number): Promise<void>;
 }
@@ -180,6 +187,12 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
           (error, bound) => (error ? reject(error) : resolve(bound)),
         );
       });
+    },
+    shareHttpPort(httpServer) {
+      const injector = server.createConnectionInjector(
+        options.credentials ?? ServerCredentials.createInsecure(),
+      );
+      shareHttpPort(httpServer, (socket) => injector.injectConnection(socket));
     },
     stop(deadline = Date.now() + 5000) {
       return new Promise((resolve) => {
