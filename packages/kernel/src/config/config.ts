@@ -263,9 +263,11 @@ function crossChecks(
   runsServices: boolean,
 ): string[] {
   const problems: string[] = [];
-  const split = runsServices && services.some(
-    (s) => urls[`${envName(s)}_DATABASE_URL`] !== undefined || urls[`NOVA_${envName(s)}_URL`] !== undefined,
-  );
+  const split =
+    runsServices &&
+    services.some(
+      (s) => urls[`${envName(s)}_DATABASE_URL`] !== undefined || urls[`NOVA_${envName(s)}_URL`] !== undefined,
+    );
   if (!env.KAFKA_BROKERS && split) {
     // The embedded event log is the outbox tables of one database: services
     // on separate databases or processes can only meet through Kafka.
