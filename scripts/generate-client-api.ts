@@ -1,20 +1,24 @@
 /**
  * `npm run client:generate`: writes Nova's OpenAPI document and the SDK's
- * generated REST types (packages/client). Run after changing a route or
+ * generated REST types (packages/client), and the gateway's table of which
+ * service serves each route (packages/gateway). Run after changing a route or
  * schema; test/client/generated-api.test.ts fails while they are stale.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   documentText,
+  GATEWAY_ROUTES_JSON,
   GENERATED_TYPES,
   generatedTypesText,
-  novaOpenApiDocument,
+  novaApiSurface,
   OPENAPI_JSON,
 } from './client-api/openapi-document.js';
 
-const document = await novaOpenApiDocument();
+const { document, routes } = await novaApiSurface();
 await writeFile(OPENAPI_JSON, documentText(document));
+await mkdir(path.dirname(GATEWAY_ROUTES_JSON), { recursive: true });
+await writeFile(GATEWAY_ROUTES_JSON, documentText(routes));
 await mkdir(path.dirname(GENERATED_TYPES), { recursive: true });
 await writeFile(GENERATED_TYPES, await generatedTypesText(document));
-console.log(`wrote ${OPENAPI_JSON} and ${GENERATED_TYPES}`);
+console.log(`wrote ${OPENAPI_JSON}, ${GENERATED_TYPES} and ${GATEWAY_ROUTES_JSON}`);

@@ -1,4 +1,5 @@
 import { NOVA_CONTRACTS } from '@nova/contracts';
+import type { RouteOwner } from '@nova/kernel/boot';
 import { startModules } from '@nova/kernel/testing';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { REGISTRY } from '../../apps/nova/src/modules.js';
@@ -14,6 +15,17 @@ export const GENERATED_TYPES = 'packages/client/src/generated/nova-api.ts';
  * through Fastify's inject.
  */
 export async function novaOpenApiDocument(): Promise<unknown> {
+  return (await novaApiSurface()).document;
+}
+
+/** Where the gateway reads which service serves each route (packages/gateway). */
+export const GATEWAY_ROUTES_JSON = 'packages/gateway/src/generated/routes.json';
+
+/**
+ * The OpenAPI document and every route with the module that registered it
+ * (the socket's owner is null: every process serves it), in a stable order.
+ */
+export async function novaApiSurface(): Promise<{ document: unknown; routes: readonly RouteOwner[] }> {
   const nova = await startModules({
     modules: Object.values(REGISTRY.modules),
     contracts: NOVA_CONTRACTS,
@@ -25,7 +37,10 @@ export async function novaOpenApiDocument(): Promise<unknown> {
   try {
     const answer = await nova.call('GET', '/openapi.json');
     if (answer.status !== 200) throw new Error(`GET /openapi.json answered ${answer.status}`);
-    return answer.body;
+    const routes = [...nova.booted.routes].sort(
+      (a, b) => a.url.localeCompare(b.url) || a.method.localeCompare(b.method),
+    );
+    return { document: answer.body, routes };
   } finally {
     await nova.close();
   }

@@ -3,7 +3,9 @@ import { parseArgs } from 'node:util';
 export const USAGE = `Usage: nova <command> [options]
 
 Commands:
-  start [--target=all|<service>[,<service>]]   run the platform (default target: $NOVA_TARGET or all)
+  start [--target=all|gateway|<service>[,<service>]]
+                                                run the platform (default target: $NOVA_TARGET or all);
+                                                gateway: the public edge of the split shape
   migrate [--target=...]                        apply pending migrations of the target's services
   seed [--users=N] [--follows=N] [--posts=N] [--seed=S]
                                                 load a deterministic synthetic population

@@ -33,12 +33,11 @@ describe('the composed configuration of the registry', () => {
   it('README lists every key any target reads', () => {
     const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
     const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## Architecture'));
-    const missing = configKeys('all')
-      .map((k) => k.key)
-      .filter((key) => !table.includes(`\`${key}\``));
+    const read = [...configKeys('all'), ...configKeys('gateway')].map((k) => k.key);
+    const missing = read.filter((key) => !table.includes(`\`${key}\``));
     expect(missing).toEqual([]);
     // …and lists no key that nothing reads (first cell of each row).
-    const known = new Set(configKeys('all').map((k) => k.key));
+    const known = new Set(read);
     const listed = [...table.matchAll(/^\| ([^|]+) \|/gm)].flatMap((row) =>
       [...(row[1] ?? '').matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]),
     );
@@ -52,5 +51,23 @@ describe('the composed configuration of the registry', () => {
     expect(social).toContain('NOVA_AUTH_URL');
     expect(social).not.toContain('AUTH_SIGNING_KEYS');
     expect(configKeys('auth').map((k) => k.key)).toContain('AUTH_SIGNING_KEYS');
+    const gateway = configKeys('gateway').map((k) => k.key);
+    expect(gateway).toContain('NOVA_GATEWAY_RATE_LIMIT_PER_IP');
+    expect(gateway).not.toContain('AUTH_SIGNING_KEYS');
+    expect(social).not.toContain('NOVA_GATEWAY_RATE_LIMIT_PER_IP');
+  });
+
+  it('the gateway target needs no event log and takes service URLs as http://host:port', () => {
+    const gateway = load({
+      NOVA_TARGET: 'gateway',
+      NOVA_CONTENT_URL: 'http://content:8080',
+      NOVA_GATEWAY_TIMEOUTS: 'content=120000',
+    });
+    expect(gateway.serviceUrls).toEqual({ content: 'http://content:8080' });
+    expect(gateway.modules.gateway).toMatchObject({ timeouts: { content: 120000 }, defaultTimeoutMs: 30000 });
+    expect(() => load({ NOVA_TARGET: 'gateway', NOVA_GATEWAY_TIMEOUTS: 'content=fast' })).toThrow(
+      /NOVA_GATEWAY_TIMEOUTS \(gateway\): "content=fast" is not service=milliseconds/,
+    );
+    expect(() => load({ NOVA_TARGET: 'social', NOVA_AUTH_URL: 'http://auth:8080' })).toThrow(/KAFKA_BROKERS/);
   });
 });

@@ -1,13 +1,12 @@
 import { type ConfigKey, describeConfig } from '@nova/kernel';
 import type { CommandOptions } from '../cli.js';
-import { MODULES, resolveTarget, TargetError } from '../modules.js';
+import { TargetError } from '../modules.js';
+import { CONFIG_COMPOSITION } from './load-config.js';
 
 /** The keys a target reads: the kernel's, the per-service keys of every registered module, its modules' own. */
 export function configKeys(target: string): ConfigKey[] {
-  const running = new Set(resolveTarget(target).map((m) => m.name));
-  return describeConfig({ modules: Object.values(MODULES) }).filter(
-    (key) => key.owner === 'kernel' || running.has(key.owner),
-  );
+  const running = new Set(CONFIG_COMPOSITION.resolveTarget?.(target).map((m) => m.name));
+  return describeConfig(CONFIG_COMPOSITION).filter((key) => key.owner === 'kernel' || running.has(key.owner));
 }
 
 /** `nova config`: every environment variable the target reads, as a Markdown table. */

@@ -1,9 +1,18 @@
-import { type Config, ConfigError, loadConfig } from '@nova/kernel';
+import { GATEWAY_CONFIGURABLE, GATEWAY_TARGET } from '@nova/gateway';
+import { type Config, type ConfigComposition, ConfigError, loadConfig } from '@nova/kernel';
 import type { CommandOptions } from '../cli.js';
 import { MODULES, resolveTarget } from '../modules.js';
 
-/** The registry's modules as loadConfig composes them: all name keys, the target's are read. */
-export const CONFIG_COMPOSITION = { modules: Object.values(MODULES), resolveTarget };
+/**
+ * The registry's modules as loadConfig composes them: all name keys, the
+ * target's are read. The gateway target runs no module; it reads its own keys.
+ */
+export const CONFIG_COMPOSITION: ConfigComposition = {
+  modules: Object.values(MODULES),
+  extras: [GATEWAY_CONFIGURABLE],
+  resolveTarget: (target) =>
+    target.trim() === GATEWAY_TARGET ? [GATEWAY_CONFIGURABLE] : resolveTarget(target),
+};
 
 /** Loads the configuration (a --target flag overrides NOVA_TARGET); prints every bad key and returns null. */
 export function loadConfigOrReport(options: CommandOptions): Config | null {

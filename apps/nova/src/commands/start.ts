@@ -1,3 +1,4 @@
+import { bootGateway, GATEWAY_TARGET } from '@nova/gateway';
 import { createLogger, DependencyUnreachableError, flushLogs } from '@nova/kernel';
 import { bootNova } from '../boot.js';
 import type { CommandOptions } from '../cli.js';
@@ -9,9 +10,12 @@ export async function runStart(options: CommandOptions): Promise<number> {
   const config = loadConfigOrReport(options);
   if (!config) return 1;
   const logger = createLogger(config.logLevel, { target: config.target });
-  let nova: Awaited<ReturnType<typeof bootNova>>;
+  let nova: Pick<Awaited<ReturnType<typeof bootNova>>, 'start' | 'lifecycle'>;
   try {
-    nova = await bootNova(config, logger);
+    nova =
+      config.target.trim() === GATEWAY_TARGET
+        ? await bootGateway(config, logger)
+        : await bootNova(config, logger);
   } catch (error) {
     if (error instanceof TargetError) {
       process.stderr.write(`nova: ${error.message}\n`);

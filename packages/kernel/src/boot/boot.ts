@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/config.js';
 import { runMigrations } from '../db/index.js';
 import type { EventValidator } from '../events/index.js';
-import { API_PREFIX, createHttpServer, type NovaApp } from '../http/index.js';
+import { API_PREFIX, createHttpServer, type NovaApp, type RouteAuth } from '../http/index.js';
 import { closeHttpServer, Lifecycle, waitForDependency } from '../lifecycle/index.js';
 import type { Logger } from '../logging/index.js';
 import type { ServiceInstance } from '../module.js';
@@ -36,6 +36,16 @@ export interface BootContracts {
   };
 }
 
+/** One route of the process and who serves it (`null`: the kernel's realtime socket). */
+export interface RouteOwner {
+  service: string | null;
+  method: string;
+  /** Fastify's pattern, prefix included (`/api/v1/posts/:id`). */
+  url: string;
+  auth: RouteAuth;
+  acceptQueryToken: boolean;
+}
+
 export interface BootOptions {
   config: Config;
   logger: Logger;
@@ -65,6 +75,8 @@ export interface BootedModules {
   apis: Record<string, AnyApi>;
   /** Consumers and scheduled jobs of the services (relays are the kernel's). */
   workers: Worker[];
+  /** Every public route the services (and the socket) registered, with its owner: the gateway's routing table is made from it. */
+  routes: readonly RouteOwner[];
   /** Starts the outbox relays and the services' workers (part of start(); alone: a process that does not listen). */
   startWorkers(): Promise<void>;
   /** Starts relays and workers, the gRPC server, then listens; resolves to the bound HTTP address. */
@@ -191,17 +203,49 @@ export async function bootModules(options: BootOptions): Promise<BootedModules> 
     title: options.title ?? 'Nova API',
     version: '1',
   });
+  const routeOwners: RouteOwner[] = [];
+  const recordOwner = (scope: NovaApp, service: string | null) =>
+    scope.addHook('onRoute', (route) => {
+      for (const method of [route.method].flat()) {
+        // Fastify derives HEAD from GET (here and at the gateway): whoever serves the GET serves it.
+        if (method === 'HEAD') continue;
+        routeOwners.push({
+          service,
+          method,
+          url: route.url,
+          auth: route.config?.auth ?? 'required',
+          acceptQueryToken: route.config?.acceptQueryToken === true,
+        });
+      }
+    });
   // The realtime socket: every process with an edge holds sockets; services only register channels.
   await app.register(
-    async (scope) =>
-      registerSocketRoute(scope as NovaApp, kernel.realtime, () => verifier, config.realtime.maxFrameBytes),
+    async (scope) => {
+      recordOwner(scope as NovaApp, null);
+      await registerSocketRoute(
+        scope as NovaApp,
+        kernel.realtime,
+        () => verifier,
+        config.realtime.maxFrameBytes,
+      );
+    },
     { prefix: API_PREFIX },
   );
-  for (const instance of Object.values(services)) {
+  for (const [name, instance] of Object.entries(services)) {
     const routes = instance.routes;
-    if (routes?.root) await app.register(async (scope) => routes.root?.(scope as NovaApp));
+    if (routes?.root)
+      await app.register(async (scope) => {
+        recordOwner(scope as NovaApp, name);
+        await routes.root?.(scope as NovaApp);
+      });
     if (routes?.api)
-      await app.register(async (scope) => routes.api?.(scope as NovaApp), { prefix: API_PREFIX });
+      await app.register(
+        async (scope) => {
+          recordOwner(scope as NovaApp, name);
+          await routes.api?.(scope as NovaApp);
+        },
+        { prefix: API_PREFIX },
+      );
   }
   await app.ready();
   const workers = Object.values(services).flatMap((s) => s.workers ?? []);
@@ -238,6 +282,7 @@ export async function bootModules(options: BootOptions): Promise<BootedModules> 
     services,
     apis,
     workers,
+    routes: routeOwners,
     lifecycle,
     grpcPort: () => grpcPort,
     startWorkers,

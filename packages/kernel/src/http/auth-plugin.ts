@@ -3,20 +3,32 @@ import { NovaError, UnauthenticatedError, UnavailableError } from '../errors/err
 import { unavailableFrom } from '../errors/infrastructure.js';
 import type { Principal, TokenVerifier } from '../principal.js';
 import type { NovaApp } from './app.js';
+import { readForwardedPrincipal } from './forwarded-principal.js';
 
 const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
 
 /**
  * Authentication happens once, here: every route is "required" unless it
- * opts out with `config.auth`. Handlers read `request.principal`.
+ * opts out with `config.auth`. Handlers read `request.principal`. Behind the
+ * gateway, the principal it forwards (signed with `internalToken`) is taken
+ * as is; an unsigned or wrongly signed one is ignored.
  */
-export function registerAuth(app: NovaApp, getTokenVerifier: () => TokenVerifier | undefined): void {
+export function registerAuth(
+  app: NovaApp,
+  getTokenVerifier: () => TokenVerifier | undefined,
+  internalToken?: string,
+): void {
   app.decorateRequest('principal', undefined);
   // Callback style: public routes (probes, the benchmark baseline) pay no promise.
   app.addHook('onRequest', (request, _reply, done) => {
     if (request.is404) return done(); // unknown routes answer 404, never 401
     const auth = request.routeOptions.config.auth ?? 'required';
     if (auth === 'public') return done();
+    const forwarded = internalToken ? readForwardedPrincipal(request.headers, internalToken) : undefined;
+    if (forwarded) {
+      request.principal = forwarded;
+      return done();
+    }
     let token: string | undefined;
     try {
       token = presentedToken(request);

@@ -2,6 +2,7 @@ export * from './app.js';
 export * from './auth-plugin.js';
 export * from './edge.js';
 export * from './error-handler.js';
+export * from './forwarded-principal.js';
 export * from './ops-routes.js';
 export * from './problem.js';
 export * from './schemas.js';

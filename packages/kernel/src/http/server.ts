@@ -29,6 +29,11 @@ export interface HttpServerOptions {
   getTokenVerifier: () => TokenVerifier | undefined;
   title?: string;
   version?: string;
+  /**
+   * The document /openapi.json and /docs show, when not this server's own
+   * routes' (the gateway: the merged documents of the services behind it).
+   */
+  openApiDocument?: () => Record<string, unknown>;
 }
 
 export const DOCS_PREFIX = '/docs';
@@ -172,7 +177,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Nova
   // Before auth: a preflight is answered (or refused) without a token.
   installEdgePolicies(app, config);
   refuseWhileClosing(app);
-  registerAuth(app, options.getTokenVerifier);
+  registerAuth(app, options.getTokenVerifier, config.grpc.internalToken);
 
   await app.register(swagger, {
     openapi: {
@@ -188,9 +193,15 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Nova
         typeof json.$id === 'string' ? json.$id : `def-${i}`,
     },
   });
-  await app.register(swaggerUi, { routePrefix: DOCS_PREFIX });
+  const document = options.openApiDocument;
+  await app.register(swaggerUi, {
+    routePrefix: DOCS_PREFIX,
+    ...(document ? { transformSpecification: () => document(), transformSpecificationClone: false } : {}),
+  });
 
-  app.get('/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, () => app.swagger());
+  app.get('/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, () =>
+    document ? document() : app.swagger(),
+  );
   registerOpsRoutes(app, {
     health: options.health,
     metrics: options.metrics,

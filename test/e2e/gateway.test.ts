@@ -1,0 +1,266 @@
+import { randomBytes } from 'node:crypto';
+import { NOVA_CONTRACTS } from '@nova/contracts';
+import { type BootedGateway, bootGateway } from '@nova/gateway';
+import { createLogger, loadConfig } from '@nova/kernel';
+import {
+  createPostgresTestDatabase,
+  deleteRedisPrefix,
+  type PostgresTestDatabase,
+  privateRedisPrefix,
+  type StartedModules,
+  startModules,
+  TEST_REDIS_URL,
+} from '@nova/kernel/testing';
+import { exportJWK, generateKeyPair } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONFIG_COMPOSITION } from '../../apps/nova/src/commands/load-config.js';
+import { REGISTRY } from '../../apps/nova/src/modules.js';
+import { connect, upgradeStatus } from '../../packages/kernel/test/realtime/socket-client.js';
+import { startNovaInProcess } from '../client/support.js';
+
+/**
+ * The gateway in front of two service processes, driven like a client.
+ * Processes A and B both run the services' code on ONE PostgreSQL database
+ * and Redis prefix (so an account made through A exists for B); the gateway
+ * sends auth, social, messaging and notifications to A, content, feed,
+ * analytics and live to B. Which process answered is read from its own
+ * request metrics; B is stopped and started again for the outage walk.
+ */
+const INTERNAL_TOKEN = randomBytes(24).toString('base64url');
+const ALLOWED_ORIGIN = 'https://app.example.test';
+const ON_A = ['auth', 'social', 'messaging', 'notifications', 'analytics'];
+const ON_B = ['content', 'feed', 'live'];
+
+let database: PostgresTestDatabase;
+let redisPrefix: string;
+let sharedEnv: Record<string, string>;
+let a: StartedModules;
+let b: StartedModules;
+let bPort: string;
+let gateway: BootedGateway;
+let gatewayUrl: string;
+const gateways: BootedGateway[] = [];
+const STANDARD_ENV = {
+  ARGON2_MEMORY_KIB: '8192',
+  ARGON2_TIME_COST: '1',
+  REGISTER_MAX_PER_IP: '1000000',
+  RTMP_PORT: '0',
+};
+
+async function startGateway(extra: Record<string, string> = {}): Promise<{ gw: BootedGateway; url: string }> {
+  const env: Record<string, string> = {
+    NOVA_TARGET: 'gateway',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: `${redisPrefix}gw:`,
+    NOVA_INTERNAL_TOKEN: INTERNAL_TOKEN,
+    NOVA_CORS_ORIGINS: ALLOWED_ORIGIN,
+    NOVA_GATEWAY_BREAKER_FAILURES: '3',
+    NOVA_GATEWAY_BREAKER_OPEN_MS: '500',
+    ...Object.fromEntries(ON_A.map((s) => [`NOVA_${s.toUpperCase()}_URL`, a.baseUrl as string])),
+    ...Object.fromEntries(ON_B.map((s) => [`NOVA_${s.toUpperCase()}_URL`, `http://127.0.0.1:${bPort}`])),
+    ...extra,
+  };
+  const config = loadConfig(env, CONFIG_COMPOSITION);
+  const gw = await bootGateway(config, createLogger('silent'));
+  gateways.push(gw);
+  return { gw, url: await gw.start() };
+}
+
+// Embedded ClickHouse is one per process: B runs every service but analytics.
+const startB = () =>
+  startModules({
+    modules: Object.values(REGISTRY.modules).filter((m) => m.name !== 'analytics'),
+    contracts: NOVA_CONTRACTS,
+    env: { ...STANDARD_ENV, ...sharedEnv, PORT: bPort },
+  });
+
+/** How many requests a process answered for a route pattern (its own metrics). */
+async function served(process: StartedModules, route: string): Promise<number> {
+  const text = await (await fetch(`${process.baseUrl}/metrics`)).text();
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('nova_http_request_duration_seconds_count{') && line.includes(`route="${route}"`))
+      total += Number(line.split(' ').pop());
+  }
+  return total;
+}
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read JSON answers field by field
+  body: any;
+}
+
+async function call(
+  base: string,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<Answer> {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...options.headers,
+    },
+    body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
+  });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON
+  }
+  return { status: response.status, headers: response.headers, body };
+}
+
+async function signUp(base: string, username: string): Promise<{ id: string; token: string }> {
+  const password = 'correct horse battery staple';
+  const registered = await call(base, 'POST', '/api/v1/auth/register', {
+    body: { email: `${username}@example.test`, username, password },
+  });
+  expect(registered.status, JSON.stringify(registered.body)).toBe(201);
+  const login = await call(base, 'POST', '/api/v1/auth/login', { body: { login: username, password } });
+  expect(login.status).toBe(200);
+  const token = login.body.accessToken as string;
+  for (let i = 0; i < 200; i++) {
+    const me = await call(base, 'GET', '/api/v1/users/me', { token });
+    if (me.status === 200) return { id: me.body.id, token };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`profile of ${username} never appeared`);
+}
+
+beforeAll(async () => {
+  database = await createPostgresTestDatabase();
+  redisPrefix = privateRedisPrefix('gateway');
+  const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+  sharedEnv = {
+    DATABASE_URL: database.url,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: redisPrefix,
+    NOVA_INTERNAL_TOKEN: INTERNAL_TOKEN,
+    // The gateway's X-Forwarded-For is believed: per-IP throttles see the client.
+    NOVA_TRUSTED_PROXIES: '127.0.0.1',
+    AUTH_SIGNING_KEYS: JSON.stringify([await exportJWK(privateKey)]),
+    AUTH_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    LOG_LEVEL: 'silent',
+  };
+  a = await startNovaInProcess({ env: sharedEnv });
+  bPort = String(await freePort());
+  b = await startB();
+  ({ gw: gateway, url: gatewayUrl } = await startGateway());
+}, 180_000);
+
+afterAll(async () => {
+  for (const gw of gateways) await gw.stop().catch(() => undefined);
+  await b?.close();
+  await a?.close();
+  await database?.drop();
+  if (redisPrefix) await deleteRedisPrefix(redisPrefix);
+}, 60_000);
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe('the gateway in front of the services', () => {
+  it('routes each path to the process of the service that registered it', async () => {
+    const ada = await signUp(gatewayUrl, `gw_ada_${randomBytes(3).toString('hex')}`);
+    const beforeA = await served(a, '/api/v1/posts');
+    const beforeB = await served(b, '/api/v1/posts');
+    const post = await call(gatewayUrl, 'POST', '/api/v1/posts', {
+      token: ada.token,
+      body: { text: 'via the gateway' },
+    });
+    expect(post.status, JSON.stringify(post.body)).toBe(201);
+    expect(await served(b, '/api/v1/posts')).toBe(beforeB + 1);
+    expect(await served(a, '/api/v1/posts')).toBe(beforeA);
+    // Same prefix, other service: /users/:id/posts is content's (B), /users/:id/followers social's (A).
+    const followersA = await served(a, '/api/v1/users/:id/followers');
+    expect(
+      (await call(gatewayUrl, 'GET', `/api/v1/users/${ada.id}/followers`, { token: ada.token })).status,
+    ).toBe(200);
+    expect(await served(a, '/api/v1/users/:id/followers')).toBe(followersA + 1);
+    const postsB = await served(b, '/api/v1/users/:id/posts');
+    const page = await call(gatewayUrl, 'GET', `/api/v1/users/${ada.id}/posts`, { token: ada.token });
+    expect(page.status).toBe(200);
+    expect(page.body.items.map((p: { text: string }) => p.text)).toEqual(['via the gateway']);
+    expect(await served(b, '/api/v1/users/:id/posts')).toBe(postsB + 1);
+    // The keys that verify tokens, and an unknown path: the gateway's own 404 problem.
+    expect((await call(gatewayUrl, 'GET', '/.well-known/jwks.json')).body.keys).toHaveLength(1);
+    const unknown = await call(gatewayUrl, 'GET', '/api/v1/nowhere');
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get('content-type')).toContain('application/problem+json');
+    expect(gateway.upstreams.content?.circuit).toBe('closed');
+    // Auth's revocation feed is for edges, not for clients.
+    expect((await call(gatewayUrl, 'GET', '/internal/auth/revocations')).status).toBe(404);
+  });
+
+  it('verifies the token once at the edge: a bad or revoked token is a 401 there, never forwarded', async () => {
+    const bo = await signUp(gatewayUrl, `gw_bo_${randomBytes(3).toString('hex')}`);
+    const before = await served(b, '/api/v1/feed');
+    const bad = await call(gatewayUrl, 'GET', '/api/v1/feed', { token: `${bo.token.slice(0, -4)}AAAA` });
+    expect(bad.status).toBe(401);
+    expect(bad.body.code).toBe('invalid_token');
+    expect((await call(gatewayUrl, 'GET', '/api/v1/feed')).status).toBe(401);
+    expect(await served(b, '/api/v1/feed')).toBe(before);
+    expect((await call(gatewayUrl, 'GET', '/api/v1/feed', { token: bo.token })).status).toBe(200);
+    expect((await call(gatewayUrl, 'POST', '/api/v1/auth/logout', { token: bo.token })).status).toBe(204);
+    // Revocations reach the edge through auth's feed within one poll (2 s).
+    let status = 0;
+    for (let i = 0; i < 60 && status !== 401; i++) {
+      status = (await call(gatewayUrl, 'GET', '/api/v1/feed', { token: bo.token })).status;
+      if (status !== 401) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe(401);
+  });
+
+  it('passes the identity it verified as a signed header the services trust, and a forged one is ignored', async () => {
+    const cy = await signUp(gatewayUrl, `gw_cy_${randomBytes(3).toString('hex')}`);
+    // Straight at B with a forged principal and no token: B ignores the header.
+    const forged = Buffer.from(
+      JSON.stringify({ userId: cy.id, sessionId: 's', tokenId: 't', expiresAt: Date.now() / 1000 + 600 }),
+    ).toString('base64url');
+    const direct = await call(b.baseUrl as string, 'GET', '/api/v1/feed', {
+      headers: { 'x-nova-principal': forged, 'x-nova-principal-signature': 'AAAA' },
+    });
+    expect(direct.status).toBe(401);
+    // Through the gateway, a client's own x-nova-principal is stripped: the token decides.
+    const spoof = await call(gatewayUrl, 'GET', '/api/v1/users/me', {
+      headers: { 'x-nova-principal': forged, 'x-nova-principal-signature': 'AAAA' },
+    });
+    expect(spoof.status).toBe(401);
+    expect((await call(gatewayUrl, 'GET', '/api/v1/users/me', { token: cy.token })).body.id).toBe(cy.id);
+  });
+
+  it('relays the realtime socket to the socket service, frames both ways, 401 at the edge without a token', async () => {
+    const dee = await signUp(gatewayUrl, `gw_dee_${randomBytes(3).toString('hex')}`);
+    expect(await upgradeStatus(gatewayUrl)).toBe(401);
+    expect(await upgradeStatus(gatewayUrl, { token: 'not-a-token' })).toBe(401);
+    const socket = await connect(gatewayUrl, { token: dee.token, queryToken: true });
+    socket.send({ channel: 'socket', type: 'ping' });
+    expect(await socket.next((f) => f.channel === 'socket' && f.type === 'pong')).toBeDefined();
+    // A notification pushed by A's services reaches the socket through the gateway.
+    const eve = await signUp(gatewayUrl, `gw_eve_${randomBytes(3).toString('hex')}`);
+    expect(
+      (await call(gatewayUrl, 'POST', `/api/v1/users/${dee.id}/follow`, { token: eve.token })).status,
+    ).toBe(200);
+    const frame = await socket.next((f) => f.channel === 'notification', 15_000);
+    expect(frame.type).toBe('upsert');
+    socket.ws.close(1000);
+    expect((await socket.closed).code).toBe(1000);
+  });
+});
