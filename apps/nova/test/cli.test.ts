@@ -58,9 +58,9 @@ describe('module registry', () => {
       'social',
       'content',
       'messaging',
+      'analytics',
       'feed',
       'notifications',
-      'analytics',
       'live',
     ]);
   });
@@ -79,6 +79,15 @@ describe('module registry', () => {
     expect(() => resolveRemoteDependencies(resolveTarget('social'), {})).toThrow(
       /"social" needs the auth API.*--target=social,auth.*NOVA_AUTH_URL/,
     );
+  });
+  it('binds an optional dependency when it is local or addressed, and goes on without it otherwise', () => {
+    // The feed ranks with analytics' rollups when it can (ADR 031).
+    const urls = { auth: 'grpc://auth:1', social: 'grpc://social:1', content: 'grpc://content:1' };
+    expect(resolveRemoteDependencies(resolveTarget('feed'), urls)).toEqual(urls);
+    expect(
+      resolveRemoteDependencies(resolveTarget('feed'), { ...urls, analytics: 'http://analytics:8080' }),
+    ).toEqual({ ...urls, analytics: 'http://analytics:8080' });
+    expect(resolveTarget('feed,analytics').map((m) => m.name)).toEqual(['analytics', 'feed']);
   });
   it('refuses unknown or empty targets', () => {
     expect(() => resolveTarget('search')).toThrow(TargetError);

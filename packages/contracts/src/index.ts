@@ -1,3 +1,4 @@
+export * from './apis/analytics-api.js';
 export * from './apis/auth-api.js';
 export * from './apis/common.js';
 export * from './apis/content-api.js';
@@ -16,6 +17,7 @@ export * from './events/social-events.js';
 export * from './events/topics.js';
 export * from './revocation.js';
 
+import { analyticsSyncApi } from './apis/analytics-api.js';
 import { authSyncApi } from './apis/auth-api.js';
 import { contentSyncApi } from './apis/content-api.js';
 import { socialSyncApi } from './apis/social-api.js';
@@ -25,7 +27,13 @@ export interface ServiceApis {
   auth: import('./apis/auth-api.js').AuthApi;
   social: import('./apis/social-api.js').SocialApi;
   content: import('./apis/content-api.js').ContentApi;
+  analytics: import('./apis/analytics-api.js').AnalyticsApi;
 }
 
 /** Every declared sync API by owning service: what a registry binds and a gRPC server exposes. */
-export const SYNC_APIS = { auth: authSyncApi, social: socialSyncApi, content: contentSyncApi } as const;
+export const SYNC_APIS = {
+  auth: authSyncApi,
+  social: socialSyncApi,
+  content: contentSyncApi,
+  analytics: analyticsSyncApi,
+} as const;

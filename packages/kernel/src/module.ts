@@ -100,6 +100,12 @@ export interface ServiceModule<Api = unknown, Deps = Record<string, unknown>> {
    * to a gRPC client of NOVA_<SERVICE>_URL; `deps` of init holds the clients.
    */
   dependsOn: readonly string[];
+  /**
+   * Services whose sync APIs this module uses when it can and does without
+   * otherwise (a documented fallback): in-process when the target runs them, a
+   * gRPC client when NOVA_<SERVICE>_URL is set, else absent from `deps`.
+   */
+  optionalDependsOn?: readonly string[];
   /** The sync API this module serves (declared once in @nova/contracts). */
   syncApi?: SyncApiDefinition;
   /** Absolute path of the service's forward-only SQL migrations (run by `nova migrate`). */

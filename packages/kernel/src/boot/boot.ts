@@ -17,7 +17,7 @@ import {
 import { bindInProcess, type SyncApiDefinition } from '../sync/index.js';
 import { sleep, type Worker, workerHealthCheck } from '../workers/index.js';
 import { createProcessKernel, type EngineAdapters, type OwnedKernel } from './process-kernel.js';
-import type { ModuleRegistry } from './registry.js';
+import { dependenciesOf, type ModuleRegistry } from './registry.js';
 
 // The registry sees every API untyped; each module's own deps type is checked where it is declared.
 export type AnyApi = Record<string, (request: unknown, options?: unknown) => Promise<unknown>>;
@@ -169,7 +169,12 @@ export async function bootModules(options: BootOptions): Promise<BootedModules> 
       if (migrate) await runMigrations(database, module.migrationsDir, logger.child({ module: module.name }));
       const relay = kernel.eventLog.relay(database);
       if (relay) relays.push(relay);
-      const deps = Object.fromEntries(module.dependsOn.map((d) => [d, apis[d]]));
+      // An optional dependency neither local nor addressed stays absent: the module falls back.
+      const deps = Object.fromEntries(
+        dependenciesOf(module)
+          .filter((d) => apis[d] !== undefined)
+          .map((d) => [d, apis[d]]),
+      );
       const instance = await module.init(kernel, deps as never);
       services[module.name] = instance;
       if (module.syncApi) apis[module.name] = bindInProcess(module.syncApi, instance.api as never) as AnyApi;

@@ -71,7 +71,7 @@ export function createModuleRegistry(
       if (ordered.includes(module)) return;
       if (visiting.has(name)) throw new TargetError(`dependency cycle at "${name}"`);
       visiting.add(name);
-      for (const dep of module.dependsOn) if (requested.has(dep)) visit(dep);
+      for (const dep of dependenciesOf(module)) if (requested.has(dep)) visit(dep);
       ordered.push(module);
     };
     for (const name of requested) visit(name);
@@ -101,6 +101,13 @@ export function createModuleRegistry(
         remote[dep] = url;
       }
     }
+    for (const module of running) {
+      for (const dep of module.optionalDependsOn ?? []) {
+        if (local.has(dep) || remote[dep] || !modules[dep]) continue;
+        const url = serviceUrls[dep];
+        if (url) remote[dep] = url;
+      }
+    }
     return remote;
   };
 
@@ -115,4 +122,9 @@ export function createModuleRegistry(
       return definition;
     },
   };
+}
+
+/** Required and optional: both order the modules of one process (a callee initialises first). */
+export function dependenciesOf(module: AnyModule): readonly string[] {
+  return [...module.dependsOn, ...(module.optionalDependsOn ?? [])];
 }

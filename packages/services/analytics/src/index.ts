@@ -1,6 +1,12 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AuthApi, ContentApi, SocialApi } from '@nova/contracts';
+import {
+  type AnalyticsApiHandlers,
+  type AuthApi,
+  analyticsSyncApi,
+  type ContentApi,
+  type SocialApi,
+} from '@nova/contracts';
 import type { ServiceModule } from '@nova/kernel';
 import type { AnalyticsHandlers } from './api/analytics-handlers.js';
 import { registerAnalyticsRoutes } from './api/routes.js';
@@ -9,6 +15,7 @@ import { createReconciler, type DayBackfill, type DayReconciliation } from './co
 import { analyticsConfig } from './config.js';
 import { type AnalyticsContext, createAnalyticsContext } from './context.js';
 import { createInsightsQueries } from './queries/insights-queries.js';
+import { createSignalQueries } from './queries/signal-queries.js';
 import { createAnalyticsWriter } from './warehouse/analytics-writer.js';
 import { createSchema } from './warehouse/schema.js';
 import { createAnalyticsSink } from './workers/analytics-sink.js';
@@ -30,7 +37,7 @@ export function createAnalyticsHandlers(ctx: AnalyticsContext): AnalyticsHandler
  */
 /**
  * What operator commands call on a booted analytics module (`nova analytics
- * reconcile|backfill --day=`); not a sync API: no other service calls it.
+ * reconcile|backfill --day=`); not part of the sync API: no other service calls it.
  */
 export interface AnalyticsOperations {
   reconcile(day: string): Promise<DayReconciliation>;
@@ -38,11 +45,13 @@ export interface AnalyticsOperations {
 }
 
 export const analyticsModule: ServiceModule<
-  AnalyticsOperations,
+  AnalyticsOperations & AnalyticsApiHandlers,
   { auth: AuthApi; content: ContentApi; social: SocialApi }
 > = {
   name: 'analytics',
   dependsOn: ['auth', 'content', 'social'],
+  // Ranking readers' engagement signals (the feed's); operator commands use the rest of `api`.
+  syncApi: analyticsSyncApi,
   migrationsDir: path.resolve(ANALYTICS_MIGRATIONS_DIR),
   config: analyticsConfig,
   async init(kernel, deps) {
@@ -62,7 +71,7 @@ export const analyticsModule: ServiceModule<
     const writer = createAnalyticsWriter(ctx.warehouse, ctx.settings.database);
     const reconciler = createReconciler(ctx, deps, writer);
     return {
-      api: { reconcile: reconciler.reconcile, backfill: reconciler.backfill },
+      api: { reconcile: reconciler.reconcile, backfill: reconciler.backfill, ...createSignalQueries(ctx) },
       routes: { api: (app) => registerAnalyticsRoutes(app, analytics) },
       workers: [
         createAnalyticsSink(ctx, writer),

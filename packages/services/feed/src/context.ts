@@ -1,4 +1,4 @@
-import type { ContentApi, SocialApi } from '@nova/contracts';
+import type { AnalyticsApi, ContentApi, SocialApi } from '@nova/contracts';
 import type { Database, EventLog, Kernel, KeyValueStore, Logger, Registry } from '@nova/kernel';
 import { type FeedSettings, feedSettings } from './config.js';
 import { ACTIVITY_RESOLUTION_MS } from './store/activity-repository.js';
@@ -21,6 +21,8 @@ export interface FeedContext {
   content: Pick<ContentApi, 'getPosts'>;
   /** The follow graph's snapshot for a late consumer group (ADR 018). */
   social: Pick<SocialApi, 'listFollows'>;
+  /** Engagement signals from the rollups, when analytics is deployed (optional: ADR 031). */
+  analytics?: AnalyticsApi;
 }
 
 /**
@@ -35,7 +37,7 @@ export function timelineTtlMs(settings: FeedSettings): number {
 
 export async function createFeedContext(
   kernel: Kernel,
-  deps: { content: ContentApi; social: SocialApi },
+  deps: { content: ContentApi; social: SocialApi; analytics?: AnalyticsApi },
   overrides: Partial<FeedContext> = {},
 ): Promise<FeedContext> {
   const settings = overrides.settings ?? feedSettings(kernel.config);
@@ -54,5 +56,6 @@ export async function createFeedContext(
       overrides.pages ?? createPageCache(cache, { ttlMs: settings.pageCacheMs, metrics: kernel.metrics }),
     content: overrides.content ?? deps.content,
     social: overrides.social ?? deps.social,
+    ...((overrides.analytics ?? deps.analytics) ? { analytics: overrides.analytics ?? deps.analytics } : {}),
   };
 }

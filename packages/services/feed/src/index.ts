@@ -1,10 +1,11 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AuthApi, ContentApi, SocialApi } from '@nova/contracts';
+import type { AnalyticsApi, AuthApi, ContentApi, SocialApi } from '@nova/contracts';
 import type { ServiceModule, Worker } from '@nova/kernel';
 import { type FeedHandlers, registerFeedRoutes } from './api/feed-routes.js';
 import { feedConfig } from './config.js';
 import { createFeedContext, type FeedContext } from './context.js';
+import { createAnalyticsSignals } from './queries/analytics-signals.js';
 import { createFeedQueries } from './queries/feed-queries.js';
 import { createTimelineReader } from './queries/timeline-reader.js';
 import { createTrendingQueries } from './queries/trending-queries.js';
@@ -24,7 +25,12 @@ export function createFeedHandlers(
   ctx: FeedContext,
 ): FeedHandlers & { reader: ReturnType<typeof createTimelineReader> } {
   const reader = createTimelineReader(ctx);
-  return { reader, queries: createFeedQueries(ctx, reader), trending: createTrendingQueries(ctx) };
+  const analytics = createAnalyticsSignals(ctx);
+  return {
+    reader,
+    queries: createFeedQueries(ctx, reader, analytics),
+    trending: createTrendingQueries(ctx, analytics),
+  };
 }
 
 export function createFeedWorkers(
@@ -45,15 +51,18 @@ export function createFeedWorkers(
 /**
  * The home feed and trending (issue 12, ADR 023): a read model of follows,
  * blocks, mutes, posts and engagement built from events; timelines in the
- * cache role filled by hybrid fan-out; hydration through content's getPosts.
+ * cache role filled by hybrid fan-out; hydration through content's getPosts;
+ * ranking and trending signals from analytics' rollups when it runs (ADR 031).
  * It serves no sync API.
  */
 export const feedModule: ServiceModule<
   Record<string, never>,
-  { auth: AuthApi; content: ContentApi; social: SocialApi }
+  { auth: AuthApi; content: ContentApi; social: SocialApi; analytics?: AnalyticsApi }
 > = {
   name: 'feed',
   dependsOn: ['auth', 'social', 'content'],
+  // Engagement signals from the rollups when analytics runs; the read model's counts otherwise.
+  optionalDependsOn: ['analytics'],
   migrationsDir: path.resolve(FEED_MIGRATIONS_DIR),
   config: feedConfig,
   async init(kernel, deps) {

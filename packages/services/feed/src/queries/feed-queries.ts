@@ -12,6 +12,7 @@ import { byScore, type ScoreComponents, scorePost, VELOCITY_WINDOW_MS } from '..
 import { activityRepository } from '../store/activity-repository.js';
 import type { Candidate } from '../store/candidate-query.js';
 import { signalQuery } from '../store/signal-query.js';
+import { type AnalyticsSignals, createAnalyticsSignals } from './analytics-signals.js';
 import { createTimelineReader, type TimelineReader } from './timeline-reader.js';
 
 export type FeedAlgorithm = 'ranked' | 'chronological';
@@ -50,7 +51,11 @@ interface Skeleton {
 /** How many of the newest candidates the ranked feed orders (older posts: the chronological feed). */
 export const RANKED_WINDOW = 200;
 
-export function createFeedQueries(ctx: FeedContext, reader: TimelineReader = createTimelineReader(ctx)) {
+export function createFeedQueries(
+  ctx: FeedContext,
+  reader: TimelineReader = createTimelineReader(ctx),
+  analytics: AnalyticsSignals = createAnalyticsSignals(ctx),
+) {
   const pages = counter(ctx.metrics, {
     name: 'nova_feed_pages_total',
     help: 'Feed pages served, by algorithm and by where their candidates came from.',
@@ -85,14 +90,21 @@ export function createFeedQueries(ctx: FeedContext, reader: TimelineReader = cre
     const atOrBeforeAnchor: FeedPosition = { createdAtMs: anchorMs + 1, postId: '' };
     const window = await reader.page(viewerId, atOrBeforeAnchor, RANKED_WINDOW);
     let signals: Awaited<ReturnType<typeof signalQuery.read>>;
+    const postIds = window.items.map((c) => c.postId);
+    const velocityWindow = { fromMs: anchorMs - VELOCITY_WINDOW_MS, toMs: anchorMs };
     try {
-      signals = await signalQuery.read(
-        db,
-        viewerId,
-        window.items.map((c) => c.postId),
-        window.items.map((c) => c.authorId),
-        { fromMs: anchorMs - VELOCITY_WINDOW_MS, toMs: anchorMs },
-      );
+      // Affinity is the viewer's own history (the read model); velocity the rollups' when they answer.
+      const [local, rollups] = await Promise.all([
+        signalQuery.read(
+          db,
+          viewerId,
+          postIds,
+          window.items.map((c) => c.authorId),
+          velocityWindow,
+        ),
+        analytics.engagement(postIds, velocityWindow),
+      ]);
+      signals = rollups ? { ...local, recentEngagement: rollups } : local;
     } catch (error) {
       ctx.logger.warn({ err: error, viewerId }, 'ranking signals unavailable; answering chronologically');
       const page = await chronological(viewerId, undefined, limit);

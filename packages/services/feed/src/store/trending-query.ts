@@ -13,6 +13,14 @@ export interface TrendingHashtag {
   postCount: number;
 }
 
+/** Authors the viewer blocked, muted or is blocked by. */
+function hiddenAuthors(t: ReturnType<typeof tablesOf>, viewerId: string) {
+  return sql`(
+      SELECT blocked_id FROM ${t.blocks} WHERE blocker_id = ${viewerId}
+      UNION SELECT blocker_id FROM ${t.blocks} WHERE blocked_id = ${viewerId}
+      UNION SELECT muted_id FROM ${t.mutes} WHERE muter_id = ${viewerId})`;
+}
+
 /**
  * Trending over a window ending now, with exponential time decay (τ = a
  * quarter of the window): posts by their likes (1) and comments (2) inside
@@ -32,10 +40,7 @@ export const trendingQuery = {
     const now = new Date(window.nowMs);
     const from = new Date(window.nowMs - window.lengthMs);
     const tauSeconds = window.lengthMs / 4000;
-    const hidden = sql`(
-      SELECT blocked_id FROM ${t.blocks} WHERE blocker_id = ${viewerId}
-      UNION SELECT blocker_id FROM ${t.blocks} WHERE blocked_id = ${viewerId}
-      UNION SELECT muted_id FROM ${t.mutes} WHERE muter_id = ${viewerId})`;
+    const hidden = hiddenAuthors(t, viewerId);
     const posts = await sql<{ post_id: string; score: number }>`
       WITH engagement AS (
         SELECT post_id, created_at, 1 AS weight FROM ${t.likes} WHERE created_at > ${from} AND created_at <= ${now}
@@ -65,5 +70,16 @@ export const trendingQuery = {
       posts: posts.rows.map((r) => ({ postId: r.post_id, score: round(r.score) })),
       hashtags: hashtags.rows.map((r) => ({ tag: r.tag, score: round(r.score), postCount: r.post_count })),
     };
+  },
+
+  /** Which of `postIds` trending may show the viewer: public, known, no hidden author. */
+  async visible(db: Kysely<FeedTables>, viewerId: string, postIds: readonly string[]): Promise<Set<string>> {
+    if (postIds.length === 0) return new Set();
+    const t = tablesOf(db);
+    const { rows } = await sql<{ post_id: string }>`
+      SELECT p.post_id FROM ${t.posts} p
+       WHERE p.post_id = ANY(${[...postIds]}::text[])
+         AND p.visibility = 'public' AND p.author_id NOT IN ${hiddenAuthors(t, viewerId)}`.execute(db);
+    return new Set(rows.map((r) => r.post_id));
   },
 };

@@ -110,7 +110,7 @@ export function postIdAt(ms: number): string {
  */
 export async function openFeedFixture(
   database: DatabaseKind,
-  options: { env?: Record<string, string>; redis?: boolean } = {},
+  options: { env?: Record<string, string>; redis?: boolean; analytics?: AnyApi } = {},
 ): Promise<FeedFixture> {
   const content = createContentDouble();
   const social = { listFollows: async () => ({ edges: [], nextCursor: null }) } as unknown as AnyApi;
@@ -120,7 +120,12 @@ export async function openFeedFixture(
     database,
     ...(options.redis ? { redis: true } : {}),
     env: { FEED_FANOUT_POLL_MS: '20', ...options.env },
-    provided: { auth: tokenStandIn as unknown as AnyApi, content: content as unknown as AnyApi, social },
+    provided: {
+      auth: tokenStandIn as unknown as AnyApi,
+      content: content as unknown as AnyApi,
+      social,
+      ...(options.analytics ? { analytics: options.analytics } : {}),
+    },
     // The follow group's first start records social's log end, which needs the outbox made below.
     awaitBackfills: false,
   });
