@@ -1,15 +1,10 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { generatePopulation, generatePosts } from '@nova/contracts/seed';
 import pg from 'pg';
-import { startNova } from '../../test/e2e/harness.js';
 import { interleaved, LOAD_GENERATOR } from '../lib/load.js';
 import { type BenchReport, machine, median, pairedRatio } from '../lib/report.js';
 import { runNovaSeed } from '../lib/seed.js';
+import { createBenchDatabase, loginSeeded } from '../lib/seeded-nova.js';
 
-const run = promisify(execFile);
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const DURATION = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -17,7 +12,6 @@ const USERS = Number(process.env.BENCH_USERS ?? 10_000);
 const FOLLOWS = Number(process.env.BENCH_FOLLOWS ?? 100_000);
 const POSTS = Number(process.env.BENCH_POSTS ?? 1_000_000);
 const SEED = 42;
-const ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /**
  * Resolves once every consumer group of every schema has consumed the
@@ -53,18 +47,11 @@ async function drainPostEvents(databaseUrl: string, timeoutMs = 60_000): Promise
 /** Create a post and read a hydrated post (author, counts, likedByMe) beside /health/live, on PostgreSQL. */
 export async function runContentBench(): Promise<BenchReport> {
   const startedAt = new Date().toISOString();
-  const dbName = `nova_bench_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  const databaseUrl = ADMIN_URL.replace(/\/[^/]*$/, `/${dbName}`);
+  const database = await createBenchDatabase();
+  const databaseUrl = database.url;
   const env = { DATABASE_URL: databaseUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
-  let nova: Awaited<ReturnType<typeof startNova>> | undefined;
   try {
-    await run('node', ['--import', 'tsx', 'apps/nova/src/main.ts', 'migrate', '--target=all'], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-    });
+    await database.migrate(env);
     const seeded = await runNovaSeed(env, { users: USERS, follows: FOLLOWS, posts: POSTS, seed: SEED });
     const seedSeconds = seeded.seconds;
     process.stderr.write(seeded.stdout);
@@ -74,15 +61,8 @@ export async function runContentBench(): Promise<BenchReport> {
     const counts = generatePosts(population, { posts: POSTS, endMs: Date.now() }).postCounts();
     const busiest = population.userId(counts.indexOf(Math.max(...counts)));
 
-    nova = await startNova({ env });
-    const login = await fetch(`${nova.url}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ login: viewer.username, password: 'nova-seed-password' }),
-    });
-    const { accessToken } = (await login.json()) as { accessToken?: string };
-    if (!accessToken) throw new Error(`login as ${viewer.username} failed: ${login.status}`);
-    const auth = { authorization: `Bearer ${accessToken}` };
+    const nova = await database.start(env);
+    const auth = await loginSeeded(nova.url, viewer.username);
     const created = await fetch(`${nova.url}/api/v1/posts`, {
       method: 'POST',
       headers: { ...auth, 'content-type': 'application/json' },
@@ -143,13 +123,6 @@ export async function runContentBench(): Promise<BenchReport> {
       },
     };
   } finally {
-    await nova?.stop();
-    nova?.cleanup();
-    await admin.query(
-      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
-      [dbName],
-    );
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName}`);
-    await admin.end();
+    await database.drop();
   }
 }

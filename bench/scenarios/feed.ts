@@ -1,14 +1,10 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { generatePopulation } from '@nova/contracts/seed';
 import pg from 'pg';
-import { startNova } from '../../test/e2e/harness.js';
 import { interleaved, LOAD_GENERATOR } from '../lib/load.js';
 import { type BenchReport, machine, median, pairedRatio } from '../lib/report.js';
+import { runNovaSeed } from '../lib/seed.js';
+import { createBenchDatabase, loginSeeded } from '../lib/seeded-nova.js';
 
-const run = promisify(execFile);
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
@@ -19,8 +15,6 @@ const COLD_READERS = Number(process.env.BENCH_COLD_READERS ?? 40);
 const FANOUT_TARGET = Number(process.env.BENCH_FANOUT_FOLLOWERS ?? 1_000);
 const FANOUT_POSTS = Number(process.env.BENCH_FANOUT_POSTS ?? 10);
 const SEED = 42;
-const PASSWORD = 'nova-seed-password';
-const ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 const percentile = (values: number[], p: number): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -40,13 +34,9 @@ const percentile = (values: number[], p: number): number => {
  */
 export async function runFeedBench(): Promise<BenchReport> {
   const startedAt = new Date().toISOString();
-  const dbName = `nova_bench_feed_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  const databaseUrl = ADMIN_URL.replace(/\/[^/]*$/, `/${dbName}`);
+  const database = await createBenchDatabase('nova_bench_feed');
   const env = {
-    DATABASE_URL: databaseUrl,
+    DATABASE_URL: database.url,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     // Live's RTMP ingest is not measured here; a port of its own so a running server cannot block the start.
     RTMP_PORT: String(20_000 + Math.floor(Math.random() * 20_000)),
@@ -54,22 +44,11 @@ export async function runFeedBench(): Promise<BenchReport> {
     FEED_PREWARM_INTERVAL_SECONDS: '3',
     FEED_PREWARM_USERS: String(USERS),
   };
-  let nova: Awaited<ReturnType<typeof startNova>> | undefined;
-  const db = new pg.Client({ connectionString: databaseUrl });
+  const db = new pg.Client({ connectionString: database.url });
   try {
-    const nodeEnv = { ...process.env, ...env };
-    await run('node', ['--import', 'tsx', 'apps/nova/src/main.ts', 'migrate', '--target=all'], {
-      cwd: ROOT,
-      env: nodeEnv,
-    });
-    const seedStarted = Date.now();
-    const seedArgs = [`--users=${USERS}`, `--follows=${FOLLOWS}`, `--posts=${POSTS}`, `--seed=${SEED}`];
-    const seeded = await run('node', ['--import', 'tsx', 'apps/nova/src/main.ts', 'seed', ...seedArgs], {
-      cwd: ROOT,
-      env: nodeEnv,
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    const seedSeconds = (Date.now() - seedStarted) / 1000;
+    await database.migrate(env);
+    const seeded = await runNovaSeed(env, { users: USERS, follows: FOLLOWS, posts: POSTS, seed: SEED });
+    const seedSeconds = seeded.seconds;
     process.stderr.write(seeded.stdout);
     const population = generatePopulation({ users: USERS, seed: SEED, avgFollows: FOLLOWS / USERS });
     const { followers } = population.counts();
@@ -86,18 +65,8 @@ export async function runFeedBench(): Promise<BenchReport> {
       [population.userId(author)],
     );
 
-    nova = await startNova({ env });
-    const url = nova.url;
-    const login = async (index: number): Promise<Record<string, string>> => {
-      const answer = await fetch(`${url}/api/v1/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ login: population.user(index).username, password: PASSWORD }),
-      });
-      const { accessToken } = (await answer.json()) as { accessToken?: string };
-      if (!accessToken) throw new Error(`login as user ${index} failed: ${answer.status}`);
-      return { authorization: `Bearer ${accessToken}` };
-    };
+    const { url } = await database.start(env);
+    const login = (index: number) => loginSeeded(url, population.user(index).username);
     const metric = async (name: string): Promise<number> => {
       const text = await (await fetch(`${url}/metrics`)).text();
       const line = text.split('\n').find((l) => l.startsWith(`${name} `));
@@ -182,13 +151,6 @@ export async function runFeedBench(): Promise<BenchReport> {
     };
   } finally {
     await db.end().catch(() => undefined);
-    await nova?.stop();
-    nova?.cleanup();
-    await admin.query(
-      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
-      [dbName],
-    );
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName}`);
-    await admin.end();
+    await database.drop();
   }
 }

@@ -1,9 +1,8 @@
 import { generatePopulation } from '@nova/contracts/seed';
-import pg from 'pg';
-import { startNova } from '../../test/e2e/harness.js';
 import { interleaved, LOAD_GENERATOR } from '../lib/load.js';
 import { type BenchReport, machine, median, pairedRatio } from '../lib/report.js';
 import { runNovaSeed } from '../lib/seed.js';
+import { createBenchDatabase, loginSeeded } from '../lib/seeded-nova.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const DURATION = Number(process.env.BENCH_SECONDS ?? 8);
@@ -13,18 +12,12 @@ const FOLLOWS = Number(process.env.BENCH_FOLLOWS ?? 1_000_000);
 // Posts are content's; this scenario reads the graph only.
 const POSTS = Number(process.env.BENCH_POSTS ?? 0);
 const SEED = 42;
-const ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** Followers page and relationship lookup on a seeded graph in PostgreSQL, beside /health/live. */
 export async function runSocialBench(): Promise<BenchReport> {
   const startedAt = new Date().toISOString();
-  const dbName = `nova_bench_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  const databaseUrl = ADMIN_URL.replace(/\/[^/]*$/, `/${dbName}`);
-  const env = { DATABASE_URL: databaseUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
-  let nova: Awaited<ReturnType<typeof startNova>> | undefined;
+  const database = await createBenchDatabase();
+  const env = { DATABASE_URL: database.url, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
   try {
     const seeded = await runNovaSeed(env, { users: USERS, follows: FOLLOWS, posts: POSTS, seed: SEED });
     const seedSeconds = seeded.seconds;
@@ -38,15 +31,8 @@ export async function runSocialBench(): Promise<BenchReport> {
     const celebrity = population.user(top);
     const viewer = population.user(top === 1 ? 2 : 1);
 
-    nova = await startNova({ env });
-    const login = await fetch(`${nova.url}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ login: viewer.username, password: 'nova-seed-password' }),
-    });
-    const { accessToken } = (await login.json()) as { accessToken?: string };
-    if (!accessToken) throw new Error(`login as ${viewer.username} failed: ${login.status}`);
-    const auth = { authorization: `Bearer ${accessToken}` };
+    const nova = await database.start(env);
+    const auth = await loginSeeded(nova.url, viewer.username);
 
     const series = await interleaved(
       [
@@ -90,13 +76,6 @@ export async function runSocialBench(): Promise<BenchReport> {
       },
     };
   } finally {
-    await nova?.stop();
-    nova?.cleanup();
-    await admin.query(
-      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
-      [dbName],
-    );
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName}`);
-    await admin.end();
+    await database.drop();
   }
 }
