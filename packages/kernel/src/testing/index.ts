@@ -3,6 +3,7 @@ export * from './consumer-test-bed.js';
 export * from './databases.js';
 export * from './eventually.js';
 export * from './harness.js';
+export * from './migrated-database.js';
 export * from './otlp-receiver.js';
 export * from './outage-servers.js';
 export { pgliteTemplate } from './pglite-template.js';

@@ -1,6 +1,6 @@
 import { generatePopulation, generatePosts } from '@nova/contracts/seed';
-import { ConflictError, createLogger, type Database, runMigrations } from '@nova/kernel';
-import { DATABASE_KINDS, openTestDatabases, type TestDatabases } from '@nova/kernel/testing';
+import { ConflictError, type Database } from '@nova/kernel';
+import { DATABASE_KINDS, openMigratedDatabase, type TestDatabases } from '@nova/kernel/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTENT_MIGRATIONS_DIR } from '../src/index.js';
@@ -12,13 +12,7 @@ describe.each(DATABASE_KINDS)('posts seed loader on %s', (kind) => {
   let dbs: TestDatabases;
   let database: Database<ContentTables>;
   beforeAll(async () => {
-    dbs = await openTestDatabases(kind);
-    database = await dbs.provider.open<ContentTables>('content');
-    await runMigrations(
-      database as unknown as Database<unknown>,
-      CONTENT_MIGRATIONS_DIR,
-      createLogger('silent'),
-    );
+    ({ dbs, database } = await openMigratedDatabase<ContentTables>(kind, 'content', CONTENT_MIGRATIONS_DIR));
   });
   afterAll(async () => {
     await dbs?.close();
