@@ -326,16 +326,19 @@ export interface SignedUp {
 }
 
 /** An API answer as the walks read it: status, headers, raw text and the parsed JSON body ({} when empty). */
-export interface ApiAnswer {
+export interface ApiAnswer<Body = Record<string, unknown>> {
   status: number;
   headers: Headers;
   text: string;
-  body: Record<string, unknown>;
+  body: Body;
 }
 
-/** `call(method, path under /api/v1, token?, body?)` against the process `urlFor` names. */
-export function apiCaller(urlFor: (path: string, method: string) => string) {
-  return async (method: string, path: string, token?: string, body?: unknown): Promise<ApiAnswer> => {
+/**
+ * `call(method, path under /api/v1, token?, body?)` against the process
+ * `urlFor` names; `Body` is how the walk reads answers (the caller's claim, not checked).
+ */
+export function apiCaller<Body = Record<string, unknown>>(urlFor: (path: string, method: string) => string) {
+  return async (method: string, path: string, token?: string, body?: unknown): Promise<ApiAnswer<Body>> => {
     const response = await fetch(urlFor(`/api/v1${path}`, method), {
       method,
       headers: {
@@ -349,9 +352,27 @@ export function apiCaller(urlFor: (path: string, method: string) => string) {
       status: response.status,
       headers: response.headers,
       text,
-      body: (text ? JSON.parse(text) : {}) as Record<string, unknown>,
+      body: (text ? JSON.parse(text) : {}) as Body,
     };
   };
+}
+
+/**
+ * Polls `probe` until `ok` holds of its value (an effect arriving through the
+ * event log) and returns that value; throws with the last value after `timeoutMs`.
+ */
+export async function pollUntil<T>(
+  probe: () => Promise<T>,
+  ok: (value: T) => boolean,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`not reached in time; last: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /**

@@ -1,8 +1,10 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  apiCaller,
   E2E_PASSWORD,
   type NovaDeployment,
+  pollUntil,
   readyChecksOf,
   type SignedUp,
   signUp as signUpAt,
@@ -25,26 +27,7 @@ export function defineContentWalk(shape: E2eShape): void {
     let nova: NovaDeployment;
     let admin: pg.Client;
 
-    const call = async (method: string, path: string, token?: string, body?: unknown) => {
-      const response = await fetch(nova.urlFor(`/api/v1${path}`, method), {
-        method,
-        headers: {
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-      });
-      const text = await response.text();
-      return { status: response.status, body: (text ? JSON.parse(text) : undefined) as Json };
-    };
-    const eventually = async <T>(probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 20_000) => {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const value = await probe();
-        if (ok(value) || Date.now() > deadline) return value;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    };
+    const call = apiCaller<Json>((p, m) => nova.urlFor(p, m));
     const password = E2E_PASSWORD;
     const signUp = (name: string): Promise<Client> =>
       signUpAt((p, method) => nova.urlFor(p, method), `${name}${run}`);
@@ -133,7 +116,7 @@ export function defineContentWalk(shape: E2eShape): void {
       );
       expect((await call('POST', `/posts/${posts.public}/like`, bob.token)).status).toBe(204);
       // postCount on the profile comes from content's events.
-      const counted = await eventually(
+      const counted = await pollUntil(
         () => postCount(alice),
         (n) => n === 3,
       );
@@ -180,7 +163,7 @@ export function defineContentWalk(shape: E2eShape): void {
 
       // Deleting an account removes its posts, likes and comments everywhere.
       expect((await call('DELETE', '/users/me', gus.token, { password })).status).toBe(202);
-      const gone = await eventually(
+      const gone = await pollUntil(
         () => call('GET', `/posts/${id}`, fay.token),
         (r) => r.body.likeCount === 1 && r.body.commentCount === 1,
       );
@@ -191,7 +174,7 @@ export function defineContentWalk(shape: E2eShape): void {
       const db = new pg.Client({ connectionString: dbUrl });
       await db.connect();
       try {
-        const rows = await eventually(
+        const rows = await pollUntil(
           async () => {
             const { rows } = await db.query<{ n: string }>(
               `SELECT (SELECT count(*) FROM content.posts WHERE author_id = $1)
@@ -210,7 +193,7 @@ export function defineContentWalk(shape: E2eShape): void {
 
       // Deleting a post: 404 for everyone, its author included, and postCount follows.
       expect(
-        await eventually(
+        await pollUntil(
           () => postCount(fay),
           (n) => n === 1,
         ),
@@ -222,7 +205,7 @@ export function defineContentWalk(shape: E2eShape): void {
       expect((await call('GET', `/posts/${id}/comments`, fay.token)).status).toBe(404);
       expect((await call('GET', `/users/${fay.id}/posts`, hal.token)).body.items).toEqual([]);
       expect(
-        await eventually(
+        await pollUntil(
           () => postCount(fay),
           (n) => n === 0,
         ),

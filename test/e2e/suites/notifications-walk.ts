@@ -8,8 +8,10 @@ import {
 } from '../../../packages/services/notifications/test/support/push-receiver.js';
 import { openSocket } from '../../../packages/services/notifications/test/support/socket-client.js';
 import {
+  apiCaller,
   E2E_PASSWORD,
   type NovaDeployment,
+  pollUntil,
   readyChecksOf,
   type SignedUp,
   signUp as signUpAt,
@@ -43,34 +45,14 @@ export function defineNotificationsWalk(shape: E2eShape & { postgres?: boolean }
     let admin: pg.Client | undefined;
     const receiver = new PushReceiver();
 
-    const call = async (method: string, path: string, token?: string, body?: unknown) => {
-      const response = await fetch(nova.urlFor(`/api/v1${path}`, method), {
-        method,
-        headers: {
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-      });
-      const text = await response.text();
-      // biome-ignore lint/suspicious/noExplicitAny: answers are read field by field
-      return { status: response.status, body: (text ? JSON.parse(text) : undefined) as any };
-    };
+    // biome-ignore lint/suspicious/noExplicitAny: answers are read field by field
+    const call = apiCaller<any>((p, m) => nova.urlFor(p, m));
     const signUp = (name: string): Promise<SignedUp> =>
       signUpAt((p, method) => nova.urlFor(p, method), `${name}${run}`);
     const inbox = async (who: SignedUp): Promise<Notification[]> => {
       const answer = await call('GET', '/notifications?limit=50', who.token);
       expect(answer.status).toBe(200);
       return answer.body.items;
-    };
-    const eventually = async <T>(probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 30_000) => {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const value = await probe();
-        if (ok(value)) return value;
-        if (Date.now() > deadline) throw new Error(`not reached in time; last: ${JSON.stringify(value)}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
     };
     const ofType = (items: Notification[], type: string) => items.filter((n) => n.type === type);
 
@@ -148,7 +130,7 @@ export function defineNotificationsWalk(shape: E2eShape & { postgres?: boolean }
           envelopes: [{ deviceId: 'a1', ciphertext: Buffer.from('secret words').toString('base64') }],
         });
         expect(sent.status).toBe(201);
-        const items = await eventually(
+        const items = await pollUntil(
           () => inbox(alice),
           (list) =>
             ['like', 'comment', 'follow', 'mention', 'message'].every((t) => ofType(list, t).length === 1),
@@ -176,7 +158,7 @@ export function defineNotificationsWalk(shape: E2eShape & { postgres?: boolean }
         );
         expect(likeFrame.type).toBe('upsert');
         // Web Push: every kind reached the browser, decryptable and VAPID-signed.
-        const pushed = await eventually(
+        const pushed = await pollUntil(
           async () =>
             receiver.pushesTo(browser.name).map((p) => decryptPush(p.body, browser) as { type: string }),
           (payloads) =>
@@ -189,7 +171,7 @@ export function defineNotificationsWalk(shape: E2eShape & { postgres?: boolean }
         await verifyVapid(first?.headers ?? {}, { publicKey: vapid, audience: receiver.origin });
         // Undo: an unlike leaves two actors.
         expect((await call('DELETE', `/posts/${post}/like`, dave.token)).status).toBe(204);
-        await eventually(
+        await pollUntil(
           () => inbox(alice),
           (list) => ofType(list, 'like')[0]?.actorCount === 2,
         );
@@ -210,12 +192,12 @@ export function defineNotificationsWalk(shape: E2eShape & { postgres?: boolean }
       const post = (await call('POST', '/posts', erin.token, { text: 'quiet' })).body.id as string;
       expect((await call('POST', `/posts/${post}/like`, fred.token)).status).toBe(204);
       expect((await call('POST', `/posts/${post}/comments`, fred.token, { text: 'hi' })).status).toBe(201);
-      const items = await eventually(
+      const items = await pollUntil(
         () => inbox(erin),
         (list) => list.length > 0,
       );
       expect(items.map((n) => n.type)).toEqual(['comment']);
-      await eventually(
+      await pollUntil(
         async () => receiver.pushesTo(browser.name),
         (p) => p.length > 0,
       );
@@ -231,14 +213,14 @@ export function defineNotificationsWalk(shape: E2eShape & { postgres?: boolean }
       const post = (await call('POST', '/posts', gina.token, { text: 'restart me' })).body.id as string;
       await call('POST', `/posts/${post}/like`, hank.token);
       await call('POST', `/posts/${post}/like`, ivan.token);
-      await eventually(
+      await pollUntil(
         () => inbox(gina),
         (list) => ofType(list, 'like')[0]?.actorCount === 2,
       );
       await nova.restart();
       // Something new after the restart proves the consumers run again; the old likes stay counted once.
       expect((await call('POST', `/users/${gina.id}/follow`, hank.token)).status).toBe(200);
-      const items = await eventually(
+      const items = await pollUntil(
         () => inbox(gina),
         (list) => ofType(list, 'follow').length === 1,
       );
@@ -247,7 +229,7 @@ export function defineNotificationsWalk(shape: E2eShape & { postgres?: boolean }
         ['like', 2],
       ]);
       expect((await call('DELETE', '/users/me', ivan.token, { password: E2E_PASSWORD })).status).toBe(202);
-      const after = await eventually(
+      const after = await pollUntil(
         () => inbox(gina),
         (list) => ofType(list, 'like')[0]?.actorCount === 1,
       );
