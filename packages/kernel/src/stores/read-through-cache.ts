@@ -37,6 +37,19 @@ export interface ReadThroughCacheOptions {
   metrics?: Registry;
 }
 
+/** What a test or the process tunes in a service's caches; the service chooses store, names and TTL. */
+export type ReadThroughCacheTuning = Pick<ReadThroughCacheOptions, 'holdMs' | 'metrics'>;
+
+/**
+ * A service's caches on one store with one TTL: a maker of each by name
+ * (`const make = readThroughCaches({...}); make<Profile>('social.profile')`).
+ */
+export function readThroughCaches(
+  shared: Omit<ReadThroughCacheOptions, 'name'>,
+): <T>(name: string) => ReadThroughCache<T> {
+  return <T>(name: string) => createReadThroughCache<T>({ ...shared, name });
+}
+
 const HELD = '\u0000held';
 const DEFAULT_HOLD_MS = 2_000;
 

@@ -1,11 +1,11 @@
 import {
-  createReadThroughCache,
   invalidateAfterCommit,
   type KeyValueStore,
   type Logger,
   type ReadThroughCache,
+  type ReadThroughCacheTuning,
+  readThroughCaches,
 } from '@nova/kernel';
-import type { Registry } from 'prom-client';
 import type { PostWithMedia } from '../store/post-repository.js';
 
 /** How long a cached post or like lives at most (invalidations usually end it first). */
@@ -44,10 +44,9 @@ export const authorHeadKey = (authorId: string, kinds: readonly string[]): strin
 export function createContentCache(
   store: KeyValueStore,
   logger: Logger,
-  options: { metrics?: Registry; holdMs?: number } = {},
+  tuning: ReadThroughCacheTuning = {},
 ): ContentCache {
-  const make = <T>(name: string) =>
-    createReadThroughCache<T>({ store, name, ttlMs: CONTENT_CACHE_TTL_MS, logger, ...options });
+  const make = readThroughCaches({ store, ttlMs: CONTENT_CACHE_TTL_MS, logger, ...tuning });
   return {
     posts: make<CachedPost>('content.post'),
     likes: make<boolean>('content.like'),

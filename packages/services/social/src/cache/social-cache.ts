@@ -1,12 +1,12 @@
 import type { Profile, Relationship } from '@nova/contracts';
 import {
-  createReadThroughCache,
   invalidateAfterCommit,
   type KeyValueStore,
   type Logger,
   type ReadThroughCache,
+  type ReadThroughCacheTuning,
+  readThroughCaches,
 } from '@nova/kernel';
-import type { Registry } from 'prom-client';
 
 /** How long a cached profile, relationship or username lives at most (invalidations usually end it first). */
 export const SOCIAL_CACHE_TTL_MS = 10 * 60_000;
@@ -27,10 +27,9 @@ export interface SocialCache {
 export function createSocialCache(
   store: KeyValueStore,
   logger: Logger,
-  options: { metrics?: Registry; holdMs?: number } = {},
+  tuning: ReadThroughCacheTuning = {},
 ): SocialCache {
-  const make = <T>(name: string) =>
-    createReadThroughCache<T>({ store, name, ttlMs: SOCIAL_CACHE_TTL_MS, logger, ...options });
+  const make = readThroughCaches({ store, ttlMs: SOCIAL_CACHE_TTL_MS, logger, ...tuning });
   return {
     profiles: make<Profile>('social.profile'),
     relationships: make<Relationship>('social.relationship'),
