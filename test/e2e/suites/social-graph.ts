@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type NovaDeployment, type SignedUp, signUp as signUpAt } from '../harness.js';
+import { type NovaDeployment, pollUntil, type SignedUp, signUp as signUpAt } from '../harness.js';
 import { deployShape, type E2eShape } from './shape.js';
 
 // The server runs on a fresh PostgreSQL database so the test can check, from
@@ -30,19 +30,6 @@ async function call(method: string, path: string, token?: string, body?: unknown
     retryAfter: response.headers.get('retry-after'),
     body: json as Record<string, unknown> & { items?: { id: string }[] },
   };
-}
-
-async function eventually<T>(
-  probe: () => Promise<T>,
-  ok: (value: T) => boolean,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (ok(value) || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const signUp = (name: string): Promise<Client> =>
@@ -179,13 +166,13 @@ export function defineSocialGraph(shape: E2eShape): void {
       ).toBe(202);
       // The deleted account's tokens stop at once (auth revokes before answering).
       expect((await call('GET', '/auth/sessions', dave.token)).status).toBe(401);
-      const gone = await eventually(
+      const gone = await pollUntil(
         () => call('GET', `/users/${dave.username}`, alice.token),
         (r) => r.status === 404,
       );
       expect(gone.status).toBe(404);
       // Revoking the deleted account's tokens is the auth service's part of the deletion.
-      const revoked = await eventually(
+      const revoked = await pollUntil(
         () => call('GET', '/users/me', dave.token),
         (r) => r.status === 401,
         5_000,
@@ -273,7 +260,7 @@ export function defineSocialGraph(shape: E2eShape): void {
         expect((await call('GET', `/users/${erin.username}`)).status).toBe(200);
 
         await auth.restart();
-        const back = await eventually(
+        const back = await pollUntil(
           () => call('GET', '/users/me', erin.token),
           (r) => r.status === 200,
           30_000,
