@@ -12,6 +12,8 @@ export interface FanoutResult {
   /** Send → the last viewer had it, per message fully delivered. */
   allViewersMs: number[];
   undelivered: number;
+  /** The server's CPU ms from the first chat send until the last delivery (or the wait's end). */
+  chatCpuMs: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -31,6 +33,8 @@ export async function chatFanout(options: {
   viewers: number;
   messages: number;
   intervalMs: number;
+  /** The server's CPU time so far, in ms. */
+  serverCpuMs: () => number;
 }): Promise<FanoutResult> {
   const { baseUrl, streamId, viewers, messages } = options;
   const join = JSON.stringify({ channel: 'stream', type: 'join', data: { streamId } });
@@ -76,6 +80,7 @@ export async function chatFanout(options: {
     const joinMs = performance.now() - joinStarted;
     const countFramesWhileJoining = countFrames;
 
+    const cpuBefore = options.serverCpuMs();
     for (let n = 0; n < messages; n++) {
       sentAt[n] = performance.now();
       sender.send(
@@ -85,6 +90,7 @@ export async function chatFanout(options: {
     }
     const deadline = performance.now() + 15_000;
     while (arrivals.some((a) => a.length < viewers) && performance.now() < deadline) await sleep(100);
+    const chatCpuMs = options.serverCpuMs() - cpuBefore;
 
     const deliveryMs: number[] = [];
     const allViewersMs: number[] = [];
@@ -103,6 +109,7 @@ export async function chatFanout(options: {
       deliveryMs,
       allViewersMs,
       undelivered,
+      chatCpuMs,
     };
   } finally {
     for (const ws of sockets) ws.terminate();

@@ -172,6 +172,7 @@ async function chatPhase(
     viewers: VIEWERS,
     messages: CHAT_MESSAGES,
     intervalMs: CHAT_INTERVAL_MS,
+    serverCpuMs: () => processCpuMs(pid),
   });
   const cpuMs = processCpuMs(pid) - cpuBefore;
   figures['chat: viewers (sockets) / accounts'] = `${result.viewers} / ${VIEWER_ACCOUNTS}`;
@@ -184,6 +185,7 @@ async function chatPhase(
   figures['chat: send → every viewer (last of 1 message) ms p99'] = percentile(result.allViewersMs, 99);
   figures['chat: undelivered (message, viewer) pairs'] = result.undelivered;
   figures['chat: Nova CPU s over join + chat'] = cpuMs / 1000;
+  figures['chat: Nova CPU ms per message fanned out to every viewer'] = result.chatCpuMs / result.messages;
   const seconds = (result.messages * CHAT_INTERVAL_MS) / 1000;
   return {
     name: `stream.chat → ${result.viewers} viewers, ${1000 / CHAT_INTERVAL_MS} messages/s`,
