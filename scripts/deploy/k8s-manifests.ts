@@ -1,4 +1,16 @@
 import { readFileSync } from 'node:fs';
+import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import type { IStatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
+import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import type { IJob } from 'kubernetes-models/batch/v1/Job';
+import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { IContainerPort } from 'kubernetes-models/v1/ContainerPort';
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
+import type { IProbe } from 'kubernetes-models/v1/Probe';
+import type { ISecret } from 'kubernetes-models/v1/Secret';
+import type { IService } from 'kubernetes-models/v1/Service';
 import { stringify } from 'yaml';
 import {
   databaseUrl,
@@ -13,7 +25,16 @@ import {
   TERMINATION_GRACE_SECONDS,
 } from './topology.js';
 
-type Manifest = Record<string, unknown>;
+// The Kubernetes API types: a misspelt or misplaced field fails `npm run typecheck`.
+type Manifest =
+  | IDeployment
+  | IStatefulSet
+  | IService
+  | IPodDisruptionBudget
+  | IHorizontalPodAutoscaler
+  | IJob
+  | IConfigMap
+  | ISecret;
 
 export interface ModuleInfo {
   name: string;
@@ -39,15 +60,15 @@ interface ProcessSpec {
   shape: ProcessShape;
 }
 
-function container(spec: ProcessSpec, role: 'serve' | 'migrate'): Manifest {
-  const ports = [{ name: 'http', containerPort: NOVA_PORT, protocol: 'TCP' }];
+function container(spec: ProcessSpec, role: 'serve' | 'migrate'): IContainer {
+  const ports: IContainerPort[] = [{ name: 'http', containerPort: NOVA_PORT, protocol: 'TCP' }];
   if (spec.shape.tcpIngest)
     ports.push({
       name: spec.shape.tcpIngest.name,
       containerPort: spec.shape.tcpIngest.port,
       protocol: 'TCP',
     });
-  const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
+  const probe = (path: string, periodSeconds: number, failureThreshold: number): IProbe => ({
     httpGet: { path, port: 'http' },
     periodSeconds,
     timeoutSeconds: 3,
@@ -90,7 +111,7 @@ function container(spec: ProcessSpec, role: 'serve' | 'migrate'): Manifest {
   };
 }
 
-function podSpec(spec: ProcessSpec, role: 'serve' | 'migrate'): Manifest {
+function podSpec(spec: ProcessSpec, role: 'serve' | 'migrate'): IPodSpec {
   return {
     ...(role === 'serve'
       ? { terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS }
@@ -245,7 +266,7 @@ export function k8sFiles(
   }
   const gateway = processManifests(gatewaySpec(modules), 'gateway', false);
   // The only public entry.
-  const gatewayService = gateway.find((doc) => doc.kind === 'Service') as { spec: Manifest };
+  const gatewayService = gateway.find((doc): doc is IService => doc.kind === 'Service') as IService;
   gatewayService.spec = {
     ...gatewayService.spec,
     type: 'LoadBalancer',

@@ -8,7 +8,9 @@ import { type Doc, K8S, k8sManifestFiles, loadK8sDocs } from './manifests.js';
  * schemas (the `kubernetes-models` package: the OpenAPI schemas of the
  * Kubernetes release it names, compiled to validators). They check types,
  * required fields and enums; unlike a strict kubeconform they do not refuse
- * an unknown field, which the consistency checks partly cover.
+ * an unknown field. The generated manifests get that from the type check
+ * (scripts/deploy/k8s-manifests.ts builds them as the package's API types);
+ * the handwritten engine files do not.
  */
 async function validate(doc: Doc): Promise<void> {
   // The package's folders are API groups and versions (`apps/v1`), the core group's is `v1`.
