@@ -241,6 +241,7 @@ export function gatewaySpec(modules: readonly ModuleInfo[]): ProcessSpec {
     env: {
       OTEL_SERVICE_NAME: 'nova-gateway',
       ...Object.fromEntries(modules.map((m) => [`NOVA_${envName(m.name)}_URL`, serviceUrl(m.name)])),
+      ...GATEWAY_SHAPE.env,
     },
     secrets: ['nova-internal'],
     shape: GATEWAY_SHAPE,

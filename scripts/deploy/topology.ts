@@ -77,6 +77,8 @@ export const GATEWAY_SHAPE: ProcessShape = {
   replicas: 2,
   resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '2', memory: '512Mi' } },
   autoscale: { min: 2, max: 10 },
+  // Browsers' origins are checked at the edge only: the services are never called cross-origin.
+  env: { NOVA_CORS_ORIGINS: '' },
 };
 
 /** The shared, non-secret configuration (ConfigMap `nova-config`; the compose file's `x-nova` env). */
