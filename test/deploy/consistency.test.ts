@@ -50,7 +50,11 @@ interface ComposeService {
 const compose = readYaml(new URL('compose.yaml', DEPLOY)) as { services: Record<string, ComposeService> };
 // What `docker compose` makes of `${VAR:?message}` once deploy/.env sets VAR: here, a stand-in value.
 const interpolate = (value: string) =>
-  value.replace(/\$\{([A-Z0-9_]+)(?::?[-?][^}]*)?\}/g, (_all, name: string) => `set-${name.toLowerCase()}`);
+  value.replace(
+    /\$\{([A-Z0-9_]+)(?::?([-?])([^}]*))?\}/g,
+    (_all, name: string, op?: string, rest?: string) =>
+      op === '-' ? (rest ?? '') : `set-${name.toLowerCase()}`,
+  );
 const composeNova = Object.entries(compose.services).filter(([, s]) => s.image?.split(':')[0] === 'nova');
 
 describe('every service and the gateway are deployed', () => {
