@@ -4877,6 +4877,228 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record client events (view, impression, dwell, share, click, app_open)
+         * @description Stamped with the caller and the server time, deduplicated by event id across processes (a resent id counts as a duplicate, never twice), written to the log; the insights see them once the analytics sink has applied them. 400 `invalid_events` names every bad event at `/events/<index>/<field>`, and nothing of that batch is stored.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description 1 to 500 client events. Every event: `id` (client-made UUID, the deduplication key), `type`, `ts` (ISO 8601, at most ANALYTICS_MAX_EVENT_AGE_HOURS old and ANALYTICS_MAX_CLOCK_AHEAD_SECONDS ahead). Per type: `view {postId}`, `impression {postId}`, `dwell {postId, ms}` (ms 0–86400000), `share {postId}`, `click {target}` (1–256 characters), `app_open {}`. No other fields; at most 1024 bytes of JSON per event. */
+                        events: unknown[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description events stored now */
+                            accepted: number;
+                            /** @description events whose id was already seen (stored once before) */
+                            duplicates: number;
+                        };
+                    };
+                };
+                /** @description The request is invalid. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Authentication is required or the token is invalid. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/posts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A post's insights, for its author
+         * @description Views, unique viewers, likes and comments, with an hourly series. 404 for anyone but the author.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            postId: string;
+                            views: number;
+                            uniqueViewers: number;
+                            likes: number;
+                            comments: number;
+                            /** @description hours with activity, oldest first */
+                            series: {
+                                /** @description ISO 8601 UTC */
+                                start: string;
+                                views: number;
+                                likes: number;
+                                comments: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description The request is invalid. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Authentication is required or the token is invalid. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The resource does not exist. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's totals over their posts
+         * @description Views, likes and comments of the caller’s posts and their followers, with a daily series.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            views: number;
+                            likes: number;
+                            comments: number;
+                            followers: number;
+                            /** @description days with activity, oldest first (likes, comments, followers by the day they were given) */
+                            series: {
+                                /** @description ISO 8601 UTC */
+                                start: string;
+                                views: number;
+                                likes: number;
+                                comments: number;
+                                followers: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Authentication is required or the token is invalid. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/feed": {
         parameters: {
             query?: never;
@@ -5548,228 +5770,6 @@ export interface paths {
                 };
             };
         };
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/events": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Record client events (view, impression, dwell, share, click, app_open)
-         * @description Stamped with the caller and the server time, deduplicated by event id across processes (a resent id counts as a duplicate, never twice), written to the log; the insights see them once the analytics sink has applied them. 400 `invalid_events` names every bad event at `/events/<index>/<field>`, and nothing of that batch is stored.
-         */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description 1 to 500 client events. Every event: `id` (client-made UUID, the deduplication key), `type`, `ts` (ISO 8601, at most ANALYTICS_MAX_EVENT_AGE_HOURS old and ANALYTICS_MAX_CLOCK_AHEAD_SECONDS ahead). Per type: `view {postId}`, `impression {postId}`, `dwell {postId, ms}` (ms 0–86400000), `share {postId}`, `click {target}` (1–256 characters), `app_open {}`. No other fields; at most 1024 bytes of JSON per event. */
-                        events: unknown[];
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                202: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description events stored now */
-                            accepted: number;
-                            /** @description events whose id was already seen (stored once before) */
-                            duplicates: number;
-                        };
-                    };
-                };
-                /** @description The request is invalid. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Authentication is required or the token is invalid. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The request body is too large. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/analytics/posts/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * A post's insights, for its author
-         * @description Views, unique viewers, likes and comments, with an hourly series. 404 for anyone but the author.
-         */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            postId: string;
-                            views: number;
-                            uniqueViewers: number;
-                            likes: number;
-                            comments: number;
-                            /** @description hours with activity, oldest first */
-                            series: {
-                                /** @description ISO 8601 UTC */
-                                start: string;
-                                views: number;
-                                likes: number;
-                                comments: number;
-                            }[];
-                        };
-                    };
-                };
-                /** @description The request is invalid. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Authentication is required or the token is invalid. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The resource does not exist. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/analytics/me": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The caller's totals over their posts
-         * @description Views, likes and comments of the caller’s posts and their followers, with a daily series.
-         */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            views: number;
-                            likes: number;
-                            comments: number;
-                            followers: number;
-                            /** @description days with activity, oldest first (likes, comments, followers by the day they were given) */
-                            series: {
-                                /** @description ISO 8601 UTC */
-                                start: string;
-                                views: number;
-                                likes: number;
-                                comments: number;
-                                followers: number;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Authentication is required or the token is invalid. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
