@@ -1,6 +1,8 @@
 import { createECDH } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { decodeCursor, encodeCursor } from '../src/domain/cursor.js';
+import { foldIntoGroups, type GroupState } from '../src/domain/grouping.js';
+import type { NotifyingAction } from '../src/domain/kinds.js';
 import { checkSubscription } from '../src/domain/push-subscription.js';
 import { isPublicAddress } from '../src/push/public-address.js';
 
@@ -63,5 +65,80 @@ describe('list cursor', () => {
     const position = { updatedAt: '2026-01-02T03:04:05.678Z', id: '0b0f6a2e-7a5e-4a57-9d43-0f3c5b8e9d11' };
     expect(decodeCursor(encodeCursor(position))).toEqual(position);
     expect(() => decodeCursor('bm9wZQ')).toThrow(expect.objectContaining({ code: 'invalid_cursor' }));
+  });
+});
+
+describe('folding actions into groups', () => {
+  const at = (second: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, second));
+  const comment = (actorId: string, sourceId: string, second: number): NotifyingAction => ({
+    recipientId: 'author',
+    kind: 'comment',
+    targetId: 'post',
+    actorId,
+    sourceId,
+    actedAt: at(second),
+  });
+  let ids = 0;
+  const newId = () => `g${++ids}`;
+  const empty = () => ({ actors: new Set<string>(), sources: new Set<string>() });
+
+  it('counts distinct actors, skips known sources and leads with the newest actor', () => {
+    const stored: GroupState = {
+      id: 'old',
+      recipientId: 'author',
+      kind: 'comment',
+      targetId: 'post',
+      actorCount: 2,
+      latestActorIds: ['b', 'a'],
+      openedAt: at(0),
+      updatedAt: at(5),
+    };
+    const fold = foldIntoGroups(
+      [comment('a', 'c1', 6), comment('a', 'c9', 7), comment('c', 'c10', 8), comment('b', 'c11', 9)],
+      stored,
+      () => ({ actors: new Set(['a', 'b']), sources: new Set(['c1', 'c2']) }),
+      60_000,
+      newId,
+    );
+    expect(fold.joined.map((j) => j.action.sourceId)).toEqual(['c9', 'c10', 'c11']);
+    expect(fold.changed).toEqual([
+      { ...stored, actorCount: 3, latestActorIds: ['b', 'c', 'a'], updatedAt: at(9), opened: false },
+    ]);
+  });
+
+  it('opens a new group once an action falls outside the window of the newest one', () => {
+    const fold = foldIntoGroups(
+      [comment('a', 'c1', 0), comment('b', 'c2', 30), comment('c', 'c3', 61), comment('d', 'c4', 62)],
+      undefined,
+      empty,
+      60_000,
+      newId,
+    );
+    expect(fold.changed.map((g) => [g.actorCount, g.latestActorIds, g.openedAt])).toEqual([
+      [2, ['b', 'a'], at(0)],
+      [2, ['d', 'c'], at(61)],
+    ]);
+    expect(fold.changed.every((g) => g.opened)).toBe(true);
+  });
+
+  it('changes nothing when every action is already in its group', () => {
+    const stored: GroupState = {
+      id: 'old',
+      recipientId: 'author',
+      kind: 'comment',
+      targetId: 'post',
+      actorCount: 1,
+      latestActorIds: ['a'],
+      openedAt: at(0),
+      updatedAt: at(0),
+    };
+    const fold = foldIntoGroups(
+      [comment('a', 'c1', 1), comment('a', 'c1', 2)],
+      stored,
+      () => ({ actors: new Set(['a']), sources: new Set(['c1']) }),
+      60_000,
+      newId,
+    );
+    expect(fold).toEqual({ changed: [], joined: [] });
   });
 });

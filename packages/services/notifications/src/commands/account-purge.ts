@@ -18,7 +18,9 @@ export async function purgeAccount(
   const subscriptions = await subscriptionRepository.removeUser(tx, userId);
   await silenceRepository.forgetUser(tx, userId);
   const changed = await notificationRepository.removeActor(tx, userId);
-  for (const group of changed)
-    await deliveryQueue.enqueue(tx, { recipientId: group.recipientId, notificationId: group.id });
+  await deliveryQueue.enqueue(
+    tx,
+    changed.map((group) => ({ recipientId: group.recipientId, notificationId: group.id })),
+  );
   return { notifications, subscriptions, groupsChanged: changed.length };
 }

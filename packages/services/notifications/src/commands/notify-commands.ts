@@ -1,16 +1,12 @@
 import type { Transaction } from 'kysely';
 import type { NotificationsContext } from '../context.js';
-import {
-  type NotificationKind,
-  type NotifyingAction,
-  preferenceOf,
-  type WithdrawnAction,
-} from '../domain/kinds.js';
+import { groupKeyOf } from '../domain/grouping.js';
+import { type NotificationChange, type NotifyingAction, preferenceOf } from '../domain/kinds.js';
 import { deliveryQueue } from '../store/delivery-queue.js';
 import { toPushPayload } from '../store/notification-mapper.js';
 import { type ChangedGroup, notificationRepository } from '../store/notification-repository.js';
 import { preferenceRepository } from '../store/preference-repository.js';
-import { type SilenceReason, silenceRepository } from '../store/silence-repository.js';
+import { type SilenceReason, silencedKey, silenceRepository } from '../store/silence-repository.js';
 import type { NotificationsTables } from '../store/tables.js';
 
 type Tx = Transaction<NotificationsTables>;
@@ -23,40 +19,79 @@ type Tx = Transaction<NotificationsTables>;
 export function createNotifyCommands(ctx: NotificationsContext) {
   const { settings } = ctx;
 
-  const queueFrames = async (tx: Tx, groups: readonly ChangedGroup[]) => {
-    for (const group of groups)
-      await deliveryQueue.enqueue(tx, { recipientId: group.recipientId, notificationId: group.id });
+  const queueFrames = (tx: Tx, groups: readonly ChangedGroup[]) =>
+    deliveryQueue.enqueue(
+      tx,
+      groups.map((group) => ({ recipientId: group.recipientId, notificationId: group.id })),
+    );
+
+  /**
+   * The actions that notify: not the recipient's own, of a kind the
+   * recipient has on, between accounts neither of which blocks the other
+   * and whose actor the recipient does not mute (the local read model of
+   * social's blocks and mutes). Two reads for any number of actions.
+   */
+  const admitted = async (tx: Tx, actions: readonly NotifyingAction[]): Promise<Set<NotifyingAction>> => {
+    const others = actions.filter((a) => a.actorId !== a.recipientId);
+    if (others.length === 0) return new Set();
+    const preferences = await preferenceRepository.getMany(
+      tx,
+      others.map((a) => a.recipientId),
+    );
+    const wanted = others.filter((a) => preferences.get(a.recipientId)?.[preferenceOf(a.kind)] !== false);
+    const silenced = await silenceRepository.silencedAmong(
+      tx,
+      wanted.map((a) => ({ userId: a.recipientId, otherId: a.actorId })),
+    );
+    return new Set(wanted.filter((a) => !silenced.has(silencedKey(a.recipientId, a.actorId))));
   };
 
-  return {
+  const commands = {
     /**
-     * Records `action` for its recipient, unless it is the recipient's own,
-     * the kind is switched off, or either side blocks the other or the
-     * recipient mutes the actor (the local read model of social's blocks
-     * and mutes). Queues the socket frame and the pushes.
+     * Applies a batch's changes as if one at a time, in their order, with
+     * the work of the batch done once: one preference and one silence read,
+     * the groups' locks taken together, and each run of actions between two
+     * withdrawals added with one upsert per batch of groups (a like storm's
+     * batch is one group row with its latest actors and count). Queues the
+     * socket frames and the pushes of what changed.
      */
-    async notify(tx: Tx, action: NotifyingAction): Promise<'stored' | 'unchanged' | 'skipped'> {
-      if (action.actorId === action.recipientId) return 'skipped';
-      const preferences = await preferenceRepository.get(tx, action.recipientId);
-      if (!preferences[preferenceOf(action.kind)]) return 'skipped';
-      if (await silenceRepository.isSilenced(tx, action.recipientId, action.actorId)) return 'skipped';
-      const added = await notificationRepository.addAction(tx, action, settings.groupWindowMs);
-      if (!added.changed) return 'unchanged';
-      const [row] = await notificationRepository.findByIds(tx, [added.notificationId]);
-      if (!row) throw new Error(`notification ${added.notificationId} vanished inside its transaction`);
-      await deliveryQueue.enqueue(tx, {
-        recipientId: action.recipientId,
-        notificationId: row.id,
-        push: toPushPayload(row),
-      });
-      return 'stored';
+    async apply(tx: Tx, changes: readonly NotificationChange[]): Promise<void> {
+      const notifying = changes.flatMap((c) => (c.op === 'notify' ? [c.action] : []));
+      const admit = await admitted(tx, notifying);
+      await notificationRepository.lockGroups(tx, [...admit].map(groupKeyOf));
+      let run: NotifyingAction[] = [];
+      const addRun = async () => {
+        if (run.length === 0) return;
+        const grown = await notificationRepository.addActions(tx, run, settings.groupWindowMs);
+        run = [];
+        await deliveryQueue.enqueue(
+          tx,
+          grown.map((group) => ({
+            recipientId: group.recipientId,
+            notificationId: group.id,
+            push: toPushPayload(group),
+          })),
+        );
+      };
+      for (const change of changes) {
+        if (change.op === 'notify') {
+          if (admit.has(change.action)) run.push(change.action);
+          continue;
+        }
+        // An undo sees every action before it and none after it.
+        await addRun();
+        const changed =
+          change.op === 'withdraw'
+            ? await notificationRepository.withdraw(tx, change.withdrawn)
+            : await notificationRepository.removeTarget(tx, change.targetId, change.kinds);
+        await queueFrames(tx, changed);
+      }
+      await addRun();
     },
 
-    /** Takes back what an undone action notified; clients get the group's new state (or its removal). */
-    async withdraw(tx: Tx, withdrawn: WithdrawnAction): Promise<number> {
-      const changed = await notificationRepository.withdraw(tx, withdrawn);
-      await queueFrames(tx, changed);
-      return changed.length;
+    /** Records one action for its recipient (see apply). */
+    notify(tx: Tx, action: NotifyingAction): Promise<void> {
+      return commands.apply(tx, [{ op: 'notify', action }]);
     },
 
     /**
@@ -64,25 +99,17 @@ export function createNotifyCommands(ctx: NotificationsContext) {
      * actor are skipped, and the actor's actions leave the recipient's
      * notifications now.
      */
-    async silence(tx: Tx, recipientId: string, actorId: string, reason: SilenceReason): Promise<number> {
+    async silence(tx: Tx, recipientId: string, actorId: string, reason: SilenceReason): Promise<void> {
       await silenceRepository.add(tx, recipientId, actorId, reason);
-      const changed = await notificationRepository.removeActor(tx, actorId, recipientId);
-      await queueFrames(tx, changed);
-      return changed.length;
+      await queueFrames(tx, await notificationRepository.removeActor(tx, actorId, recipientId));
     },
 
     /** An unblock or unmute: later actions notify again (what was removed stays removed). */
     async unsilence(tx: Tx, recipientId: string, actorId: string, reason: SilenceReason): Promise<void> {
       await silenceRepository.remove(tx, recipientId, actorId, reason);
     },
-
-    /** A deleted post takes the notifications about it along. */
-    async targetGone(tx: Tx, targetId: string, kinds: readonly NotificationKind[]): Promise<number> {
-      const changed = await notificationRepository.removeTarget(tx, targetId, kinds);
-      await queueFrames(tx, changed);
-      return changed.length;
-    },
   };
+  return commands;
 }
 
 export type NotifyCommands = ReturnType<typeof createNotifyCommands>;

@@ -58,3 +58,13 @@ export interface WithdrawnAction {
 
 /** Most actors a notification names; the count says how many there were. */
 export const LATEST_ACTORS = 3;
+
+/**
+ * What one event asks of the notifications, applied in log order with the
+ * rest of its batch: an action to notify, an action taken back, or a target
+ * that is gone with every notification about it.
+ */
+export type NotificationChange =
+  | { op: 'notify'; action: NotifyingAction }
+  | { op: 'withdraw'; withdrawn: WithdrawnAction }
+  | { op: 'targetGone'; targetId: string; kinds: readonly NotificationKind[] };

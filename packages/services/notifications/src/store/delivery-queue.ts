@@ -9,6 +9,13 @@ export function deliveryChannel(db: Db): string {
   return `${tablesOf(db).schemaPrefix.replace(/\.$/, '') || 'public'}_notification_deliveries`.toLowerCase();
 }
 
+/** A group's change for its recipient: a socket frame, and a push when the group is new or grew. */
+export interface Delivery {
+  recipientId: string;
+  notificationId: string;
+  push?: unknown;
+}
+
 /** A socket frame due for one recipient: the notification's state when it is sent. */
 export interface DueFrame {
   recipientId: string;
@@ -30,25 +37,32 @@ export interface ClaimedPush {
 
 export const deliveryQueue = {
   /**
-   * Queues a socket frame and, for a new or grown group, a push to each of
-   * the recipient's subscriptions (one pending push per subscription and
-   * group: a newer state replaces the payload). NOTIFY reaches the workers
+   * Queues a socket frame per delivery and, for a new or grown group, a push
+   * to each of the recipient's subscriptions (one pending push per
+   * subscription and group: a newer state replaces the payload), in at most
+   * three statements. One delivery per group. NOTIFY reaches the workers
    * only if this transaction commits.
    */
-  async enqueue(
-    tx: Db,
-    delivery: { recipientId: string; notificationId: string; push?: unknown },
-  ): Promise<void> {
+  async enqueue(tx: Db, deliveries: readonly Delivery[]): Promise<void> {
+    if (deliveries.length === 0) return;
     const t = tablesOf(tx);
     await tx
       .insertInto('socket_deliveries')
-      .values({ recipient_id: delivery.recipientId, notification_id: delivery.notificationId })
+      .values(deliveries.map((d) => ({ recipient_id: d.recipientId, notification_id: d.notificationId })))
       .execute();
-    if (delivery.push !== undefined)
+    const pushes = deliveries.filter((d) => d.push !== undefined);
+    if (pushes.length > 0)
       await sql`
         INSERT INTO ${t.push_deliveries} AS d (subscription_id, notification_id, payload)
-        SELECT id, ${delivery.notificationId}, ${JSON.stringify(delivery.push)}::jsonb
-          FROM ${t.push_subscriptions} WHERE user_id = ${delivery.recipientId}
+        SELECT s.id, p.notification_id, p.payload
+          FROM jsonb_to_recordset(${JSON.stringify(
+            pushes.map((d) => ({
+              recipient_id: d.recipientId,
+              notification_id: d.notificationId,
+              payload: d.push,
+            })),
+          )}::jsonb) AS p(recipient_id text, notification_id uuid, payload jsonb)
+          JOIN ${t.push_subscriptions} s ON s.user_id = p.recipient_id
         ON CONFLICT (subscription_id, notification_id) DO UPDATE
           SET payload = EXCLUDED.payload, version = d.version + 1, attempts = 0,
               next_attempt_at = now(), last_error = NULL`.execute(tx);

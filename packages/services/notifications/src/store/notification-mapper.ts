@@ -1,4 +1,5 @@
 import { toIso } from '@nova/kernel';
+import type { GroupState } from '../domain/grouping.js';
 import { isNotificationKind, type NotificationKind, targetTypeOf } from '../domain/kinds.js';
 import type { NotificationRow } from './notification-repository.js';
 
@@ -49,15 +50,14 @@ export function toNotification(
  * says only that a message arrived in a conversation). The client's service
  * worker shows it, or fetches the list for names.
  */
-export function toPushPayload(row: NotificationRow): Record<string, unknown> {
-  const kind = kindOf(row.kind);
+export function toPushPayload(group: GroupState): Record<string, unknown> {
   return {
-    id: row.id,
-    type: kind,
-    target: { type: targetTypeOf(kind), id: row.target_id },
-    actorIds: row.latest_actor_ids,
-    actorCount: row.actor_count,
-    updatedAt: toIso(row.updated_at),
+    id: group.id,
+    type: group.kind,
+    target: { type: targetTypeOf(group.kind), id: group.targetId },
+    actorIds: group.latestActorIds,
+    actorCount: group.actorCount,
+    updatedAt: toIso(group.updatedAt),
   };
 }
 

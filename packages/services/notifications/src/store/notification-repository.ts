@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import {
+  foldIntoGroups,
+  type GroupFold,
+  type GroupMembers,
+  type GroupState,
+  groupKeyOf,
+} from '../domain/grouping.js';
+import {
+  isNotificationKind,
   LATEST_ACTORS,
   type NotificationKind,
   type NotifyingAction,
@@ -22,12 +30,6 @@ export interface ChangedGroup {
   removed: boolean;
 }
 
-export interface AddedAction {
-  notificationId: string;
-  /** False when the action was already part of its group (nothing changed). */
-  changed: boolean;
-}
-
 const COLUMNS = [
   'id',
   'recipient_id',
@@ -41,60 +43,99 @@ const COLUMNS = [
 
 export const notificationRepository = {
   /**
-   * Adds one action to the open group of (recipient, kind, target) — the
-   * newest one opened within `windowMs` before the action — or opens a new
-   * group. A transaction-scoped advisory lock on the group key serialises
-   * writers of one group (follows of one account arrive on many log keys).
+   * Takes the transaction-scoped advisory locks of the group keys, in one
+   * order for every writer (no lock cycles), so writers of one group take
+   * turns: follows of one account arrive on many log keys.
    */
-  async addAction(tx: Db, action: NotifyingAction, windowMs: number): Promise<AddedAction> {
-    await lockGroup(tx, action.recipientId, action.kind, action.targetId);
-    const open = await tx
-      .selectFrom('notifications')
-      .select(['id', 'actor_count', 'latest_actor_ids', 'updated_at'])
-      .where('recipient_id', '=', action.recipientId)
-      .where('kind', '=', action.kind)
-      .where('target_id', '=', action.targetId)
-      .where('opened_at', '>', new Date(action.actedAt.getTime() - windowMs))
-      .orderBy('opened_at', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    if (!open) {
-      const id = randomUUID();
-      await tx
-        .insertInto('notifications')
-        .values({
-          id,
+  async lockGroups(tx: Db, keys: Iterable<string>): Promise<void> {
+    const distinct = [...new Set(keys)];
+    if (distinct.length === 0) return;
+    // Ordered by the lock's own id (two keys may share a hash); PostgreSQL
+    // calls a volatile function in the target list after the sort.
+    await sql`SELECT pg_advisory_xact_lock(hashtext('nova.notifications'), h)
+                FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest(${distinct}::text[]) AS u(k)) AS l
+               ORDER BY h`.execute(tx);
+  },
+
+  /**
+   * Adds `actions` (log order) to their groups as if one at a time (see
+   * foldIntoGroups), in five statements however many actions and groups:
+   * the newest group per key, what those groups already hold of these
+   * actors and sources, one upsert of every changed group, one insert of
+   * the actions. The caller holds the keys' locks (lockGroups).
+   */
+  async addActions(tx: Db, actions: readonly NotifyingAction[], windowMs: number): Promise<GroupState[]> {
+    if (actions.length === 0) return [];
+    const byKey = new Map<string, NotifyingAction[]>();
+    for (const action of actions) {
+      const key = groupKeyOf(action);
+      const list = byKey.get(key);
+      if (list) list.push(action);
+      else byKey.set(key, [action]);
+    }
+    const newest = await newestGroups(
+      tx,
+      [...byKey.values()].map((list) => list[0] as NotifyingAction),
+    );
+    const members = await storedMembers(
+      tx,
+      [...newest.values()].map((g) => g.id),
+      actions,
+    );
+    const none: GroupMembers = { actors: new Set(), sources: new Set() };
+    const changed: Array<GroupState & { opened: boolean }> = [];
+    const joined: GroupFold['joined'] = [];
+    for (const [key, list] of byKey) {
+      const fold = foldIntoGroups(
+        list,
+        newest.get(key),
+        (id) => members.get(id) ?? none,
+        windowMs,
+        randomUUID,
+      );
+      changed.push(...fold.changed);
+      joined.push(...fold.joined);
+    }
+    if (changed.length === 0) return [];
+    await tx
+      .insertInto('notifications')
+      .values(
+        changed.map((g) => ({
+          id: g.id,
+          recipient_id: g.recipientId,
+          kind: g.kind,
+          target_id: g.targetId,
+          actor_count: g.actorCount,
+          latest_actor_ids: g.latestActorIds,
+          opened_at: g.openedAt,
+          updated_at: g.updatedAt,
+        })),
+      )
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet((eb) => ({
+          actor_count: eb.ref('excluded.actor_count'),
+          latest_actor_ids: eb.ref('excluded.latest_actor_ids'),
+          updated_at: eb.ref('excluded.updated_at'),
+        })),
+      )
+      .execute();
+    // No ON CONFLICT: under the keys' locks the fold knows every stored
+    // source, so a duplicate here is a bug that must fail the batch loudly.
+    await tx
+      .insertInto('notification_actions')
+      .values(
+        joined.map(({ notificationId, action }) => ({
+          notification_id: notificationId,
           recipient_id: action.recipientId,
           kind: action.kind,
           target_id: action.targetId,
-          actor_count: 1,
-          latest_actor_ids: [action.actorId],
-          opened_at: action.actedAt,
-          updated_at: action.actedAt,
-        })
-        .execute();
-      await insertAction(tx, id, action);
-      return { notificationId: id, changed: true };
-    }
-    const actorKnown = await tx
-      .selectFrom('notification_actions')
-      .select('source_id')
-      .where('notification_id', '=', open.id)
-      .where('actor_id', '=', action.actorId)
-      .limit(1)
-      .executeTakeFirst();
-    if (!(await insertAction(tx, open.id, action))) return { notificationId: open.id, changed: false };
-    const latest = [action.actorId, ...open.latest_actor_ids.filter((a) => a !== action.actorId)];
-    await tx
-      .updateTable('notifications')
-      .set({
-        actor_count: open.actor_count + (actorKnown ? 0 : 1),
-        latest_actor_ids: latest.slice(0, LATEST_ACTORS),
-        updated_at: action.actedAt > open.updated_at ? action.actedAt : open.updated_at,
-      })
-      .where('id', '=', open.id)
+          actor_id: action.actorId,
+          source_id: action.sourceId,
+          acted_at: action.actedAt,
+        })),
+      )
       .execute();
-    return { notificationId: open.id, changed: true };
+    return changed.map(({ opened: _, ...group }) => group);
   },
 
   /** Takes an undone action out of its group(s); a group left without actions is deleted. */
@@ -105,7 +146,7 @@ export const notificationRepository = {
       .where('target_id', '=', withdrawn.targetId)
       .where('source_id', '=', withdrawn.sourceId);
     if (withdrawn.recipientId) query = query.where('recipient_id', '=', withdrawn.recipientId);
-    const rows = await query.returning(['notification_id', 'recipient_id']).execute();
+    const rows = await query.returning(['notification_id', 'recipient_id', 'kind', 'target_id']).execute();
     return refreshGroups(tx, rows);
   },
 
@@ -117,7 +158,7 @@ export const notificationRepository = {
   async removeActor(tx: Db, actorId: string, recipientId?: string): Promise<ChangedGroup[]> {
     let query = tx.deleteFrom('notification_actions').where('actor_id', '=', actorId);
     if (recipientId) query = query.where('recipient_id', '=', recipientId);
-    const rows = await query.returning(['notification_id', 'recipient_id']).execute();
+    const rows = await query.returning(['notification_id', 'recipient_id', 'kind', 'target_id']).execute();
     return refreshGroups(tx, rows);
   },
 
@@ -220,28 +261,64 @@ export const notificationRepository = {
   },
 };
 
-async function lockGroup(tx: Db, recipientId: string, kind: string, targetId: string): Promise<void> {
-  await sql`SELECT pg_advisory_xact_lock(hashtext('nova.notifications'), hashtext(${`${recipientId}|${kind}|${targetId}`}))`.execute(
-    tx,
+/** The newest stored group of each (recipient, kind, target) that `firsts` name. */
+async function newestGroups(tx: Db, firsts: readonly NotifyingAction[]): Promise<Map<string, GroupState>> {
+  const t = tablesOf(tx);
+  const { rows } = await sql<NotificationRow>`
+    SELECT DISTINCT ON (n.recipient_id, n.kind, n.target_id)
+           n.id, n.recipient_id, n.kind, n.target_id, n.actor_count, n.latest_actor_ids, n.opened_at, n.updated_at
+      FROM ${t.notifications} n
+      JOIN unnest(${firsts.map((a) => a.recipientId)}::text[], ${firsts.map((a) => a.kind)}::text[],
+                  ${firsts.map((a) => a.targetId)}::text[]) AS k(recipient_id, kind, target_id)
+        ON n.recipient_id = k.recipient_id AND n.kind = k.kind AND n.target_id = k.target_id
+     ORDER BY n.recipient_id, n.kind, n.target_id, n.opened_at DESC`.execute(tx);
+  return new Map(
+    rows.map((r) => {
+      const group = toGroupState(r);
+      return [groupKeyOf(group), group];
+    }),
   );
 }
 
-async function insertAction(tx: Db, notificationId: string, action: NotifyingAction): Promise<boolean> {
-  const inserted = await tx
-    .insertInto('notification_actions')
-    .values({
-      notification_id: notificationId,
-      recipient_id: action.recipientId,
-      kind: action.kind,
-      target_id: action.targetId,
-      actor_id: action.actorId,
-      source_id: action.sourceId,
-      acted_at: action.actedAt,
-    })
-    .onConflict((oc) => oc.columns(['notification_id', 'source_id']).doNothing())
-    .returning('source_id')
-    .executeTakeFirst();
-  return inserted !== undefined;
+/** What the stored groups `ids` hold of the actions' actors and sources. */
+async function storedMembers(
+  tx: Db,
+  ids: readonly string[],
+  actions: readonly NotifyingAction[],
+): Promise<Map<string, GroupMembers>> {
+  const members = new Map<string, GroupMembers>();
+  if (ids.length === 0) return members;
+  const t = tablesOf(tx);
+  const actors = [...new Set(actions.map((a) => a.actorId))];
+  const sources = [...new Set(actions.map((a) => a.sourceId))];
+  const { rows } = await sql<{ notification_id: string; actor_id: string; source_id: string }>`
+    SELECT notification_id, actor_id, source_id FROM ${t.notification_actions}
+     WHERE notification_id = ANY(${ids}::uuid[])
+       AND (actor_id = ANY(${actors}::text[]) OR source_id = ANY(${sources}::text[]))`.execute(tx);
+  for (const row of rows) {
+    let known = members.get(row.notification_id);
+    if (!known) {
+      known = { actors: new Set(), sources: new Set() };
+      members.set(row.notification_id, known);
+    }
+    known.actors.add(row.actor_id);
+    known.sources.add(row.source_id);
+  }
+  return members;
+}
+
+function toGroupState(row: NotificationRow): GroupState {
+  if (!isNotificationKind(row.kind)) throw new Error(`unknown notification kind "${row.kind}" in the store`);
+  return {
+    id: row.id,
+    recipientId: row.recipient_id,
+    kind: row.kind,
+    targetId: row.target_id,
+    actorCount: row.actor_count,
+    latestActorIds: row.latest_actor_ids,
+    openedAt: new Date(row.opened_at),
+    updatedAt: new Date(row.updated_at),
+  };
 }
 
 /**
@@ -250,8 +327,14 @@ async function insertAction(tx: Db, notificationId: string, action: NotifyingAct
  */
 async function refreshGroups(
   tx: Db,
-  rows: readonly { notification_id: string; recipient_id: string }[],
+  rows: readonly { notification_id: string; recipient_id: string; kind: string; target_id: string }[],
 ): Promise<ChangedGroup[]> {
+  if (rows.length === 0) return [];
+  // After the writers that hold these groups now: the recount then sees their actions.
+  await notificationRepository.lockGroups(
+    tx,
+    rows.map((r) => groupKeyOf({ recipientId: r.recipient_id, kind: r.kind, targetId: r.target_id })),
+  );
   const groups = new Map(rows.map((r) => [r.notification_id, r.recipient_id]));
   const changed: ChangedGroup[] = [];
   const t = tablesOf(tx);

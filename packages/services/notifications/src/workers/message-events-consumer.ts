@@ -18,15 +18,20 @@ export function createMessageEventsConsumer(ctx: NotificationsContext, notify: N
       database: ctx.database,
       handlers: {
         async 'message.sent'({ payload }, { tx }) {
-          for (const recipientId of new Set(payload.recipientIds))
-            await notify.notify(tx, {
-              recipientId,
-              kind: 'message',
-              targetId: payload.conversationId,
-              actorId: payload.senderId,
-              sourceId: payload.messageId,
-              actedAt: new Date(payload.sentAt),
-            });
+          await notify.apply(
+            tx,
+            [...new Set(payload.recipientIds)].map((recipientId) => ({
+              op: 'notify',
+              action: {
+                recipientId,
+                kind: 'message',
+                targetId: payload.conversationId,
+                actorId: payload.senderId,
+                sourceId: payload.messageId,
+                actedAt: new Date(payload.sentAt),
+              },
+            })),
+          );
         },
       },
     }),

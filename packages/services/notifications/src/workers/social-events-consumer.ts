@@ -21,20 +21,28 @@ export function createSocialEventsConsumer(ctx: NotificationsContext, notify: No
       handlers: {
         async 'follow.created'({ payload, timestamp }, { tx }) {
           const { followerId, followeeId } = payload;
-          await notify.withdraw(tx, {
-            kind: 'follow_request',
-            targetId: followeeId,
-            sourceId: followerId,
-            recipientId: followeeId,
-          });
-          await notify.notify(tx, {
-            recipientId: followeeId,
-            kind: 'follow',
-            targetId: followeeId,
-            actorId: followerId,
-            sourceId: followerId,
-            actedAt: new Date(timestamp),
-          });
+          await notify.apply(tx, [
+            {
+              op: 'withdraw',
+              withdrawn: {
+                kind: 'follow_request',
+                targetId: followeeId,
+                sourceId: followerId,
+                recipientId: followeeId,
+              },
+            },
+            {
+              op: 'notify',
+              action: {
+                recipientId: followeeId,
+                kind: 'follow',
+                targetId: followeeId,
+                actorId: followerId,
+                sourceId: followerId,
+                actedAt: new Date(timestamp),
+              },
+            },
+          ]);
         },
         async 'follow.requested'({ payload, timestamp }, { tx }) {
           await notify.notify(tx, {
@@ -47,13 +55,18 @@ export function createSocialEventsConsumer(ctx: NotificationsContext, notify: No
           });
         },
         async 'follow.removed'({ payload }, { tx }) {
-          for (const kind of ['follow', 'follow_request'] as const)
-            await notify.withdraw(tx, {
-              kind,
-              targetId: payload.followeeId,
-              sourceId: payload.followerId,
-              recipientId: payload.followeeId,
-            });
+          await notify.apply(
+            tx,
+            (['follow', 'follow_request'] as const).map((kind) => ({
+              op: 'withdraw',
+              withdrawn: {
+                kind,
+                targetId: payload.followeeId,
+                sourceId: payload.followerId,
+                recipientId: payload.followeeId,
+              },
+            })),
+          );
         },
         async 'block.created'({ payload }, { tx }) {
           await notify.silence(tx, payload.blockerId, payload.blockedId, 'block');
