@@ -81,18 +81,19 @@ describe('folding actions into groups', () => {
   let ids = 0;
   const newId = () => `g${++ids}`;
   const empty = () => ({ actors: new Set<string>(), sources: new Set<string>() });
+  const storedGroup = (
+    state: Pick<GroupState, 'actorCount' | 'latestActorIds' | 'updatedAt'>,
+  ): GroupState => ({
+    id: 'old',
+    recipientId: 'author',
+    kind: 'comment',
+    targetId: 'post',
+    openedAt: at(0),
+    ...state,
+  });
 
   it('counts distinct actors, skips known sources and leads with the newest actor', () => {
-    const stored: GroupState = {
-      id: 'old',
-      recipientId: 'author',
-      kind: 'comment',
-      targetId: 'post',
-      actorCount: 2,
-      latestActorIds: ['b', 'a'],
-      openedAt: at(0),
-      updatedAt: at(5),
-    };
+    const stored = storedGroup({ actorCount: 2, latestActorIds: ['b', 'a'], updatedAt: at(5) });
     const fold = foldIntoGroups(
       [comment('a', 'c1', 6), comment('a', 'c9', 7), comment('c', 'c10', 8), comment('b', 'c11', 9)],
       stored,
@@ -122,16 +123,7 @@ describe('folding actions into groups', () => {
   });
 
   it('changes nothing when every action is already in its group', () => {
-    const stored: GroupState = {
-      id: 'old',
-      recipientId: 'author',
-      kind: 'comment',
-      targetId: 'post',
-      actorCount: 1,
-      latestActorIds: ['a'],
-      openedAt: at(0),
-      updatedAt: at(0),
-    };
+    const stored = storedGroup({ actorCount: 1, latestActorIds: ['a'], updatedAt: at(0) });
     const fold = foldIntoGroups(
       [comment('a', 'c1', 1), comment('a', 'c1', 2)],
       stored,
