@@ -54,7 +54,8 @@ async function startGateway(extra: Record<string, string> = {}): Promise<{ gw: B
     PORT: '0',
     LOG_LEVEL: 'silent',
     REDIS_URL: TEST_REDIS_URL,
-    REDIS_KEY_PREFIX: `${redisPrefix}gw:`,
+    // Each gateway its own counters, as if each test had its own deployment.
+    REDIS_KEY_PREFIX: `${redisPrefix}gw${gateways.length}:`,
     NOVA_INTERNAL_TOKEN: INTERNAL_TOKEN,
     NOVA_CORS_ORIGINS: ALLOWED_ORIGIN,
     NOVA_GATEWAY_BREAKER_FAILURES: '3',
@@ -262,5 +263,169 @@ describe('the gateway in front of the services', () => {
     expect(frame.type).toBe('upsert');
     socket.ws.close(1000);
     expect((await socket.closed).code).toBe(1000);
+  });
+
+  it('applies CORS from the allow-list at the edge', async () => {
+    const preflight = (origin: string) =>
+      call(gatewayUrl, 'OPTIONS', '/api/v1/posts', {
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization',
+        },
+      });
+    const allowed = await preflight(ALLOWED_ORIGIN);
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe(ALLOWED_ORIGIN);
+    const refused = await preflight('https://evil.example.test');
+    expect(refused.status).toBe(403);
+    expect(refused.body.code).toBe('cors_origin_forbidden');
+    const read = await call(gatewayUrl, 'GET', '/.well-known/jwks.json', {
+      headers: { origin: ALLOWED_ORIGIN },
+    });
+    expect(read.headers.get('access-control-allow-origin')).toBe(ALLOWED_ORIGIN);
+    const foreign = await call(gatewayUrl, 'GET', '/.well-known/jwks.json', {
+      headers: { origin: 'https://evil.example.test' },
+    });
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('limits each user and each IP in Redis: a race over the limit gets exactly the excess as 429 problem+json', async () => {
+    const limited = await startGateway({
+      NOVA_GATEWAY_RATE_LIMIT_PER_USER: '5',
+      NOVA_GATEWAY_RATE_LIMIT_PER_IP: '1000',
+    });
+    const fay = await signUp(gatewayUrl, `gw_fay_${randomBytes(3).toString('hex')}`);
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, () => call(limited.url, 'GET', '/api/v1/users/me', { token: fay.token })),
+    );
+    expect(answers.filter((x) => x.status === 200)).toHaveLength(5);
+    const refused = answers.filter((x) => x.status === 429);
+    expect(refused).toHaveLength(7);
+    expect(refused[0]?.headers.get('content-type')).toContain('application/problem+json');
+    expect(refused[0]?.body.code).toBe('rate_limited');
+    expect(Number(refused[0]?.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Another user is not affected by fay's count.
+    const gus = await signUp(gatewayUrl, `gw_gus_${randomBytes(3).toString('hex')}`);
+    expect((await call(limited.url, 'GET', '/api/v1/users/me', { token: gus.token })).status).toBe(200);
+
+    const perIp = await startGateway({ NOVA_GATEWAY_RATE_LIMIT_PER_IP: '4' });
+    const statuses = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        call(perIp.url, 'GET', '/.well-known/jwks.json').then((x) => x.status),
+      ),
+    );
+    expect(statuses.filter((x) => x === 200)).toHaveLength(4);
+    expect(statuses.filter((x) => x === 429)).toHaveLength(6);
+    // Two gateway instances on one Redis share the counts.
+    const twin = await startGateway({
+      NOVA_GATEWAY_RATE_LIMIT_PER_IP: '4',
+      REDIS_KEY_PREFIX: `${redisPrefix}gw${gateways.length - 1}:`,
+    });
+    expect((await call(twin.url, 'GET', '/.well-known/jwks.json')).status).toBe(429);
+    const metrics = await (await fetch(`${perIp.url}/metrics`)).text();
+    expect(metrics).toMatch(/nova_gateway_rate_limited_total\{scope="ip"\} 6/);
+  });
+
+  it('retries only idempotent requests, and only when the upstream could not be reached', async () => {
+    // An upstream that accepts connections and drops them: the request never gets an answer.
+    const { createServer } = await import('node:net');
+    let connections = 0;
+    const dropper = createServer((socket) => {
+      socket.once('data', (head: Buffer) => {
+        // The gateway also asks every upstream for its OpenAPI document: only the proxied requests count.
+        if (head.toString().includes('/api/v1/streams')) connections++;
+        socket.destroy();
+      });
+    });
+    await new Promise<void>((r) => dropper.listen(0, '127.0.0.1', r));
+    const port = (dropper.address() as { port: number }).port;
+    try {
+      const flaky = await startGateway({
+        NOVA_LIVE_URL: `http://127.0.0.1:${port}`,
+        NOVA_GATEWAY_RETRIES: '2',
+        NOVA_GATEWAY_BREAKER_FAILURES: '100',
+      });
+      const hal = await signUp(gatewayUrl, `gw_hal_${randomBytes(3).toString('hex')}`);
+      const read = await call(flaky.url, 'GET', '/api/v1/streams/live', { token: hal.token });
+      expect(read.status).toBe(503);
+      expect(read.body.code).toBe('upstream_unavailable');
+      expect(connections).toBe(3);
+      connections = 0;
+      const write = await call(flaky.url, 'POST', '/api/v1/streams', { token: hal.token, body: {} });
+      expect(write.status).toBe(503);
+      expect(connections).toBe(1);
+      const metrics = await (await fetch(`${flaky.url}/metrics`)).text();
+      expect(metrics).toMatch(/nova_gateway_upstream_retries_total\{upstream="live"\} 2/);
+    } finally {
+      await new Promise((r) => dropper.close(r));
+    }
+  });
+
+  it('serves the merged OpenAPI document of the services and the docs page', async () => {
+    const document = (await call(gatewayUrl, 'GET', '/openapi.json')).body;
+    expect(document.openapi).toBe('3.1.0');
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/auth/login', '/api/v1/posts', '/api/v1/analytics/me', '/api/v1/feed']),
+    );
+    expect(document.components.schemas.Problem).toBeDefined();
+    const docs = await fetch(`${gatewayUrl}/docs/json`);
+    expect(((await docs.json()) as { paths: object }).paths).toHaveProperty('/api/v1/posts');
+    expect((await fetch(`${gatewayUrl}/docs/`)).status).toBe(200);
+  });
+
+  it('answers 503 for the paths of a service that is down while the rest serves, and recovers when it returns', async () => {
+    const ivy = await signUp(gatewayUrl, `gw_ivy_${randomBytes(3).toString('hex')}`);
+    await b.close();
+    // A race while B is away: content's and feed's paths 503, social's and auth's 200.
+    const during = await Promise.all(
+      Array.from({ length: 24 }, (_, i) =>
+        i % 2 === 0
+          ? call(gatewayUrl, 'GET', i % 4 === 0 ? `/api/v1/users/${ivy.id}/posts` : '/api/v1/feed', {
+              token: ivy.token,
+            })
+          : call(gatewayUrl, 'GET', '/api/v1/users/me', { token: ivy.token }),
+      ),
+    );
+    for (const [i, answer] of during.entries()) {
+      if (i % 2 === 0) {
+        expect(answer.status).toBe(503);
+        expect(answer.headers.get('content-type')).toContain('application/problem+json');
+        expect(answer.body.code).toBe('upstream_unavailable');
+        expect(Number(answer.headers.get('retry-after'))).toBeGreaterThan(0);
+      } else {
+        expect(answer.status).toBe(200);
+      }
+    }
+    expect(gateway.upstreams.content?.circuit).toBe('open');
+    expect(gateway.upstreams.social?.circuit).toBe('closed');
+    // The open circuit answers at once, without trying B.
+    const started = performance.now();
+    const refused = await call(gatewayUrl, 'GET', `/api/v1/users/${ivy.id}/posts`, { token: ivy.token });
+    expect(refused.status).toBe(503);
+    expect(performance.now() - started).toBeLessThan(200);
+    const ready = await call(gatewayUrl, 'GET', '/health/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body.checks['upstream-content'].status).toBe('degraded');
+    expect(ready.body.checks['upstream-social'].status).toBe('ok');
+    const metrics = await (await fetch(`${gatewayUrl}/metrics`)).text();
+    expect(metrics).toMatch(/nova_gateway_circuit_open\{upstream="content"\} 1/);
+    expect(metrics).toMatch(
+      /nova_gateway_upstream_errors_total\{upstream="content",reason="circuit_open"\} \d+/,
+    );
+
+    b = await startB();
+    let status = 0;
+    for (let i = 0; i < 100 && status !== 200; i++) {
+      status = (await call(gatewayUrl, 'GET', `/api/v1/users/${ivy.id}/posts`, { token: ivy.token })).status;
+      if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe(200);
+    expect(gateway.upstreams.content?.circuit).toBe('closed');
+    const after = await (await fetch(`${gatewayUrl}/metrics`)).text();
+    expect(after).toMatch(/nova_gateway_circuit_open\{upstream="content"\} 0/);
+    expect(after).toMatch(
+      /nova_gateway_upstream_duration_seconds_count\{upstream="content",method="GET",status_class="2xx"\} \d+/,
+    );
   });
 });

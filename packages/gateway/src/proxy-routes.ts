@@ -158,7 +158,6 @@ function forward(
       const code = errorCode(error) ?? '';
       const timedOut = TIMEOUTS.has(code) || (error as { statusCode?: number }).statusCode === 504;
       settle(() => upstream.failed(timedOut ? 'timeout' : 'unreachable'));
-      request.log.warn({ upstream: upstream.service, code, err: error }, 'upstream request failed');
       replyOnError.send(
         timedOut
           ? new UnavailableError(
