@@ -12,6 +12,7 @@ import {
   TEST_REDIS_URL,
 } from '@nova/kernel/testing';
 import { exportJWK, generateKeyPair } from 'jose';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONFIG_COMPOSITION } from '../../apps/nova/src/commands/load-config.js';
 import { REGISTRY } from '../../apps/nova/src/modules.js';
@@ -427,5 +428,54 @@ describe('the gateway in front of the services', () => {
     expect(after).toMatch(
       /nova_gateway_upstream_duration_seconds_count\{upstream="content",method="GET",status_class="2xx"\} \d+/,
     );
+  });
+
+  it('streams a media upload through to content and its variants back', async () => {
+    const jo = await signUp(gatewayUrl, `gw_jo_${randomBytes(3).toString('hex')}`);
+    const photo = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#2060c0' } })
+      .jpeg()
+      .toBuffer();
+    const form = new FormData();
+    form.append('file', new Blob([photo]), 'photo.jpg');
+    const uploaded = await fetch(`${gatewayUrl}/api/v1/media`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${jo.token}` },
+      body: form,
+    });
+    expect(uploaded.status).toBe(202);
+    const { id } = (await uploaded.json()) as { id: string };
+    let media: Answer | undefined;
+    for (let i = 0; i < 300; i++) {
+      media = await call(gatewayUrl, 'GET', `/api/v1/media/${id}`, { token: jo.token });
+      if (media.body.status !== 'processing') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(media?.body.status).toBe('ready');
+    const variant = String(Object.values(media?.body.variants ?? {})[0]);
+    const bytes = Buffer.from(
+      await (
+        await fetch(new URL(new URL(variant).pathname + new URL(variant).search, gatewayUrl))
+      ).arrayBuffer(),
+    );
+    expect((await sharp(bytes).metadata()).format).toBe('webp');
+    // Not media: content's own 415 comes back through the gateway.
+    const text = new FormData();
+    text.append('file', new Blob([Buffer.from('just text')]), 'notes.txt');
+    const refused = await fetch(`${gatewayUrl}/api/v1/media`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${jo.token}` },
+      body: text,
+    });
+    expect(refused.status).toBe(415);
+  });
+
+  it('closes relayed sockets with 1001 when the gateway stops', async () => {
+    const own = await startGateway();
+    const kim = await signUp(gatewayUrl, `gw_kim_${randomBytes(3).toString('hex')}`);
+    const socket = await connect(own.url, { token: kim.token });
+    const started = Date.now();
+    await own.gw.stop();
+    expect((await socket.closed).code).toBe(1001);
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 });
