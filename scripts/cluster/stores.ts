@@ -14,8 +14,8 @@
 import { DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { EVENT_TOPICS } from '@nova/contracts';
 import { TopicManager } from '@nova/kafka';
+import { deleteRedisPrefix } from '@nova/kernel/testing';
 import { createS3Client, ensureBucket, type S3Settings } from '@nova/s3';
-import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 
@@ -58,21 +58,8 @@ async function createDatabases(): Promise<void> {
   });
 }
 
-async function deleteRedisPrefix(): Promise<void> {
-  const prefix = env('CLUSTER_REDIS_PREFIX');
-  const redis = new Redis(env('CLUSTER_REDIS_URL'), { lazyConnect: true, maxRetriesPerRequest: 2 });
-  await redis.connect();
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      if (keys.length > 0) await redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
+/** The cluster's keys, removed the way test suites remove theirs. */
+const deleteClusterKeys = () => deleteRedisPrefix(env('CLUSTER_REDIS_PREFIX'), env('CLUSTER_REDIS_URL'));
 
 async function dropClickHouseDatabase(): Promise<void> {
   const url = process.env.CLUSTER_CLICKHOUSE_URL;
@@ -136,7 +123,7 @@ async function main(command: string | undefined): Promise<void> {
   const s3 = s3Settings();
   if (command === 'create') {
     await createDatabases();
-    await deleteRedisPrefix();
+    await deleteClusterKeys();
     await dropClickHouseDatabase();
     if (s3) {
       await deleteBucket(s3);
@@ -147,7 +134,7 @@ async function main(command: string | undefined): Promise<void> {
   }
   if (command === 'drop') {
     await dropDatabases();
-    await deleteRedisPrefix();
+    await deleteClusterKeys();
     await dropClickHouseDatabase();
     if (s3) await deleteBucket(s3);
     return;

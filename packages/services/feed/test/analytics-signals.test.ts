@@ -34,10 +34,17 @@ function analyticsDouble() {
 
 type Ranked = { id: string; ranking?: { velocity: number } }[];
 
-async function settle(f: FeedFixture, viewer: string, posts: string[]) {
+/** A viewer following two authors: an older post by `a`, a newer one by `b`, both in the feed. */
+async function twoFollowedAuthors(f: FeedFixture) {
+  const [viewer, a, b] = [randomUUID(), randomUUID(), randomUUID()];
+  await f.follow(viewer, a);
+  await f.follow(viewer, b);
+  const older = await f.post(a, { agoMs: 3 * 3_600_000 });
+  const newer = await f.post(b, { agoMs: 60_000 });
   await expect
     .poll(async () => [...(await f.feed(viewer, 'algo=chronological&limit=50')).ids].sort(), WAIT)
-    .toEqual([...posts].sort());
+    .toEqual([older, newer].sort());
+  return { viewer, a, b, older, newer };
 }
 
 describe('ranking and trending read the analytics rollups', () => {
@@ -52,12 +59,7 @@ describe('ranking and trending read the analytics rollups', () => {
   afterAll(() => f?.close());
 
   it('a post the rollups call popular outranks a newer one; the read model’s likes do not count', async () => {
-    const [viewer, a, b] = [randomUUID(), randomUUID(), randomUUID()];
-    await f.follow(viewer, a);
-    await f.follow(viewer, b);
-    const older = await f.post(a, { agoMs: 3 * 3_600_000 });
-    const newer = await f.post(b, { agoMs: 60_000 });
-    await settle(f, viewer, [older, newer]);
+    const { viewer, a, b, older, newer } = await twoFollowedAuthors(f);
     // Likes in the read model only: analytics, which answers, has none of them.
     for (let i = 0; i < 30; i++)
       await f.publish('content', [
@@ -114,12 +116,7 @@ describe('ranking and trending read the analytics rollups', () => {
   });
 
   it('an analytics outage: ranking and trending answer from the read model, and stop asking for a while', async () => {
-    const [viewer, a, b] = [randomUUID(), randomUUID(), randomUUID()];
-    await f.follow(viewer, a);
-    await f.follow(viewer, b);
-    const older = await f.post(a, { agoMs: 3 * 3_600_000 });
-    const newer = await f.post(b, { agoMs: 60_000 });
-    await settle(f, viewer, [older, newer]);
+    const { viewer, a, b, older, newer } = await twoFollowedAuthors(f);
     analytics.signals.set(newer, { views: 5000 });
     for (let i = 0; i < 30; i++)
       await f.publish('content', [
