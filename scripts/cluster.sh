@@ -206,9 +206,9 @@ start_service() {
 }
 
 # Ready when /health/ready answers 200. A process that exits meanwhile is started again, twice
-# at most: on a fresh broker, services starting together race to create the same topics, and
-# a consumer subscribing to a topic another process created a moment before may fail its start
-# ("This server does not host this topic-partition"); a second start finds the topic settled.
+# at most, as an orchestrator's restart policy would (its log keeps why it exited). Services
+# starting together on a fresh broker no longer need it: the Kafka adapter waits until a topic
+# another process just created is served (TopicManager) before it subscribes or produces.
 wait_ready() {
   local service=$1 url=$2 deadline=$((SECONDS + READY_TIMEOUT)) pid starts=1
   pid=$(pid_from "$(pid_file_of "$service")")

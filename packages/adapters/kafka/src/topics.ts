@@ -1,5 +1,9 @@
 import type { Admin } from 'kafkajs';
 
+/** How long ensure() waits for new or just-created topics to be served by their leaders. */
+const SETTLE_TIMEOUT_MS = 30_000;
+const SETTLE_POLL_MS = 100;
+
 /**
  * Creates topics before first use, with an explicit partition count (the
  * broker's auto-creation would silently pick its own default and hide a
@@ -35,14 +39,47 @@ export class TopicManager {
   async #create(topics: string[]): Promise<void> {
     try {
       const admin = await this.admin();
-      // false = some already existed: fine. waitForLeaders so the first produce does not fail.
+      // Answers false when some topic already existed, and then waits for
+      // nothing (waitForLeaders applies to the ones it created).
       await admin.createTopics({
         waitForLeaders: true,
         topics: topics.map((topic) => ({ topic, numPartitions: this.partitions })),
       });
+      // Whether created here or by another process a moment ago, metadata
+      // names leaders before the partitions are hosted, and a subscribe or
+      // produce in that gap fails ("This server does not host this
+      // topic-partition"). Wait until every partition answers.
+      await settled(admin, topics);
       for (const topic of topics) this.#known.add(topic);
     } finally {
       for (const topic of topics) this.#pending.delete(topic);
     }
+  }
+}
+
+/**
+ * Resolves once every partition of `topics` answers a ListOffsets request on
+ * its leader (the broker's metadata names a leader a moment before the
+ * partition is hosted); throws after SETTLE_TIMEOUT_MS.
+ */
+async function settled(admin: Admin, topics: string[]): Promise<void> {
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  const waiting = new Set(topics);
+  let last: unknown;
+  for (;;) {
+    for (const topic of [...waiting]) {
+      try {
+        const offsets = await admin.fetchTopicOffsets(topic);
+        if (offsets.length > 0) waiting.delete(topic);
+      } catch (error) {
+        last = error; // UNKNOWN_TOPIC_OR_PARTITION / NOT_LEADER / LEADER_NOT_AVAILABLE while it settles
+      }
+    }
+    if (waiting.size === 0) return;
+    if (Date.now() >= deadline)
+      throw new Error(`topics ${[...waiting].join(', ')} not served after ${SETTLE_TIMEOUT_MS} ms`, {
+        cause: last,
+      });
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
   }
 }
