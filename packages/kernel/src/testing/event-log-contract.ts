@@ -350,8 +350,9 @@ export function describeEventLogContract(name: string, makeHarness: MakeEventLog
         group,
         topics: [topic],
         concurrency: 4,
-        // A long back-off keeps x:1 uncommitted (and no transaction open) for a while.
-        retry: { maxAttempts: 2, baseDelayMs: 1600, maxDelayMs: 1600 },
+        // A long back-off keeps x:1 uncommitted (and no transaction open) for a while:
+        // long enough for y's events to commit first on a loaded machine (1.6 s was not).
+        retry: { maxAttempts: 2, baseDelayMs: 4000, maxDelayMs: 4000 },
         handle: async (event, { tx, attempt }) => {
           await recordEffect(tx, group, event);
           if ((event.payload as ProbePayload).n === 1 && attempt === 1) throw new TransientError('not yet');
