@@ -2,6 +2,8 @@ import os from 'node:os';
 
 export interface Series {
   name: string;
+  /** The deployment shape (or other grouping) a series ran on, when a report holds several. */
+  group?: string;
   /** One value per round. */
   rps: number[];
   p99Ms: number[];
@@ -19,6 +21,16 @@ export interface BenchReport {
   series: Series[];
   /** Named ratios (target median / baseline median) and other figures. */
   figures: Record<string, number | string>;
+  /** Latencies measured one operation at a time (not under wrk load): percentiles over the samples. */
+  latencies?: LatencyFigure[];
+}
+
+export interface LatencyFigure {
+  name: string;
+  group?: string;
+  samples: number;
+  p50Ms: number;
+  p99Ms: number;
 }
 
 export const median = (values: number[]): number => {
@@ -59,10 +71,11 @@ export function renderMarkdown(report: BenchReport): string {
     '|---|---|---|---|---|---|',
     ...report.series.map(
       (s) =>
-        `| ${s.name} | ${median(s.rps).toFixed(0)} | ${median(s.p50Ms).toFixed(2)} | ${median(s.p99Ms).toFixed(2)} | ${s.rps.map((r) => r.toFixed(0)).join(', ')} | ${failureCell(s)} |`,
+        `| ${s.group ? `${s.group}: ` : ''}${s.name} | ${median(s.rps).toFixed(0)} | ${median(s.p50Ms).toFixed(2)} | ${median(s.p99Ms).toFixed(2)} | ${s.rps.map((r) => r.toFixed(0)).join(', ')} | ${failureCell(s)} |`,
     ),
     '',
     ...failureWarning(report.series),
+    ...latencyTable(report.latencies ?? []),
     '| figure | value |',
     '|---|---|',
     ...Object.entries(report.figures).map(
@@ -71,6 +84,19 @@ export function renderMarkdown(report: BenchReport): string {
     '',
   ];
   return lines.join('\n');
+}
+
+function latencyTable(latencies: LatencyFigure[]): string[] {
+  if (latencies.length === 0) return [];
+  return [
+    '| one operation at a time | samples | p50 ms | p99 ms |',
+    '|---|---|---|---|',
+    ...latencies.map(
+      (l) =>
+        `| ${l.group ? `${l.group}: ` : ''}${l.name} | ${l.samples} | ${l.p50Ms.toFixed(1)} | ${l.p99Ms.toFixed(1)} |`,
+    ),
+    '',
+  ];
 }
 
 function failureCell(s: Series): string {
