@@ -20,7 +20,10 @@ describe.each(DATABASE_KINDS)('feed seed hook on %s', (kind) => {
   it('loads the population’s follows and posts; celebrities’ posts are merged, not fanned out', async () => {
     const database = await dbs.provider.open<FeedTables>('feed');
     await runMigrations(database, FEED_MIGRATIONS_DIR, createLogger('silent'));
-    const result = await loadReadModel(database, population, posts, { celebrityFollowers: threshold });
+    const result = await loadReadModel(database, population, posts, {
+      celebrityFollowers: threshold,
+      postgresUrl: dbs.config.database.defaultUrl,
+    });
     expect(result).toMatchObject({ follows: population.followCount, posts: 900 });
 
     const { followers } = population.counts();

@@ -3,6 +3,7 @@ import { ConflictError, type Database } from '@nova/kernel';
 import { sql } from 'kysely';
 import type { FeedTables } from '../store/tables.js';
 import { tablesOf } from '../store/tables-of.js';
+import { copyReadModel } from './copy-read-model.js';
 
 export interface LoadReadModelResult {
   follows: number;
@@ -25,7 +26,12 @@ export async function loadReadModel(
   database: Database<FeedTables>,
   population: Population,
   posts: PostPopulation,
-  options: { celebrityFollowers: number; onProgress?(done: number, total: number): void },
+  options: {
+    celebrityFollowers: number;
+    /** PostgreSQL only: a URL for a raw connection, enabling COPY. Without it, batched INSERTs. */
+    postgresUrl?: string;
+    onProgress?(done: number, total: number): void;
+  },
 ): Promise<LoadReadModelResult> {
   const started = performance.now();
   const db = database.db;
@@ -46,6 +52,18 @@ export async function loadReadModel(
     done += rows;
     options.onProgress?.(done, total);
   };
+  if (database.dialect === 'postgres' && options.postgresUrl) {
+    await copyReadModel(options.postgresUrl, database.schema, population, posts, {
+      celebrityFollowers: options.celebrityFollowers,
+      progress,
+    });
+    return {
+      ...(await summary(db, options.celebrityFollowers)),
+      follows: population.followCount,
+      posts: posts.count,
+      ms: Math.round(performance.now() - started),
+    };
+  }
 
   for (const chunk of population.followChunks(CHUNK)) {
     const followers: string[] = [];
@@ -80,17 +98,24 @@ export async function loadReadModel(
                             WHERE a.author_id = p.author_id AND a.follower_count >= ${options.celebrityFollowers}`.execute(
     db,
   );
-  const celebrities = await db
-    .selectFrom('authors')
-    .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('follower_count', '>=', options.celebrityFollowers)
-    .executeTakeFirst();
   await sql`ANALYZE ${t.follows}`.execute(db);
   await sql`ANALYZE ${t.posts}`.execute(db);
   return {
     follows: population.followCount,
     posts: posts.count,
-    celebrities: Number(celebrities?.n ?? 0),
+    ...(await summary(db, options.celebrityFollowers)),
     ms: Math.round(performance.now() - started),
   };
+}
+
+async function summary(
+  db: Database<FeedTables>['db'],
+  celebrityFollowers: number,
+): Promise<{ celebrities: number }> {
+  const celebrities = await db
+    .selectFrom('authors')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('follower_count', '>=', celebrityFollowers)
+    .executeTakeFirst();
+  return { celebrities: Number(celebrities?.n ?? 0) };
 }

@@ -16,6 +16,7 @@ export async function seedFeed({ config, database, options, progress }: SeedCont
   try {
     const result = await loadReadModel(database as Database<FeedTables>, population, posts, {
       celebrityFollowers: feedSettings(config).celebrityFollowers,
+      postgresUrl: config.database.urls.feed ?? config.database.defaultUrl,
       onProgress: (done, total) => bar.update(done, total),
     });
     return {
