@@ -1,18 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { NOVA_CONTRACTS } from '@nova/contracts';
+import type { EngineAdapters } from '@nova/kernel/boot';
 import { type DatabaseKind, type StartedModules, startModules } from '@nova/kernel/testing';
 import { REGISTRY } from '../../apps/nova/src/modules.js';
 import { NovaClient } from '../../packages/client/src/index.js';
 
 /** The all-in-one app (every module of the registry) in this process, listening on 127.0.0.1. */
 export function startNovaInProcess(
-  options: { database?: DatabaseKind; redis?: boolean; env?: Record<string, string> } = {},
+  options: {
+    database?: DatabaseKind;
+    redis?: boolean;
+    env?: Record<string, string>;
+    adapters?: EngineAdapters;
+  } = {},
 ): Promise<StartedModules> {
   return startModules({
     modules: Object.values(REGISTRY.modules),
     contracts: NOVA_CONTRACTS,
     database: options.database ?? 'pglite',
     ...(options.redis ? { redis: true } : {}),
+    ...(options.adapters ? { adapters: options.adapters } : {}),
     env: {
       ARGON2_MEMORY_KIB: '8192',
       ARGON2_TIME_COST: '1',

@@ -74,6 +74,17 @@ describe.each(DATABASE_KINDS)('media lifecycle on %s', (kind) => {
     expect(view?.variants.small).toBe(`http://nova.test/api/v1/media/${id}/variants/small`);
   });
 
+  it('fails an item whose original is not in the blob store at once, not after three leases', async () => {
+    // A content process whose blob store is not the one the upload went to (two processes, two data dirs) sees this.
+    const id = await uploadAs(f.social.addUser());
+    await media.blobs.delete(`media/${id}/original`);
+    expect(await queue(id)).toBe(true);
+    expect(await processNext()).toMatchObject({ status: 'failed', code: 'original_missing' });
+    const [row] = await mediaRepository.byIds(media.database.db, [id]);
+    expect(row).toMatchObject({ status: 'failed', failure_code: 'original_missing', lease_until: null });
+    expect(await mediaRepository.lease(media.database.db, 60_000)).toBeUndefined();
+  });
+
   it('lets only the uploader attach an item, once, and never a failed one', async () => {
     const alice = f.social.addUser();
     const bob = f.social.addUser();

@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { inTransaction } from '@nova/kernel';
+import { BlobNotFoundError, inTransaction } from '@nova/kernel';
 import { mediaPrefix, originalKey, type VariantName, type Variants, variantKey } from '../domain/variants.js';
 import type { MediaContext } from '../media-context.js';
 import { mediaEvent } from '../media-events.js';
@@ -18,9 +18,10 @@ export type ProcessOutcome = { status: 'ready' } | { status: 'failed'; code: str
  * One leased item, start to end: the original is copied to a scratch
  * directory, rendered (sharp for images, ffmpeg for video), the variants
  * stored, then the row and media.ready commit together; the original (which
- * may carry GPS tags) is deleted afterwards. A MediaRejectedError ends the
- * item `failed` with its reason; any other error (blob store or database
- * down) is thrown, and the item is retried when its lease runs out.
+ * may carry GPS tags) is deleted afterwards. A MediaRejectedError (or an
+ * original missing from the store) ends the item `failed` with its reason;
+ * any other error (blob store or database down) is thrown, and the item is
+ * retried when its lease runs out.
  */
 export function createProcessMedia(ctx: MediaContext) {
   const { settings } = ctx;
@@ -47,7 +48,16 @@ export function createProcessMedia(ctx: MediaContext) {
 
   async function render(row: MediaRow, dir: string): Promise<ProcessedMedia> {
     const source = path.join(dir, 'original');
-    const { body } = await ctx.blobs.get(originalKey(row.id));
+    const { body } = await ctx.blobs.get(originalKey(row.id)).catch((error: unknown) => {
+      // The upload stores the original before it commits the row, so a missing one never comes back:
+      // failing now beats holding the item for three leases. Seen when content processes do not share one store.
+      if (error instanceof BlobNotFoundError)
+        throw new MediaRejectedError(
+          'original_missing',
+          'the uploaded original is not in the blob store (every content process must share one store: S3_BUCKET)',
+        );
+      throw error;
+    });
     await pipeline(body, createWriteStream(source));
     const variants: Variants = {};
     if (row.kind === 'image') {
