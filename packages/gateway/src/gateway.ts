@@ -13,6 +13,7 @@ import {
   Lifecycle,
   type Logger,
   type NovaApp,
+  startTracing,
 } from '@nova/kernel';
 import { TargetError } from '@nova/kernel/boot';
 import { gatewaySettings } from './config.js';
@@ -57,6 +58,10 @@ export async function bootGateway(
 ): Promise<BootedGateway> {
   const settings = gatewaySettings(config);
   const routes = options.routes ?? loadRouteTable();
+  // Before the HTTP server: its request spans are the roots of the traces the services continue.
+  const tracing = config.tracing
+    ? startTracing({ ...config.tracing, attributes: { 'nova.target': config.target } }, logger)
+    : undefined;
   const services = new Set(routes.flatMap((r) => (r.service ? [r.service] : [])));
   services.add(settings.socketService);
   for (const [service, url] of Object.entries(config.serviceUrls)) {
@@ -157,6 +162,7 @@ export async function bootGateway(
   await app.ready();
 
   const lifecycle = new Lifecycle({ logger, timeoutMs: config.shutdownTimeoutMs });
+  lifecycle.onStop('tracing', async () => tracing?.shutdown());
   lifecycle.onStop('stores', () => stores.close());
   lifecycle.onStop('openapi', async () => openApi.stop());
   return {
