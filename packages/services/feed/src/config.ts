@@ -30,7 +30,7 @@ const FeedEnv = Type.Object({
     0,
     3600,
     120,
-    "lifetime of a cached feed page (0 = no page cache); the viewer's own actions invalidate it",
+    "lifetime of a cached feed page and its rendered answer (0 = none); the viewer's own actions and the events of what it shows invalidate them",
   ),
   FEED_PREWARM_INTERVAL_SECONDS: EnvInt(
     0,

@@ -17,6 +17,7 @@ import {
   createModerationEventsConsumer,
 } from './workers/graph-events-consumer.js';
 import { createPrewarmJob } from './workers/prewarm-job.js';
+import { createProfileEventsConsumer } from './workers/profile-events-consumer.js';
 import { createUserEventsConsumer } from './workers/user-events-consumer.js';
 
 export const FEED_MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
@@ -43,6 +44,7 @@ export function createFeedWorkers(
     createModerationEventsConsumer(ctx),
     createContentEventsConsumer(ctx),
     createUserEventsConsumer(ctx),
+    createProfileEventsConsumer(ctx),
     createFanoutWorker(ctx),
     ...(prewarm ? [prewarm] : []),
   ];

@@ -28,16 +28,16 @@ export function registerFeedRoutes(app: NovaApp, feed: FeedHandlers): void {
     },
     async (request, reply) => {
       const { algo, cursor, limit, explain } = request.query;
-      const page = await feed.queries.feed({
-        viewerId: requirePrincipal(request).userId,
-        algo,
-        cursor,
-        limit,
-        explain,
-      });
+      const page = await feed.queries.rendered(
+        { viewerId: requirePrincipal(request).userId, algo, cursor, limit, explain },
+        // The route's own response serialiser: a kept body is byte for byte what the schema answers.
+        (body) => String(reply.serialize(body)),
+      );
       reply.header('x-feed-algorithm', page.algo);
       if (page.fallback) reply.header('x-feed-fallback', page.fallback);
-      return { items: page.items, nextCursor: page.nextCursor };
+      // A string with a JSON content type is sent as it is (Fastify serialises only objects);
+      // the schema's type describes the object the string already is.
+      return reply.type('application/json; charset=utf-8').send(page.body as never);
     },
   );
 

@@ -12,6 +12,7 @@ import { byScore, type ScoreComponents, scorePost, VELOCITY_WINDOW_MS } from '..
 import { activityRepository } from '../store/activity-repository.js';
 import type { Candidate } from '../store/candidate-query.js';
 import { signalQuery } from '../store/signal-query.js';
+import type { CachedPage, Dependencies } from '../timelines/page-cache.js';
 import { type AnalyticsSignals, createAnalyticsSignals } from './analytics-signals.js';
 import { createTimelineReader, type TimelineReader } from './timeline-reader.js';
 
@@ -44,7 +45,8 @@ export interface FeedPage {
 interface Skeleton {
   algo: FeedAlgorithm;
   fallback: FeedFallback | null;
-  items: { postId: string; ranking?: ScoreComponents }[];
+  /** authorId: absent in skeletons cached before it was kept (their bodies are not cached). */
+  items: { postId: string; authorId?: string; ranking?: ScoreComponents }[];
   nextCursor: string | null;
 }
 
@@ -74,7 +76,7 @@ export function createFeedQueries(
     return {
       algo: 'chronological',
       fallback: null,
-      items: page.items.map((c) => ({ postId: c.postId })),
+      items: page.items.map((c) => ({ postId: c.postId, authorId: c.authorId })),
       nextCursor: page.next && encodeChronologicalCursor(page.next),
     };
   }
@@ -113,6 +115,7 @@ export function createFeedQueries(
     const scored = window.items
       .map((c: Candidate) => ({
         postId: c.postId,
+        authorId: c.authorId,
         ranking: scorePost(
           {
             createdAtMs: c.createdAtMs,
@@ -133,13 +136,65 @@ export function createFeedQueries(
     return {
       algo: 'ranked',
       fallback: null,
-      items: items.map(({ postId, ranking }) => ({ postId, ranking })),
+      items: items.map(({ postId, authorId, ranking }) => ({ postId, authorId, ranking })),
       nextCursor:
         scored.length > limit && last
           ? encodeRankedCursor({ anchorMs, score: last.score, postId: last.postId })
           : null,
     };
   }
+
+  /** The skeleton (cached or computed), then hydration in ONE getPosts call. */
+  async function load(
+    request: FeedRequest,
+    /** null: the cache could not be read (nothing is stored then). */
+    cached: CachedPage<Skeleton> | null,
+    variant: string,
+    readDependencies: boolean,
+  ): Promise<{ page: FeedPage; deps: Dependencies | null }> {
+    const { viewerId, algo, cursor, limit, explain } = request;
+    let skeleton = cached?.page ?? null;
+    if (!skeleton) {
+      if (await activityRepository.touch(db, viewerId, new Date()))
+        await ctx.timelines.touch(viewerId).catch(() => undefined);
+      skeleton =
+        algo === 'chronological'
+          ? await chronological(viewerId, cursor, limit)
+          : await ranked(viewerId, cursor, limit);
+      if (cached && !skeleton.fallback)
+        await ctx.pages.put(viewerId, variant, cached.stamp, skeleton).catch(() => undefined);
+    }
+    const ids = skeleton.items.map((i) => i.postId);
+    // Read before hydration: a change landing after this read voids the body stored below.
+    const authorIds = skeleton.items.flatMap((i) => (i.authorId ? [i.authorId] : []));
+    const deps =
+      cached && readDependencies && !skeleton.fallback && authorIds.length === ids.length
+        ? await ctx.pages.dependencies(ids, authorIds).catch(() => null)
+        : null;
+    const { posts } = ids.length > 0 ? await ctx.content.getPosts({ ids, viewerId }) : { posts: [] };
+    const rankingOf = new Map(skeleton.items.map((i) => [i.postId, i.ranking]));
+    return {
+      page: {
+        items: posts.map((post) => {
+          const ranking = rankingOf.get(post.id);
+          return explain && ranking ? { ...post, ranking } : post;
+        }),
+        nextCursor: skeleton.nextCursor,
+        algo: skeleton.algo,
+        fallback: skeleton.fallback,
+      },
+      deps,
+    };
+  }
+
+  const variants = ({ algo, limit, cursor, explain }: FeedRequest) => {
+    const variant = `${algo}:${limit}:${cursor ?? ''}`;
+    return { variant, bodyVariant: `${variant}:${explain ? 'explain' : ''}` };
+  };
+
+  /** A media item still processing changes without an event the feed reads: such a page is not kept. */
+  const settled = (page: FeedPage) =>
+    page.items.every((p) => p.media.every((m) => (m as { status?: string }).status !== 'processing'));
 
   return {
     /**
@@ -148,32 +203,30 @@ export function createFeedQueries(
      * hydration in ONE getPosts call (content applies post visibility).
      */
     async feed(request: FeedRequest): Promise<FeedPage> {
-      const { viewerId, algo, cursor, limit, explain } = request;
-      const variant = `${algo}:${limit}:${cursor ?? ''}`;
-      const cached = await ctx.pages.get<Skeleton>(viewerId, variant).catch(() => null);
-      let skeleton = cached?.page ?? null;
-      if (!skeleton) {
-        if (await activityRepository.touch(db, viewerId, new Date()))
-          await ctx.timelines.touch(viewerId).catch(() => undefined);
-        skeleton =
-          algo === 'chronological'
-            ? await chronological(viewerId, cursor, limit)
-            : await ranked(viewerId, cursor, limit);
-        if (cached && !skeleton.fallback)
-          await ctx.pages.put(viewerId, variant, cached.stamp, skeleton).catch(() => undefined);
-      }
-      const ids = skeleton.items.map((i) => i.postId);
-      const { posts } = ids.length > 0 ? await ctx.content.getPosts({ ids, viewerId }) : { posts: [] };
-      const rankingOf = new Map(skeleton.items.map((i) => [i.postId, i.ranking]));
-      return {
-        items: posts.map((post) => {
-          const ranking = rankingOf.get(post.id);
-          return explain && ranking ? { ...post, ranking } : post;
-        }),
-        nextCursor: skeleton.nextCursor,
-        algo: skeleton.algo,
-        fallback: skeleton.fallback,
-      };
+      const { variant, bodyVariant } = variants(request);
+      const cached = await ctx.pages.get<Skeleton>(request.viewerId, variant, bodyVariant).catch(() => null);
+      return (await load(request, cached, variant, false)).page;
+    },
+
+    /**
+     * The same page as the response's JSON, `render` turning a page into it:
+     * from the rendered-page cache when nothing it shows has changed (no
+     * ranking, no hydration, no serialisation), else computed and kept.
+     */
+    async rendered(
+      request: FeedRequest,
+      render: (page: Pick<FeedPage, 'items' | 'nextCursor'>) => string,
+    ): Promise<{ body: string; algo: FeedAlgorithm; fallback: FeedFallback | null }> {
+      const { variant, bodyVariant } = variants(request);
+      const cached = await ctx.pages.get<Skeleton>(request.viewerId, variant, bodyVariant).catch(() => null);
+      if (cached?.body != null) return { body: cached.body, algo: request.algo, fallback: null };
+      const { page, deps } = await load(request, cached, variant, true);
+      const body = render({ items: page.items, nextCursor: page.nextCursor });
+      if (cached && deps && settled(page))
+        await ctx.pages
+          .putBody(request.viewerId, bodyVariant, cached.stamp, deps, body)
+          .catch(() => undefined);
+      return { body, algo: page.algo, fallback: page.fallback };
     },
     rebuild: reader.rebuild,
   };

@@ -2,22 +2,81 @@ import { randomUUID } from 'node:crypto';
 import { counter, type KeyValueStore, type Registry } from '@nova/kernel';
 
 /**
- * Feed pages per viewer: the skeleton (ids, cursor, score components), not
- * the hydrated posts, which content answers fresh on every request — an
- * edit, a deletion or a block shows at once. A page is stored with the
- * viewer's stamp as read before it was computed; the viewer's own actions
- * replace the stamp, so every page computed before that becomes a miss.
+ * Feed pages per viewer, at two levels (ADR 033):
+ * - the skeleton (ids, cursor, score components), valid while the viewer's
+ *   stamp is unchanged: the viewer's own actions replace the stamp, so every
+ *   page computed before that becomes a miss;
+ * - the rendered body (the response's JSON, hydrated), valid while the
+ *   viewer's stamp AND the stamps of every post and author on it are
+ *   unchanged. The feed's consumers replace a post's stamp on its edit,
+ *   deletion, likes and comments, and an author's on their profile, follows,
+ *   posts and deletion — so a body is never stale for longer than the event
+ *   lag, and a warm page is two cache reads and no hydration.
+ * Stamps are read before what they guard is computed, so a change landing
+ * meanwhile voids the page stored after it.
  */
 export interface PageCache {
-  /** The cached page (null on a miss) and the stamp a page computed now must be stored with. */
-  get<T>(viewerId: string, variant: string): Promise<{ page: T | null; stamp: string }>;
+  /**
+   * The cached skeleton and body (null on a miss) and the viewer's stamp a
+   * page computed now must be stored with. `bodyVariant` also names what
+   * changes the body but not the skeleton (e.g. explain).
+   */
+  get<T>(viewerId: string, variant: string, bodyVariant: string): Promise<CachedPage<T>>;
   put(viewerId: string, variant: string, stamp: string, page: unknown): Promise<void>;
+  /** The stamps of these posts and authors, read before the body is hydrated. */
+  dependencies(postIds: readonly string[], authorIds: readonly string[]): Promise<Dependencies>;
+  putBody(
+    viewerId: string,
+    bodyVariant: string,
+    stamp: string,
+    deps: Dependencies,
+    body: string,
+  ): Promise<void>;
   /** The viewers acted (followed, posted, liked, muted…): their cached pages are void. */
   invalidate(viewerIds: readonly string[]): Promise<void>;
+  /** These posts changed (edit, deletion, likes, comments): every body showing them is void. */
+  touchPosts(postIds: readonly string[]): Promise<void>;
+  /** These authors changed (profile, counts, deletion): every body showing their posts is void. */
+  touchAuthors(authorIds: readonly string[]): Promise<void>;
+}
+
+export interface CachedPage<T> {
+  page: T | null;
+  body: string | null;
+  stamp: string;
+}
+
+/** Stamp keys and the values they had ('' when absent). */
+export interface Dependencies {
+  keys: string[];
+  values: string[];
 }
 
 const stampKey = (viewerId: string) => `feed:stamp:${viewerId}`;
 const pageKey = (viewerId: string, variant: string) => `feed:page:${viewerId}:${variant}`;
+const bodyKey = (viewerId: string, variant: string) => `feed:body:${viewerId}:${variant}`;
+const postStampKey = (postId: string) => `feed:pstamp:${postId}`;
+const authorStampKey = (authorId: string) => `feed:astamp:${authorId}`;
+
+/**
+ * A body entry is `<viewer stamp>\n<dependencies JSON>\n<body>`: the body is
+ * compact JSON (no raw newline), kept verbatim rather than escaped inside
+ * another JSON document, so a hit neither parses nor serialises it.
+ */
+function encodeBody(stamp: string, deps: Dependencies, body: string): string {
+  return `${stamp}\n${JSON.stringify(deps)}\n${body}`;
+}
+
+function decodeBody(entry: string): { stamp: string; deps: string; body: string } | null {
+  const first = entry.indexOf('\n');
+  const second = first < 0 ? -1 : entry.indexOf('\n', first + 1);
+  if (second < 0) return null;
+  return {
+    stamp: entry.slice(0, first),
+    deps: entry.slice(first + 1, second),
+    body: entry.slice(second + 1),
+  };
+}
 
 export function createPageCache(
   store: KeyValueStore,
@@ -25,36 +84,83 @@ export function createPageCache(
 ): PageCache {
   const lookups = counter(options.metrics, {
     name: 'nova_feed_page_cache_lookups_total',
-    help: 'Feed page cache lookups by result; hit ratio = hit / (hit + miss).',
+    help: 'Feed page (skeleton) cache lookups by result; hit ratio = hit / (hit + miss).',
+    labelNames: ['result'] as const,
+  });
+  const bodyLookups = counter(options.metrics, {
+    name: 'nova_feed_page_body_cache_lookups_total',
+    help: 'Rendered feed page cache lookups by result (hit: served without hydration).',
     labelNames: ['result'] as const,
   });
   // A stamp outlives every page stored under the one before it.
   const stampTtlMs = options.ttlMs + 60_000;
   const enabled = options.ttlMs > 0;
+  const replace = (keys: string[]) =>
+    Promise.all([...new Set(keys)].map((key) => store.set(key, randomUUID(), stampTtlMs))).then(
+      () => undefined,
+    );
+
+  async function freshBody(entry: string | null | undefined, current: string): Promise<string | null> {
+    const decoded = entry ? decodeBody(entry) : null;
+    if (!decoded || decoded.stamp !== current) return null;
+    const deps = JSON.parse(decoded.deps) as Dependencies;
+    if (deps.keys.length === 0) return decoded.body;
+    const now = await store.mget(deps.keys);
+    return now.every((value, i) => (value ?? '') === deps.values[i]) ? decoded.body : null;
+  }
+
   return {
-    async get<T>(viewerId: string, variant: string) {
-      if (!enabled) return { page: null, stamp: '' };
-      const [stamp, stored] = await store.mget([stampKey(viewerId), pageKey(viewerId, variant)]);
+    async get<T>(viewerId: string, variant: string, bodyVariant: string) {
+      if (!enabled) return { page: null, body: null, stamp: '' };
+      const [stamp, stored, storedBody] = await store.mget([
+        stampKey(viewerId),
+        pageKey(viewerId, variant),
+        bodyKey(viewerId, bodyVariant),
+      ]);
       const current = stamp ?? '';
+      const body = await freshBody(storedBody, current);
+      bodyLookups.inc({ result: body === null ? 'miss' : 'hit' });
+      if (body !== null) {
+        // The skeleton is not needed: the body is the answer.
+        lookups.inc({ result: 'hit' });
+        return { page: null, body, stamp: current };
+      }
       if (stored) {
         const entry = JSON.parse(stored) as { stamp: string; page: T };
         if (entry.stamp === current) {
           lookups.inc({ result: 'hit' });
-          return { page: entry.page, stamp: current };
+          return { page: entry.page, body: null, stamp: current };
         }
       }
       lookups.inc({ result: 'miss' });
-      return { page: null, stamp: current };
+      return { page: null, body: null, stamp: current };
     },
     async put(viewerId, variant, stamp, page) {
       if (!enabled) return;
       await store.set(pageKey(viewerId, variant), JSON.stringify({ stamp, page }), options.ttlMs);
     },
+    async dependencies(postIds, authorIds) {
+      if (!enabled) return { keys: [], values: [] };
+      const keys = [...new Set([...postIds.map(postStampKey), ...authorIds.map(authorStampKey)])];
+      if (keys.length === 0) return { keys, values: [] };
+      const values = await store.mget(keys);
+      return { keys, values: values.map((v) => v ?? '') };
+    },
+    async putBody(viewerId, bodyVariant, stamp, deps, body) {
+      if (!enabled) return;
+      await store.set(bodyKey(viewerId, bodyVariant), encodeBody(stamp, deps, body), options.ttlMs);
+    },
     async invalidate(viewerIds) {
       if (!enabled || viewerIds.length === 0) return;
-      await Promise.all(
-        [...new Set(viewerIds)].map((id) => store.set(stampKey(id), randomUUID(), stampTtlMs)),
-      );
+      await replace(viewerIds.map(stampKey));
+    },
+    async touchPosts(postIds) {
+      if (!enabled || postIds.length === 0) return;
+      await replace(postIds.map(postStampKey));
+    },
+    async touchAuthors(authorIds) {
+      if (!enabled || authorIds.length === 0) return;
+      await replace(authorIds.map(authorStampKey));
     },
   };
 }

@@ -17,6 +17,10 @@ export function cacheEffects(ctx: FeedContext) {
       ctx.logger.warn({ err: error, what }, 'feed cache effect skipped; reads stay right without it');
     }
   };
+  const twice = async (what: string, effect: () => Promise<unknown>): Promise<void> => {
+    await attempt(what, effect);
+    setTimeout(() => void attempt(what, effect), AFTER_COMMIT_MS).unref();
+  };
   return {
     attempt,
     /**
@@ -25,11 +29,21 @@ export function cacheEffects(ctx: FeedContext) {
      * state before it) is dropped by the second stamp.
      */
     async invalidatePages(viewerIds: readonly string[]): Promise<void> {
-      await attempt('page invalidation', () => ctx.pages.invalidate(viewerIds));
-      setTimeout(
-        () => void attempt('page invalidation', () => ctx.pages.invalidate(viewerIds)),
-        AFTER_COMMIT_MS,
-      ).unref();
+      await twice('page invalidation', () => ctx.pages.invalidate(viewerIds));
+    },
+    /**
+     * Voids every rendered page showing these posts or these authors' posts
+     * (edits, deletions, counts, profiles), now and a second later: content
+     * and social may still answer from their caches until their own
+     * after-commit invalidation has landed.
+     */
+    async changed(touched: { posts?: readonly string[]; authors?: readonly string[] }): Promise<void> {
+      await twice('rendered page invalidation', () =>
+        Promise.all([
+          ctx.pages.touchPosts(touched.posts ?? []),
+          ctx.pages.touchAuthors(touched.authors ?? []),
+        ]),
+      );
     },
   };
 }

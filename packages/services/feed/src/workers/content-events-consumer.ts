@@ -42,23 +42,29 @@ export function createContentEventsConsumer(ctx: FeedContext): Worker {
           await fanoutRepository.enqueue(tx, payload);
           await activityRepository.touch(tx, payload.authorId, new Date(timestamp));
           await cache.invalidatePages([payload.authorId]);
+          // The author's post count shows on each of their posts.
+          await cache.changed({ authors: [payload.authorId] });
         },
         async 'post.updated'({ payload }, { tx }) {
           await postRepository.updateHashtags(tx, payload.postId, payload.hashtags);
+          await cache.changed({ posts: [payload.postId] });
         },
         async 'post.deleted'({ payload }, { tx }) {
           // Timelines keep the id until trimmed; the read-time rules drop it (no such post).
           await postRepository.delete(tx, payload.postId);
           await cache.invalidatePages([payload.authorId]);
+          await cache.changed({ posts: [payload.postId], authors: [payload.authorId] });
         },
         async 'like.created'({ payload, timestamp }, { tx }) {
           await postRepository.setLike(tx, { ...payload, at: timestamp }, true);
           await activityRepository.touch(tx, payload.userId, new Date(timestamp));
           await cache.invalidatePages([payload.userId]);
+          await cache.changed({ posts: [payload.postId] });
         },
         async 'like.removed'({ payload, timestamp }, { tx }) {
           await postRepository.setLike(tx, { ...payload, at: timestamp }, false);
           await cache.invalidatePages([payload.userId]);
+          await cache.changed({ posts: [payload.postId] });
         },
         async 'comment.created'({ payload, timestamp }, { tx }) {
           await postRepository.addComment(tx, {
@@ -70,10 +76,12 @@ export function createContentEventsConsumer(ctx: FeedContext): Worker {
           });
           await activityRepository.touch(tx, payload.authorId, new Date(timestamp));
           await cache.invalidatePages([payload.authorId]);
+          await cache.changed({ posts: [payload.postId] });
         },
         async 'comment.deleted'({ payload }, { tx }) {
           await postRepository.removeComment(tx, payload.commentId);
           await cache.invalidatePages([payload.authorId]);
+          await cache.changed({ posts: [payload.postId] });
         },
       },
     }),

@@ -56,6 +56,8 @@ export function createFollowEventsConsumer(ctx: FeedContext): Worker {
               ),
             );
           await cache.invalidatePages([followerId, followeeId]);
+          // Follower and following counts show on each of their posts.
+          await cache.changed({ authors: [followerId, followeeId] });
         },
         async 'follow.removed'({ payload }, { tx }) {
           const { followerId, followeeId } = payload;
@@ -69,6 +71,8 @@ export function createFollowEventsConsumer(ctx: FeedContext): Worker {
             ),
           );
           await cache.invalidatePages([followerId, followeeId]);
+          // Follower and following counts show on each of their posts.
+          await cache.changed({ authors: [followerId, followeeId] });
         },
       },
       // A request changes nothing until it is accepted (follow.created).
@@ -128,11 +132,13 @@ export function createModerationEventsConsumer(ctx: FeedContext): Worker {
           await forget(tx, blockerId, blockedId);
           await forget(tx, blockedId, blockerId);
           await cache.invalidatePages([blockerId, blockedId]);
+          await cache.changed({ authors: [blockerId, blockedId] });
         },
         async 'block.removed'({ payload: { blockerId, blockedId } }, { tx }) {
           await graphRepository.setBlock(tx, blockerId, blockedId, false);
           await graphRepository.bumpTimelineVersions(tx, [blockerId, blockedId]);
           await cache.invalidatePages([blockerId, blockedId]);
+          await cache.changed({ authors: [blockerId, blockedId] });
         },
         async 'mute.created'({ payload: { muterId, mutedId } }, { tx }) {
           await graphRepository.setMute(tx, muterId, mutedId, true);

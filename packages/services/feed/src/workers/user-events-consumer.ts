@@ -25,6 +25,7 @@ export function createUserEventsConsumer(ctx: FeedContext): Worker {
           await postRepository.purgeUser(tx, payload.userId);
           await cache.attempt('timeline drop', () => ctx.timelines.drop(payload.userId));
           await cache.invalidatePages([payload.userId, ...followers]);
+          await cache.changed({ authors: [payload.userId] });
           log.info({ userId: payload.userId }, 'user purged from the feed');
         },
       },

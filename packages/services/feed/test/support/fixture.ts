@@ -21,11 +21,20 @@ import { feedModule } from '../../src/index.js';
  * covered by the end-to-end suite with the real content service.
  */
 export function createContentDouble() {
-  const posts = new Map<string, { authorId: string; createdAt: string }>();
+  const posts = new Map<string, { authorId: string; createdAt: string; patch?: Partial<Post> }>();
   const double = {
     calls: 0,
     add(postId: string, authorId: string, createdAt: string) {
       posts.set(postId, { authorId, createdAt });
+    },
+    /** Changes what content answers for a post (an edit, counts, the author's profile) — no event. */
+    update(postId: string, patch: Partial<Post>) {
+      const p = posts.get(postId);
+      if (p) p.patch = { ...p.patch, ...patch };
+    },
+    /** Content no longer answers the post (deleted) — no event. */
+    remove(postId: string) {
+      posts.delete(postId);
     },
     async getPosts({ ids }: { ids: string[]; viewerId?: string }): Promise<{ posts: Post[] }> {
       double.calls += 1;
@@ -57,6 +66,7 @@ export function createContentDouble() {
           likedByMe: false,
           createdAt: p.createdAt,
           editedAt: null,
+          ...p.patch,
         });
       }
       return { posts: found };
