@@ -3,6 +3,9 @@ import { schemaOf } from './schema-of.js';
 
 export type TableRefs<Name extends string> = { [K in Name]: RawBuilder<unknown> } & { schemaPrefix: string };
 
+/** Built once per table list and schema: the references are immutable, and every statement asks. */
+const built = new WeakMap<readonly string[], Map<string, TableRefs<string>>>();
+
 /**
  * Schema-qualified table references for raw SQL: the builder's schema scoping
  * (withSchema) does not reach inside sql`` templates. `names` lists the
@@ -13,8 +16,19 @@ export function tableRefs<DB, Name extends keyof DB & string>(
   names: readonly Name[],
 ): TableRefs<Name> {
   const schema = schemaOf(db as unknown as Kysely<unknown>);
-  const refs = Object.fromEntries(
-    names.map((name) => [name, sql.table(schema ? `${schema}.${name}` : name)]),
-  ) as { [K in Name]: RawBuilder<unknown> };
-  return { ...refs, schemaPrefix: schema ? `${schema}.` : '' };
+  let bySchema = built.get(names);
+  if (!bySchema) {
+    bySchema = new Map();
+    built.set(names, bySchema);
+  }
+  const key = schema ?? '';
+  let refs = bySchema.get(key);
+  if (!refs) {
+    const tables = Object.fromEntries(
+      names.map((name) => [name, sql.table(schema ? `${schema}.${name}` : name)]),
+    ) as { [K in string]: RawBuilder<unknown> };
+    refs = Object.freeze({ ...tables, schemaPrefix: schema ? `${schema}.` : '' }) as TableRefs<string>;
+    bySchema.set(key, refs);
+  }
+  return refs as TableRefs<Name>;
 }

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
+import { schemaOf } from '../../src/db/schema-of.js';
 import { tableRefs } from '../../src/db/table-refs.js';
 import { inTransaction, isRetryableTransactionError } from '../../src/db/transaction.js';
 import { DATABASE_KINDS, openTestDatabases, type TestDatabases } from '../../src/testing/databases.js';
@@ -62,6 +63,27 @@ describe.each(DATABASE_KINDS)('kernel transactions on %s', (kind) => {
     expect(refs.schemaPrefix).toBe('txn.');
     const rows = await sql<{ n: number }>`select n from ${refs.counters} where id = 1`.execute(database.db);
     expect(rows.rows).toHaveLength(1);
+  });
+
+  it('answers the schema of each instance and transaction, remembered per plugin chain', async () => {
+    const names = ['counters'] as const;
+    const other = database.db.withSchema('elsewhere');
+    const unscoped = database.db.withoutPlugins();
+    for (let round = 0; round < 2; round++) {
+      expect(schemaOf(database.db as never)).toBe('txn');
+      expect(schemaOf(other as never)).toBe('elsewhere');
+      expect(schemaOf(unscoped as never)).toBeUndefined();
+      expect(tableRefs(other, names).schemaPrefix).toBe('elsewhere.');
+      expect(tableRefs(unscoped, names).schemaPrefix).toBe('');
+      await database.transaction(async (tx) => {
+        expect(schemaOf(tx as never)).toBe('txn');
+        const refs = tableRefs(tx, names);
+        expect(refs.schemaPrefix).toBe('txn.');
+        // The same references for every transaction: built once.
+        expect(refs).toBe(tableRefs(database.db, names));
+        await sql`update ${refs.counters} set n = n where id = 1`.execute(tx);
+      });
+    }
   });
 
   it.runIf(kind === 'postgres')(
