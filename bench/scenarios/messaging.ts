@@ -33,7 +33,7 @@ interface Pair {
 }
 
 /** `count` sender → recipient pairs, one device each, each pair in its own direct conversation. */
-async function makePairs(nova: RunningNova, count: number): Promise<Pair[]> {
+export async function makePairs(nova: RunningNova, count: number): Promise<Pair[]> {
   const run = randomUUID().slice(0, 6);
   const pairs: Pair[] = [];
   for (let i = 0; i < count; i += 8) {
@@ -66,7 +66,7 @@ async function makePairs(nova: RunningNova, count: number): Promise<Pair[]> {
  * (held by `recipients`' process) gets the frame, then send the next.
  * Latency = POST start → frame received.
  */
-async function sendLoop(senders: RunningNova, recipients: RunningNova, pairs: Pair[], durationMs: number) {
+export async function sendLoop(senders: RunningNova, recipients: RunningNova, pairs: Pair[], durationMs: number) {
   const waiting = new Map<string, (at: number) => void>();
   const sockets = await Promise.all(
     pairs.map(async (pair, index) => {

@@ -73,14 +73,14 @@ describe.each(DATABASE_KINDS)('kernel transactions on %s', (kind) => {
       expect(schemaOf(database.db as never)).toBe('txn');
       expect(schemaOf(other as never)).toBe('elsewhere');
       expect(schemaOf(unscoped as never)).toBeUndefined();
-      expect(tableRefs(other, names).schemaPrefix).toBe('elsewhere.');
-      expect(tableRefs(unscoped, names).schemaPrefix).toBe('');
+      expect(tableRefs<Tables, 'counters'>(other, names).schemaPrefix).toBe('elsewhere.');
+      expect(tableRefs<Tables, 'counters'>(unscoped, names).schemaPrefix).toBe('');
       await database.transaction(async (tx) => {
         expect(schemaOf(tx as never)).toBe('txn');
-        const refs = tableRefs(tx, names);
+        const refs = tableRefs<Tables, 'counters'>(tx, names);
         expect(refs.schemaPrefix).toBe('txn.');
         // The same references for every transaction: built once.
-        expect(refs).toBe(tableRefs(database.db, names));
+        expect(refs).toBe(tableRefs<Tables, 'counters'>(database.db, names));
         await sql`update ${refs.counters} set n = n where id = 1`.execute(tx);
       });
     }
