@@ -66,7 +66,12 @@ export async function makePairs(nova: RunningNova, count: number): Promise<Pair[
  * (held by `recipients`' process) gets the frame, then send the next.
  * Latency = POST start → frame received.
  */
-export async function sendLoop(senders: RunningNova, recipients: RunningNova, pairs: Pair[], durationMs: number) {
+export async function sendLoop(
+  senders: RunningNova,
+  recipients: RunningNova,
+  pairs: Pair[],
+  durationMs: number,
+) {
   const waiting = new Map<string, (at: number) => void>();
   const sockets = await Promise.all(
     pairs.map(async (pair, index) => {
