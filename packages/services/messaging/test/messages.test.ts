@@ -1,5 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { DATABASE_KINDS } from '@nova/kernel/testing';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { messageRepository, type SendState } from '../src/store/message-repository.js';
+import { tablesOf } from '../src/store/tables-of.js';
 import { purgeDeliveredMessages, purgeUndeliveredEnvelopes } from '../src/workers/retention-job.js';
 import {
   failureOf,
@@ -181,6 +185,52 @@ describe.each(DATABASE_KINDS)('messages on %s', (kind) => {
     expect(many.map((s) => s.message.seq).sort((a, b) => a - b)).toEqual(
       Array.from({ length: 20 }, (_, i) => i + 2),
     );
+  });
+
+  it('stores nothing when the sequence or the membership changed after the send read its state', async () => {
+    const { alice, bob, id, toBob } = await pair();
+    const view = () => messageRepository.sendView(f.database.db, id, alice, 'stale');
+    const insert = (state: SendState) =>
+      f.database.transaction((tx) =>
+        messageRepository.insert(
+          tx,
+          {
+            id: randomUUID(),
+            conversationId: id,
+            seq: state.lastSeq + 1,
+            senderId: alice,
+            senderDeviceId: 'phone',
+            clientMessageId: 'stale',
+            sentAt: new Date(),
+          },
+          [{ recipientId: bob, deviceId: 'phone', ciphertext: b64('stale') }],
+          state,
+        ),
+      );
+    const before = (await view()) as SendState;
+    expect(await messageRepository.sendView(f.database.db, id, await f.user('phone'), 'x')).toBeUndefined();
+
+    // A send in between: the earlier view is stale and stores nothing.
+    await f.messaging.messages.send(alice, id, {
+      clientMessageId: 'between',
+      senderDeviceId: 'phone',
+      envelopes: toBob('b'),
+    });
+    expect(await insert(before)).toBe(false);
+
+    // A membership change in between (the trigger bumps the version): stale too.
+    const fresh = (await view()) as SendState;
+    await sql`DELETE FROM ${tablesOf(f.database.db).conversation_members} WHERE conversation_id = ${id} AND user_id = ${bob}`.execute(
+      f.database.db,
+    );
+    const after = (await view()) as SendState;
+    expect(after.membersVersion).toBeGreaterThan(fresh.membersVersion);
+    expect(await insert(fresh)).toBe(false);
+    expect((await f.messaging.reads.conversation(alice, id)).lastSeq).toBe(1);
+
+    // The current view stores.
+    expect(await insert(after)).toBe(true);
+    expect((await f.messaging.reads.conversation(alice, id)).lastSeq).toBe(2);
   });
 
   it('pages a device’s history, resumes after a sequence and acknowledges delivery to the sender', async () => {

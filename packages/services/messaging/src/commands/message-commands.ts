@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { inTransaction } from '@nova/kernel';
+import type { Transaction } from 'kysely';
 import type { MessagingContext } from '../context.js';
 import { conversationClosed, conversationNotFound } from '../domain/conversation-rules.js';
 import {
+  type AddressedEnvelope,
   addressEnvelopes,
   type DeviceRef,
   type EnvelopeInput,
@@ -11,7 +13,8 @@ import {
 } from '../domain/envelope-rules.js';
 import { messagingEvent } from '../events.js';
 import type { Delivery } from '../realtime/delivery.js';
-import { messageRepository, type StoredMessage } from '../store/message-repository.js';
+import { messageRepository, type SendState, type StoredMessage } from '../store/message-repository.js';
+import type { MessagingTables } from '../store/tables.js';
 import type { MemberChecks } from './member-checks.js';
 
 export interface NewMessage {
@@ -56,59 +59,112 @@ function senderDevice(devices: readonly DeviceRef[], senderId: string, named: st
   throw senderDeviceRequired();
 }
 
+/**
+ * Sends that read their state before the transaction (one statement, no
+ * lock) and find it stale at the insert this many times go the locked way:
+ * under contention the lock queues them instead of reading again and again.
+ */
+const OPTIMISTIC_ATTEMPTS = 2;
+
 export function createMessageCommands(
   ctx: MessagingContext,
   checks: MemberChecks,
   delivery: Delivery,
 ): MessageCommands {
   const { database, outbox } = ctx;
+
+  /** The checks a state must pass before anything is stored; answers the sender's device and the envelopes. */
+  const validate = (callerId: string, state: SendState, input: NewMessage) => {
+    if (!state.memberIds.includes(callerId)) throw conversationNotFound();
+    if (state.kind === 'direct' && !state.memberIds.some((id) => id !== callerId)) throw conversationClosed();
+    const deviceId = senderDevice(state.devices, callerId, input.senderDeviceId);
+    const envelopes = addressEnvelopes(input.envelopes, state.devices, { userId: callerId, deviceId });
+    return { deviceId, envelopes };
+  };
+
+  /** Stores the message and its message.sent event if `state` is still current; undefined when it went stale. */
+  const store = async (
+    tx: Transaction<MessagingTables>,
+    callerId: string,
+    conversationId: string,
+    state: SendState,
+    input: NewMessage,
+    { deviceId, envelopes }: ReturnType<typeof validate>,
+  ): Promise<{ message: StoredMessage; envelopes: AddressedEnvelope[] } | undefined> => {
+    const message: StoredMessage = {
+      id: randomUUID(),
+      conversationId,
+      seq: state.lastSeq + 1,
+      senderId: callerId,
+      senderDeviceId: deviceId,
+      clientMessageId: input.clientMessageId,
+      sentAt: new Date(),
+    };
+    if (!(await messageRepository.insert(tx, message, envelopes, state))) return undefined;
+    await outbox.write(tx, [
+      messagingEvent.messageSent({
+        messageId: message.id,
+        conversationId,
+        conversationKind: state.kind,
+        seq: message.seq,
+        senderId: callerId,
+        senderDeviceId: deviceId,
+        recipientIds: state.memberIds.filter((id) => id !== callerId),
+        sentAt: message.sentAt.toISOString(),
+      }),
+    ]);
+    return { message, envelopes };
+  };
+
   return {
     async send(callerId, conversationId, input) {
-      const conversation = await checks.conversationOf(callerId, conversationId);
-      if (conversation.kind === 'direct') {
-        const other = conversation.memberIds.find((id) => id !== callerId);
-        if (!other) throw conversationClosed();
-        await checks.assertNotBlocked(callerId, other);
+      // Optimistic: one read outside the transaction, then one statement that
+      // stores only if the sequence and membership read are still current.
+      for (let attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++) {
+        const state = await messageRepository.sendView(
+          database.db,
+          conversationId,
+          callerId,
+          input.clientMessageId,
+        );
+        if (!state) throw conversationNotFound();
+        if (state.kind === 'direct') {
+          const other = state.memberIds.find((id) => id !== callerId);
+          if (!other) throw conversationClosed();
+          await checks.assertNotBlocked(callerId, other);
+        }
+        if (state.existing) return { message: state.existing, created: false };
+        const checked = validate(callerId, state, input);
+        const sent = await inTransaction(database, (tx) =>
+          store(tx, callerId, conversationId, state, input, checked),
+        );
+        if (sent) {
+          await delivery.message(sent.message, sent.envelopes);
+          return { message: sent.message, created: true };
+        }
       }
+      // Contended: the conversation's lock orders this send behind the others
+      // (the blocked check above already passed for this conversation).
       const result = await inTransaction(database, async (tx) => {
-        // The lock orders this conversation's sends: sequences without gaps, and
-        // concurrent resends of one clientMessageId find the first one stored.
         const state = await messageRepository.lockForSend(
           tx,
           conversationId,
           callerId,
           input.clientMessageId,
         );
-        if (!state) throw conversationNotFound();
-        if (state.existing) return { message: state.existing, created: false, envelopes: [] };
-        const members = state.memberIds;
-        if (!members.includes(callerId)) throw conversationNotFound();
-        const deviceId = senderDevice(state.devices, callerId, input.senderDeviceId);
-        const envelopes = addressEnvelopes(input.envelopes, state.devices, { userId: callerId, deviceId });
-        const message: StoredMessage = {
-          id: randomUUID(),
+        if (!state?.memberIds.includes(callerId)) throw conversationNotFound();
+        if (state.existing) return { message: state.existing, created: false as const };
+        const sent = await store(
+          tx,
+          callerId,
           conversationId,
-          seq: state.lastSeq + 1,
-          senderId: callerId,
-          senderDeviceId: deviceId,
-          clientMessageId: input.clientMessageId,
-          sentAt: new Date(),
-        };
-        await messageRepository.insert(tx, message, envelopes);
-        const recipientIds = members.filter((id) => id !== callerId);
-        await outbox.write(tx, [
-          messagingEvent.messageSent({
-            messageId: message.id,
-            conversationId,
-            conversationKind: state.kind,
-            seq: message.seq,
-            senderId: callerId,
-            senderDeviceId: deviceId,
-            recipientIds,
-            sentAt: message.sentAt.toISOString(),
-          }),
-        ]);
-        return { message, created: true, envelopes };
+          state,
+          input,
+          validate(callerId, state, input),
+        );
+        // Under the lock the state cannot be stale.
+        if (!sent) throw new Error('send under the conversation lock found its state stale');
+        return { ...sent, created: true as const };
       });
       if (result.created) await delivery.message(result.message, result.envelopes);
       return { message: result.message, created: result.created };

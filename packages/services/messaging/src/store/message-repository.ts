@@ -20,10 +20,15 @@ export interface DeviceMessage extends Omit<StoredMessage, 'clientMessageId'> {
   envelope: { deviceId: string; ciphertext: string };
 }
 
-/** What a send decides on, read under the conversation's lock. */
+/**
+ * What a send decides on: read in one statement before the send's
+ * transaction (sendView), or under the conversation's lock (lockForSend).
+ */
 export interface SendState {
   kind: 'direct' | 'group';
   lastSeq: number;
+  /** Changes with every membership change (a trigger): the insert stores only if it did not. */
+  membersVersion: number;
   /** The message this sender already stored under the same clientMessageId. */
   existing: StoredMessage | undefined;
   memberIds: string[];
@@ -58,16 +63,72 @@ const toMessage = (r: RawMessage): StoredMessage => ({
   sentAt: new Date(r.created_at),
 });
 
+interface RawSendState {
+  kind: 'direct' | 'group';
+  last_seq: string | number;
+  members_version: string | number;
+  existing: RawMessage | null;
+  member_ids: string[];
+  devices: DeviceRef[];
+}
+
+const toSendState = (r: RawSendState): SendState => ({
+  kind: r.kind,
+  lastSeq: Number(r.last_seq),
+  membersVersion: Number(r.members_version),
+  existing: r.existing ? toMessage(r.existing) : undefined,
+  memberIds: r.member_ids,
+  devices: r.devices,
+});
+
+/** The sender's earlier message under the key, the members and their devices (columns of a send's state). */
+const stateColumns = (
+  t: ReturnType<typeof tablesOf>,
+  conversationId: string,
+  senderId: string,
+  clientMessageId: string,
+) => sql`
+  (SELECT row_to_json(m) FROM ${t.messages} m
+    WHERE m.conversation_id = ${conversationId} AND m.sender_id = ${senderId}
+      AND m.client_message_id = ${clientMessageId}) AS existing,
+  (SELECT coalesce(array_agg(cm.user_id ORDER BY cm.user_id), '{}')
+     FROM ${t.conversation_members} cm WHERE cm.conversation_id = ${conversationId}) AS member_ids,
+  (SELECT coalesce(json_agg(json_build_object('userId', d.user_id, 'deviceId', d.device_id)
+                            ORDER BY d.user_id, d.device_id), '[]')
+     FROM ${t.conversation_members} cm JOIN ${t.devices} d ON d.user_id = cm.user_id
+    WHERE cm.conversation_id = ${conversationId}) AS devices`;
+
 /** Messages and their envelopes (the aggregate: a message with one ciphertext per recipient device). */
 export const messageRepository = {
   /**
-   * Locks the conversation for a send, then reads what the send decides on:
-   * the message this sender already stored under the idempotency key, the
-   * members, and every registered device of theirs. Two statements on
-   * purpose: a statement that waited for the lock still reads with the
-   * snapshot it started with, so only a statement after the lock sees the
-   * message a concurrent resend has just committed. Undefined when the
-   * conversation does not exist.
+   * Everything a send decides on, in one statement and without a lock:
+   * undefined when the conversation does not exist or `senderId` is not a
+   * member (nothing else is answered then). `insert` stores only if
+   * `lastSeq` and `membersVersion` are still current.
+   */
+  async sendView(
+    db: Db,
+    conversationId: string,
+    senderId: string,
+    clientMessageId: string,
+  ): Promise<SendState | undefined> {
+    const t = tablesOf(db);
+    const { rows } = await sql<RawSendState>`
+      SELECT c.kind, c.last_seq, c.members_version, ${stateColumns(t, conversationId, senderId, clientMessageId)}
+        FROM ${t.conversations} c
+       WHERE c.id = ${conversationId}
+         AND EXISTS (SELECT 1 FROM ${t.conversation_members} me
+                      WHERE me.conversation_id = c.id AND me.user_id = ${senderId})`.execute(db);
+    return rows[0] ? toSendState(rows[0]) : undefined;
+  },
+
+  /**
+   * Locks the conversation for a send, then reads what the send decides on
+   * (the way a send goes when its sendView went stale under contention).
+   * Two statements on purpose: a statement that waited for the lock still
+   * reads with the snapshot it started with, so only a statement after the
+   * lock sees the message a concurrent resend has just committed. Undefined
+   * when the conversation does not exist.
    */
   async lockForSend(
     tx: Db,
@@ -76,49 +137,50 @@ export const messageRepository = {
     clientMessageId: string,
   ): Promise<SendState | undefined> {
     const t = tablesOf(tx);
-    const locked = await tx
-      .selectFrom('conversations')
-      .select(['kind', 'last_seq'])
-      .where('id', '=', conversationId)
-      .forUpdate()
-      .executeTakeFirst();
-    if (!locked) return undefined;
-    const { rows } = await sql<{ existing: RawMessage | null; member_ids: string[]; devices: DeviceRef[] }>`
-      SELECT (SELECT row_to_json(m) FROM ${t.messages} m
-               WHERE m.conversation_id = ${conversationId} AND m.sender_id = ${senderId}
-                 AND m.client_message_id = ${clientMessageId}) AS existing,
-             (SELECT coalesce(array_agg(cm.user_id ORDER BY cm.user_id), '{}')
-                FROM ${t.conversation_members} cm WHERE cm.conversation_id = ${conversationId}) AS member_ids,
-             (SELECT coalesce(json_agg(json_build_object('userId', d.user_id, 'deviceId', d.device_id)
-                                       ORDER BY d.user_id, d.device_id), '[]')
-                FROM ${t.conversation_members} cm JOIN ${t.devices} d ON d.user_id = cm.user_id
-               WHERE cm.conversation_id = ${conversationId}) AS devices`.execute(tx);
-    const row = rows[0] as { existing: RawMessage | null; member_ids: string[]; devices: DeviceRef[] };
-    return {
-      kind: locked.kind,
-      lastSeq: Number(locked.last_seq),
-      existing: row.existing ? toMessage(row.existing) : undefined,
-      memberIds: row.member_ids,
-      devices: row.devices,
-    };
+    const locked = await sql<{ id: string }>`
+      SELECT id FROM ${t.conversations} WHERE id = ${conversationId} FOR UPDATE`.execute(tx);
+    if (locked.rows.length === 0) return undefined;
+    const { rows } = await sql<RawSendState>`
+      SELECT c.kind, c.last_seq, c.members_version, ${stateColumns(t, conversationId, senderId, clientMessageId)}
+        FROM ${t.conversations} c WHERE c.id = ${conversationId}`.execute(tx);
+    return rows[0] ? toSendState(rows[0]) : undefined;
   },
 
-  /** Stores a message, its envelopes and the conversation's new newest message in one statement. */
-  async insert(tx: Db, message: StoredMessage, envelopes: readonly AddressedEnvelope[]): Promise<void> {
+  /**
+   * Stores a message (sequence `message.seq`, which must be `seen.lastSeq + 1`),
+   * its envelopes and the conversation's new newest message in one statement
+   * — only if the conversation's sequence and membership are still those of
+   * `seen`. The row lock of its UPDATE orders concurrent sends, and the
+   * condition is checked again on the newest row after waiting for it, so a
+   * concurrent send, resend or membership change makes it store nothing and
+   * answer false (the caller reads again).
+   */
+  async insert(
+    tx: Db,
+    message: StoredMessage,
+    envelopes: readonly AddressedEnvelope[],
+    seen: { lastSeq: number; membersVersion: number },
+  ): Promise<boolean> {
     const t = tablesOf(tx);
-    await sql`
-      WITH message AS (
+    const { rows } = await sql<{ stored: number }>`
+      WITH bump AS (
+        UPDATE ${t.conversations}
+           SET last_seq = ${message.seq}, last_activity_at = ${message.sentAt.toISOString()}::timestamptz
+         WHERE id = ${message.conversationId} AND last_seq = ${seen.lastSeq}
+           AND members_version = ${seen.membersVersion}
+        RETURNING id),
+      message AS (
         INSERT INTO ${t.messages} (id, conversation_id, seq, sender_id, sender_device_id, client_message_id, created_at)
-        VALUES (${message.id}, ${message.conversationId}, ${message.seq}, ${message.senderId},
-                ${message.senderDeviceId}, ${message.clientMessageId}, ${message.sentAt.toISOString()}::timestamptz)),
+        SELECT ${message.id}, bump.id, ${message.seq}, ${message.senderId},
+               ${message.senderDeviceId}, ${message.clientMessageId}, ${message.sentAt.toISOString()}::timestamptz
+          FROM bump),
       envelope AS (
         INSERT INTO ${t.envelopes} (message_id, conversation_id, seq, recipient_id, device_id, ciphertext)
-        SELECT ${message.id}, ${message.conversationId}, ${message.seq}, e.recipient_id, e.device_id, e.ciphertext
-          FROM unnest(${envelopes.map((e) => e.recipientId)}::text[], ${envelopes.map((e) => e.deviceId)}::text[],
-                      ${envelopes.map((e) => e.ciphertext)}::text[]) AS e(recipient_id, device_id, ciphertext))
-      UPDATE ${t.conversations}
-         SET last_seq = ${message.seq}, last_activity_at = ${message.sentAt.toISOString()}::timestamptz
-       WHERE id = ${message.conversationId}`.execute(tx);
+        SELECT ${message.id}, bump.id, ${message.seq}, e.recipient_id, e.device_id, e.ciphertext
+          FROM bump, unnest(${envelopes.map((e) => e.recipientId)}::text[], ${envelopes.map((e) => e.deviceId)}::text[],
+                            ${envelopes.map((e) => e.ciphertext)}::text[]) AS e(recipient_id, device_id, ciphertext))
+      SELECT count(*)::int AS stored FROM bump`.execute(tx);
+    return Number(rows[0]?.stored ?? 0) === 1;
   },
 
   /** One device's messages in a conversation with a sequence above `after`, oldest first. */

@@ -27,6 +27,8 @@ export interface ConversationsTable {
   created_at: Timestamp;
   last_seq: ColumnType<string, string | number | undefined, string | number>;
   last_activity_at: Timestamp;
+  /** Bumped by a trigger on every membership change (migration 003). */
+  members_version: ColumnType<string, never, never>;
 }
 
 export interface ConversationMembersTable {
