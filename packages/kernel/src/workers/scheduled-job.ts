@@ -17,12 +17,23 @@ export interface ScheduledJobOptions {
   failureLimit?: number;
 }
 
+/** A scheduled job that can also be asked to run now. */
+export interface ScheduledJob extends Worker {
+  /**
+   * Ends the current wait: the next run starts at once instead of after the
+   * interval. A wake during a run is kept, so the run after it is not
+   * missed (e.g. work committed while the job was already looking).
+   */
+  wake(): void;
+}
+
 /**
- * A job run every `intervalMs`, never overlapping itself. A failed run is
- * retried with the kernel back-off while transient and attempts remain;
- * after that the job waits for its next interval and reports degraded.
+ * A job run every `intervalMs`, never overlapping itself, and at once when
+ * woken. A failed run is retried with the kernel back-off while transient and
+ * attempts remain; after that the job waits for its next interval and
+ * reports degraded.
  */
-export function createScheduledJob(options: ScheduledJobOptions): Worker {
+export function createScheduledJob(options: ScheduledJobOptions): ScheduledJob {
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   const log = options.logger.child({ job: options.name });
   const stopping = new AbortController();
@@ -34,6 +45,25 @@ export function createScheduledJob(options: ScheduledJobOptions): Worker {
   let runs = 0;
   let failedRuns = 0;
   const failureLimit = options.failureLimit ?? 3;
+  let woken = false;
+  let endWait: (() => void) | undefined;
+
+  /** The interval, or less when woken; false when stopping. */
+  const pause = async (): Promise<boolean> => {
+    if (woken) {
+      woken = false;
+      return !stopping.signal.aborted;
+    }
+    const cut = new AbortController();
+    endWait = () => cut.abort();
+    const onStop = () => cut.abort();
+    stopping.signal.addEventListener('abort', onStop, { once: true });
+    await sleep(options.intervalMs, cut.signal);
+    stopping.signal.removeEventListener('abort', onStop);
+    endWait = undefined;
+    woken = false;
+    return !stopping.signal.aborted;
+  };
 
   const runWithRetry = async (): Promise<void> => {
     for (let attempt = 1; ; attempt++) {
@@ -60,14 +90,18 @@ export function createScheduledJob(options: ScheduledJobOptions): Worker {
 
   return {
     name: options.name,
+    wake() {
+      woken = true;
+      endWait?.();
+    },
     async start() {
       if (state !== 'created') throw new Error(`${options.name} cannot start twice`);
       state = 'running';
       loop = (async () => {
-        if (!options.runOnStart && !(await sleep(options.intervalMs, stopping.signal))) return;
+        if (!options.runOnStart && !(await pause())) return;
         while (!stopping.signal.aborted) {
           await runWithRetry();
-          if (!(await sleep(options.intervalMs, stopping.signal))) return;
+          if (!(await pause())) return;
         }
       })();
     },

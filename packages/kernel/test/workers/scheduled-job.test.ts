@@ -36,6 +36,35 @@ describe('scheduled job', () => {
     expect(job.health().status).toBe('down');
   });
 
+  it('runs at once when woken, and keeps a wake that came during a run', async () => {
+    const starts: number[] = [];
+    let release: (() => void) | undefined;
+    const job = createScheduledJob({
+      name: 'woken',
+      intervalMs: 60_000,
+      runOnStart: true,
+      logger,
+      run: async () => {
+        starts.push(Date.now());
+        if (starts.length === 2) await new Promise<void>((r) => (release = r));
+      },
+    });
+    await job.start();
+    await expect.poll(() => starts.length, { timeout: 3000 }).toBe(1);
+    const t0 = Date.now();
+    job.wake();
+    await expect.poll(() => starts.length, { timeout: 3000 }).toBe(2);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    // Woken while the second run is still going: a third run follows it, not the interval.
+    job.wake();
+    release?.();
+    await expect.poll(() => starts.length, { timeout: 3000 }).toBe(3);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(starts).toHaveLength(3);
+    await job.stop(Date.now() + 1000);
+    expect(job.health().status).toBe('down');
+  });
+
   it('retries transient failures, gives up on fatal ones, and reports degraded', async () => {
     const attempts: string[] = [];
     let mode: 'transient' | 'fatal' = 'transient';

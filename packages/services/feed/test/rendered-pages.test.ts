@@ -13,7 +13,10 @@ describe.each(DATABASE_KINDS)('rendered feed pages on %s (page cache on)', (data
   let f: FeedFixture;
 
   beforeAll(async () => {
-    f = await openFeedFixture(database, { env: { FEED_PAGE_CACHE_SECONDS: '120' } });
+    // The fan-out poll is a minute: only the queued job's NOTIFY can push a post in time.
+    f = await openFeedFixture(database, {
+      env: { FEED_PAGE_CACHE_SECONDS: '120', FEED_FANOUT_POLL_MS: '60000' },
+    });
   }, 60_000);
   afterAll(() => f?.close());
 
@@ -111,5 +114,18 @@ describe.each(DATABASE_KINDS)('rendered feed pages on %s (page cache on)', (data
     expect(plain.page.headers.get('content-type')).toMatch(/^application\/json/);
     expect(items(plain.page)[0]).not.toHaveProperty('ranking');
     expect(items(explained.page)[0]).toHaveProperty('ranking.score');
+  });
+
+  it('pushes a post into a built timeline at its commit, not at the fan-out’s next poll', async () => {
+    const [viewer, author] = [user(), user()];
+    await f.follow(viewer, author);
+    const older = await f.post(author, { agoMs: 60_000 });
+    await expect.poll(async () => (await f.feed(viewer)).ids, WAIT).toEqual([older]);
+    expect((await warm(viewer, 'algo=ranked')).hydrated).toBe(0);
+    const newer = await f.post(author);
+    await expect
+      .poll(async () => (await f.feed(viewer, 'algo=chronological')).ids, { timeout: 10_000, interval: 50 })
+      .toEqual([newer, older]);
+    expect(await f.metric('nova_feed_fanout_writes_total')).toBeGreaterThan(0);
   });
 });

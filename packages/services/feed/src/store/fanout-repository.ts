@@ -1,5 +1,8 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { FeedTables } from './tables.js';
+
+/** NOTIFY channel: a job was queued (delivered when its transaction commits). */
+export const FANOUT_CHANNEL = 'nova_feed_fanout';
 
 type Db = Kysely<FeedTables>;
 
@@ -23,6 +26,8 @@ export const fanoutRepository = {
       })
       .onConflict((c) => c.doNothing())
       .execute();
+    // Wakes the fan-out worker at commit instead of at its next poll.
+    await sql`SELECT pg_notify(${FANOUT_CHANNEL}, '')`.execute(db);
   },
 
   /**

@@ -1,6 +1,6 @@
 import { counter, createScheduledJob, gauge, type Worker } from '@nova/kernel';
 import type { FeedContext } from '../context.js';
-import { fanoutRepository } from '../store/fanout-repository.js';
+import { FANOUT_CHANNEL, fanoutRepository } from '../store/fanout-repository.js';
 import { graphRepository } from '../store/graph-repository.js';
 
 /** Jobs one transaction claims; each gets one bounded step, so one large author cannot hold the queue. */
@@ -14,7 +14,8 @@ const JOBS_PER_ROUND = 16;
  * built (or building) timeline receive the post: idle ones are rebuilt when
  * they return. A celebrity's post reaches only the author's own timeline.
  * Receivers' cached pages are voided with the push. A cache failure rolls
- * the round back; the jobs wait for the next poll.
+ * the round back; the jobs wait for the next poll. A queued job's NOTIFY
+ * wakes the worker at its commit, so a post does not wait for the poll.
  */
 export function createFanoutWorker(ctx: FeedContext): Worker {
   const pushed = counter(ctx.metrics, {
@@ -63,7 +64,7 @@ export function createFanoutWorker(ctx: FeedContext): Worker {
     });
   }
 
-  return createScheduledJob({
+  const job = createScheduledJob({
     name: 'feed.fanout',
     intervalMs: ctx.settings.fanoutPollMs,
     runOnStart: true,
@@ -75,4 +76,22 @@ export function createFanoutWorker(ctx: FeedContext): Worker {
       backlog.set(await fanoutRepository.pending(ctx.database.db));
     },
   });
+  let unlisten: (() => Promise<void>) | undefined;
+  return {
+    ...job,
+    async start() {
+      // A queued post is pushed at its commit; the poll stays for what a lost notification leaves.
+      unlisten = await ctx.database
+        .listen?.(FANOUT_CHANNEL, () => job.wake())
+        .catch((error: unknown) => {
+          ctx.logger.warn({ err: error }, 'fan-out wake-up unavailable; polling only');
+          return undefined;
+        });
+      await job.start();
+    },
+    async stop(until) {
+      await unlisten?.().catch(() => undefined);
+      await job.stop(until);
+    },
+  };
 }
