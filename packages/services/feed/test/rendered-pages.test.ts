@@ -128,4 +128,16 @@ describe.each(DATABASE_KINDS)('rendered feed pages on %s (page cache on)', (data
       .toEqual([newer, older]);
     expect(await f.metric('nova_feed_fanout_writes_total')).toBeGreaterThan(0);
   });
+
+  it('computes a page once for concurrent misses under the same viewer stamp', async () => {
+    const [viewer, author] = [user(), user()];
+    await f.follow(viewer, author);
+    const postId = await f.post(author);
+    await expect.poll(async () => (await f.feed(viewer)).ids, WAIT).toEqual([postId]);
+    await new Promise((r) => setTimeout(r, 1200));
+    const calls = f.content.calls;
+    const pages = await Promise.all(Array.from({ length: 16 }, () => f.feed(viewer, 'algo=ranked&limit=7')));
+    expect(pages.map((p) => p.ids)).toEqual(Array.from({ length: 16 }, () => [postId]));
+    expect(f.content.calls - calls).toBe(1);
+  });
 });

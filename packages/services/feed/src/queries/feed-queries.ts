@@ -192,6 +192,10 @@ export function createFeedQueries(
     return { variant, bodyVariant: `${variant}:${explain ? 'explain' : ''}` };
   };
 
+  type Rendered = { body: string; algo: FeedAlgorithm; fallback: FeedFallback | null };
+  /** Pages being computed, by viewer, variant and the viewer's stamp. */
+  const computing = new Map<string, Promise<Rendered>>();
+
   /** A media item still processing changes without an event the feed reads: such a page is not kept. */
   const settled = (page: FeedPage) =>
     page.items.every((p) => p.media.every((m) => (m as { status?: string }).status !== 'processing'));
@@ -216,17 +220,29 @@ export function createFeedQueries(
     async rendered(
       request: FeedRequest,
       render: (page: Pick<FeedPage, 'items' | 'nextCursor'>) => string,
-    ): Promise<{ body: string; algo: FeedAlgorithm; fallback: FeedFallback | null }> {
+    ): Promise<Rendered> {
       const { variant, bodyVariant } = variants(request);
       const cached = await ctx.pages.get<Skeleton>(request.viewerId, variant, bodyVariant).catch(() => null);
       if (cached?.body != null) return { body: cached.body, algo: request.algo, fallback: null };
-      const { page, deps } = await load(request, cached, variant, true);
-      const body = render({ items: page.items, nextCursor: page.nextCursor });
-      if (cached && deps && settled(page))
-        await ctx.pages
-          .putBody(request.viewerId, bodyVariant, cached.stamp, deps, body)
-          .catch(() => undefined);
-      return { body, algo: page.algo, fallback: page.fallback };
+      // Concurrent misses of one page under the same viewer stamp share one computation: a page
+      // expiring under load is computed once, not once per waiting request (64 at a time in the bench).
+      const key = cached ? `${request.viewerId}\n${bodyVariant}\n${cached.stamp}` : null;
+      const running = key ? computing.get(key) : undefined;
+      if (running) return running;
+      const work = (async (): Promise<Rendered> => {
+        const { page, deps } = await load(request, cached, variant, true);
+        const body = render({ items: page.items, nextCursor: page.nextCursor });
+        if (cached && deps && settled(page))
+          await ctx.pages
+            .putBody(request.viewerId, bodyVariant, cached.stamp, deps, body)
+            .catch(() => undefined);
+        return { body, algo: page.algo, fallback: page.fallback };
+      })();
+      if (key) {
+        computing.set(key, work);
+        void work.finally(() => computing.delete(key)).catch(() => undefined);
+      }
+      return work;
     },
     rebuild: reader.rebuild,
   };
