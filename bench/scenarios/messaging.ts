@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { loadavg } from 'node:os';
 import {
   createPostgresTestDatabase,
   deleteRedisPrefix,
@@ -8,7 +9,9 @@ import {
 import type { WebSocket } from 'ws';
 import {
   type RunningNova,
+  runNovaCommand,
   type SignedUp,
+  type StartOptions,
   sharedSecretsOf,
   signUp,
   startNova,
@@ -19,12 +22,30 @@ import { type BenchReport, machine, median, type Series } from '../lib/report.js
 import { openSocket } from '../lib/sockets.js';
 
 const SENDERS = Number(process.env.BENCH_SENDERS ?? 64);
+/** The lower load the one-process latency is also measured at (its own conversations, same process). */
+const LOW_SENDERS = Number(process.env.BENCH_LOW_SENDERS ?? 8);
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 10) * 1000;
 const IDLE_SOCKETS = Number(process.env.BENCH_IDLE_SOCKETS ?? 10_000);
 /** Services each server process runs (BENCH_TARGET, e.g. auth,social,messaging: without the other consumers). */
 const TARGET = process.env.BENCH_TARGET ?? 'all';
 /** Fast password hashing for the sign-ups; live's RTMP ingest on a free port (a running server may hold 1935). */
 const SERVER_ENV = { ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1', NOVA_TARGET: TARGET, RTMP_PORT: '0' };
+
+/**
+ * Starts a server on TARGET. `npm start` passes --target=all, which overrides
+ * NOVA_TARGET, so any other target is migrated first and started with its own
+ * --target (a split target does not migrate at start).
+ */
+async function startTarget(env: Record<string, string>): Promise<RunningNova> {
+  if (TARGET === 'all') return startNova({ env });
+  const migrated = await runNovaCommand(['migrate', `--target=${TARGET}`], env);
+  if (migrated.code !== 0) throw new Error(`nova migrate --target=${TARGET}: ${migrated.stderr}`);
+  const options: StartOptions = {
+    env,
+    command: ['node', '--import', 'tsx', 'apps/nova/src/main.ts', 'start', `--target=${TARGET}`],
+  };
+  return startNova(options);
+}
 
 interface Pair {
   sender: SignedUp;
@@ -89,17 +110,19 @@ export async function sendLoop(
   );
   const latencies: number[] = [];
   let failed = 0;
+  // Fresh idempotency keys per loop: a pair may run in several loops.
+  const loopId = randomUUID().slice(0, 8);
   const end = performance.now() + durationMs;
   const started = performance.now();
   await Promise.all(
     pairs.map(async (pair, index) => {
       for (let n = 0; performance.now() < end; n++) {
-        const tag = `pair-${index}-msg-${n}-${'x'.repeat(64)}`;
+        const tag = `${loopId}-pair-${index}-msg-${n}-${'x'.repeat(64)}`;
         const arrived = new Promise<number>((resolve) => waiting.set(tag, resolve));
         const t0 = performance.now();
         try {
           await api(senders, 'POST', `/conversations/${pair.conversationId}/messages`, pair.sender.token, {
-            clientMessageId: `m${n}`,
+            clientMessageId: `${loopId}-m${n}`,
             envelopes: [{ deviceId: 'd', ciphertext: Buffer.from(tag).toString('base64') }],
           });
         } catch {
@@ -181,6 +204,7 @@ async function healthBaseline(nova: RunningNova): Promise<Series> {
 
 export async function runMessagingBench(): Promise<BenchReport> {
   const startedAt = new Date().toISOString();
+  const loadBefore = loadavg()[0] as number;
   const logLevel = process.env.LOG_LEVEL ?? 'warn';
   const figures: BenchReport['figures'] = {};
   const series: Series[] = [];
@@ -200,17 +224,29 @@ export async function runMessagingBench(): Promise<BenchReport> {
 
   // One process: all-in-one on PostgreSQL, in-process pub/sub.
   const single = await createPostgresTestDatabase();
-  const one = await startNova({ env: { DATABASE_URL: single.url, LOG_LEVEL: logLevel, ...SERVER_ENV } });
+  const one = await startTarget({ DATABASE_URL: single.url, LOG_LEVEL: logLevel, ...SERVER_ENV });
   try {
     const pairs = await makePairs(one, SENDERS);
     const baseline = await healthBaseline(one);
     series.push(baseline);
-    const cpuBefore = await metric(one, 'nova_process_cpu_seconds_total');
-    const local = await sendLoop(one, one, pairs, DURATION_MS);
-    const cpuMs = ((await metric(one, 'nova_process_cpu_seconds_total')) - cpuBefore) * 1000;
-    figures['one process: server CPU ms per message'] = cpuMs / Math.max(1, local.delivered);
+    /** One send loop with the server's CPU per message and the machine's 1-minute load average after it. */
+    const measured = async (label: string, senders: Pair[]) => {
+      const cpuBefore = await metric(one, 'nova_process_cpu_seconds_total');
+      const loop = await sendLoop(one, one, senders, DURATION_MS);
+      const cpuMs = ((await metric(one, 'nova_process_cpu_seconds_total')) - cpuBefore) * 1000;
+      figures[`${label}: server CPU ms per message`] = cpuMs / Math.max(1, loop.delivered);
+      figures[`${label}: load average (1 min) after`] = loadavg()[0] as number;
+      return loop;
+    };
+    const local = await measured('one process', pairs);
     record(`send → recipient socket, ${SENDERS} senders, one process`, 'one process', local);
     figures['one process: messages/s ÷ /health/live rps'] = local.messagesPerSecond / median(baseline.rps);
+    const low = await measured(`one process, ${LOW_SENDERS} senders`, pairs.slice(0, LOW_SENDERS));
+    record(
+      `send → recipient socket, ${LOW_SENDERS} senders, one process`,
+      `one process, ${LOW_SENDERS} senders`,
+      low,
+    );
     const idle = await idleSockets(one, (pairs[0] as Pair).recipient.token, IDLE_SOCKETS);
     figures['idle sockets opened (goal 10k)'] = idle.opened;
     figures['idle sockets refused'] = idle.refused;
@@ -234,10 +270,10 @@ export async function runMessagingBench(): Promise<BenchReport> {
     LOG_LEVEL: logLevel,
     ...SERVER_ENV,
   };
-  const a = await startNova({ env });
+  const a = await startTarget(env);
   let b: RunningNova | undefined;
   try {
-    const second = await startNova({ env: { ...env, ...sharedSecretsOf(a) } });
+    const second = await startTarget({ ...env, ...sharedSecretsOf(a) });
     b = second;
     const pairs = await makePairs(a, SENDERS);
     const cpu = async () =>
@@ -247,6 +283,7 @@ export async function runMessagingBench(): Promise<BenchReport> {
     const across = await sendLoop(a, second, pairs, DURATION_MS);
     figures['two processes: server CPU ms per message (A + B)'] =
       (((await cpu()) - cpuBefore) * 1000) / Math.max(1, across.delivered);
+    figures['two processes: load average (1 min) after'] = loadavg()[0] as number;
     record(`send on A → recipient socket on B, ${SENDERS} senders (Redis pub/sub)`, 'two processes', across);
   } finally {
     await b?.stop();
@@ -261,7 +298,7 @@ export async function runMessagingBench(): Promise<BenchReport> {
     scenario: 'messaging',
     startedAt,
     machine: machine(),
-    method: `Server processes run NOVA_TARGET=${TARGET}. ${SENDERS} concurrent senders, each in its own direct conversation with one recipient device, closed loop for ${DURATION_MS / 1000} s: POST /conversations/{id}/messages, then wait for the \`message\` frame on the recipient's socket (latency = POST start → frame). \`npm start\` on PostgreSQL (one process: in-process pub/sub; two processes: one database, Redis pub/sub, senders on A, sockets on B). Baseline: /health/live at ${SENDERS} connections in the same run. Idle sockets: ${IDLE_SOCKETS} sockets without a device opened by this process against the one-process server; memory from its /metrics (RSS and heap before/after). The load generator shares the machine's 2 cores.`,
+    method: `Server processes run NOVA_TARGET=${TARGET}. ${SENDERS} concurrent senders, each in its own direct conversation with one recipient device, closed loop for ${DURATION_MS / 1000} s (then ${LOW_SENDERS} of them alone, one process): POST /conversations/{id}/messages, then wait for the \`message\` frame on the recipient's socket (latency = POST start → frame). \`npm start\` on PostgreSQL (one process: in-process pub/sub; two processes: one database, Redis pub/sub, senders on A, sockets on B). Baseline: /health/live at ${SENDERS} connections in the same run. Idle sockets: ${IDLE_SOCKETS} sockets without a device opened by this process against the one-process server; memory from its /metrics (RSS and heap before/after). The load generator shares the machine's 2 cores; the machine's 1-minute load average was ${loadBefore.toFixed(1)} at the start (other engineers' suites), so server CPU per message is the comparable figure.`,
     series,
     figures,
   };
