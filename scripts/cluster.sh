@@ -122,7 +122,10 @@ log_file_of() { printf '%s/logs/%s.log' "$STATE_DIR" "$1"; }
 # and its environment this state dir (a stale pid file may name a recycled pid).
 is_member() {
   pid_runs "$1" apps/nova/src/main.ts "--target=$2" || return 1
-  tr '\0' '\n' <"/proc/$1/environ" 2>/dev/null | grep -qxF "NOVA_CLUSTER_STATE=$STATE_DIR"
+  # No pipe: under pipefail, `tr … | grep -q` fails whenever grep finds the line and exits while
+  # tr is still writing (SIGPIPE) — a large environment made a running member look gone, and
+  # `stop` then left it running.
+  grep -qzxF "NOVA_CLUSTER_STATE=$STATE_DIR" "/proc/$1/environ" 2>/dev/null
 }
 
 running_pid_of() {
@@ -277,6 +280,7 @@ write_env_file() {
     printf 'INTERNAL_TOKEN=%s\nREDIS_PREFIX=%s\nMAIL_DIR=%s\n' "$INTERNAL_TOKEN" "$REDIS_PREFIX" "$STATE_DIR/data/auth/mail"
     for s in "${SERVICES[@]}"; do
       printf 'URL_%s=http://%s:%s\n' "$(upper "$s")" "$HOST" "$(http_port_of "$s")"
+      printf 'DATABASE_URL_%s=%s/%s\n' "$(upper "$s")" "${PG_ADMIN%/*}" "$(database_of "$s")"
     done
     printf 'RTMP_PORT=%s\n' $((BASE_PORT + 20))
   } >"$ENV_FILE.tmp"

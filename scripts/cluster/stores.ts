@@ -11,7 +11,7 @@
  *   CLUSTER_S3_ENDPOINT, CLUSTER_S3_BUCKET                (optional; S3Proxy's test credentials)
  *   CLUSTER_KAFKA                                         (optional) bootstrap servers
  */
-import { DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { DeleteBucketCommand, DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { EVENT_TOPICS } from '@nova/contracts';
 import { TopicManager } from '@nova/kafka';
 import { deleteRedisPrefix } from '@nova/kernel/testing';
@@ -87,7 +87,11 @@ async function deleteBucket(settings: S3Settings): Promise<void> {
       const listed = await client.send(new ListObjectsV2Command({ Bucket: settings.bucket }));
       const keys = (listed.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
       if (keys.length === 0) break;
-      await client.send(new DeleteObjectsCommand({ Bucket: settings.bucket, Delete: { Objects: keys } }));
+      // One by one: S3Proxy refuses the batch DeleteObjects the SDK sends (its checksum header is
+      // "functionality that is not implemented"), and a bucket with objects left cannot be dropped.
+      await Promise.all(
+        keys.map((key) => client.send(new DeleteObjectCommand({ Bucket: settings.bucket, Key: key.Key }))),
+      );
     }
     await client.send(new DeleteBucketCommand({ Bucket: settings.bucket }));
   } catch (error) {

@@ -28,6 +28,8 @@ export interface RunningCluster extends NovaDeployment {
   settings: Record<string, string>;
   /** One process per service (and `gateway`), each stoppable, restartable and killable on its own. */
   processes: Record<ClusterService | 'gateway', RunningNova>;
+  /** The PostgreSQL database of one service (nothing else is in it). */
+  databaseUrl(service: ClusterService): string;
   /** Stops every process and drops the cluster's databases, keys, bucket and broker. */
   down(): Promise<void>;
 }
@@ -54,6 +56,15 @@ function readSettings(file: string): Record<string, string> {
     if (at > 0) settings[line.slice(0, at)] = line.slice(at + 1);
   }
   return settings;
+}
+
+/** A live process (a zombie nobody reaped yet has an empty command line: it runs no more). */
+function runs(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`).length > 0;
+  } catch {
+    return false;
+  }
 }
 
 async function waitGone(pid: number): Promise<void> {
@@ -143,7 +154,22 @@ export async function startCluster(name: string, env: Record<string, string>): P
     urlFor: (p) => `${publicUrl}${p}`,
     stop: async () => undefined,
     cleanup: () => undefined,
-    restart: async () => void (await run('restart')),
+    async restart(services) {
+      if (!services) return void (await run('restart'));
+      for (const service of services) {
+        const before = processes[service as ClusterService]?.pid();
+        await run('stop', service);
+        // A process `stop` missed would go on answering, and a walk would pass on a restart that never was.
+        if (before !== undefined && runs(before))
+          throw new Error(`cluster.sh stop ${service} left pid ${before} running`);
+        await run('start', service);
+      }
+    },
+    databaseUrl: (service) => {
+      const url = settings[`DATABASE_URL_${service.toUpperCase()}`];
+      if (!url) throw new Error(`cluster.env names no database for ${service}`);
+      return url;
+    },
     down: async () => void (await run('down')),
   };
 }

@@ -242,8 +242,12 @@ export interface NovaDeployment {
   /** The processes by target (`all`, or `auth` and `social`). */
   processes: Record<string, RunningNova>;
   stop(): Promise<void>;
-  /** Stops every process, then starts them again in dependency order (auth first). */
-  restart(): Promise<void>;
+  /**
+   * Stops every process, then starts them again in dependency order (auth first). `services`:
+   * where each service has a process of its own, only theirs (what the walk restarts for);
+   * a deployment with fewer processes restarts every one.
+   */
+  restart(services?: string[]): Promise<void>;
   cleanup(): void;
 }
 

@@ -193,6 +193,6 @@ if (s3Endpoint) {
         client.destroy();
       },
     },
-    { kind: 's3', endpoint: () => s3Endpoint, bucket: bucket.bucket },
+    { kind: 's3', endpoint: () => s3Endpoint, bucket: () => bucket.bucket },
   );
 }

@@ -25,7 +25,9 @@ export function defineContentWalk(shape: E2eShape): void {
     const dbUrl = ADMIN_URL.replace(/\/[^/]*$/, `/${dbName}`);
     const run = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
     let nova: NovaDeployment;
-    let admin: pg.Client;
+    // A shared deployment runs on databases of its own: the walk makes none.
+    let admin: pg.Client | undefined;
+    const contentDatabase = () => shape.databaseUrl?.('content') ?? dbUrl;
 
     const call = apiCaller<Json>((p, m) => nova.urlFor(p, m));
     const password = E2E_PASSWORD;
@@ -34,9 +36,11 @@ export function defineContentWalk(shape: E2eShape): void {
     const postCount = async (who: Client) => (await call('GET', `/users/${who.username}`)).body.postCount;
 
     beforeAll(async () => {
-      admin = new pg.Client({ connectionString: ADMIN_URL });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${dbName}`);
+      if (!shape.shared) {
+        admin = new pg.Client({ connectionString: ADMIN_URL });
+        await admin.connect();
+        await admin.query(`CREATE DATABASE ${dbName}`);
+      }
       await shape.prepare?.();
       nova = await deployShape(shape, { ...shape.env(), DATABASE_URL: dbUrl });
     });
@@ -47,8 +51,8 @@ export function defineContentWalk(shape: E2eShape): void {
       } finally {
         await shape.release?.();
       }
-      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-      await admin.end();
+      await admin?.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+      await admin?.end();
     });
 
     it('runs on the shape’s engines', async () => {
@@ -171,7 +175,7 @@ export function defineContentWalk(shape: E2eShape): void {
       expect((await call('GET', `/posts/${gusPost.id}`, fay.token)).status).toBe(404);
       const comments = await call('GET', `/posts/${id}/comments`, fay.token);
       expect((comments.body.items as unknown as { text: string }[]).map((c) => c.text)).toEqual(['thanks']);
-      const db = new pg.Client({ connectionString: dbUrl });
+      const db = new pg.Client({ connectionString: contentDatabase() });
       await db.connect();
       try {
         const rows = await pollUntil(

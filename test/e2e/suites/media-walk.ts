@@ -5,13 +5,13 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningNova, type SignedUp, signUp, startNova } from '../harness.js';
-import type { E2eShape } from './shape.js';
+import { type NovaDeployment, readyChecksOf, type SignedUp, signUp } from '../harness.js';
+import { deployShape, type E2eShape } from './shape.js';
 
 const run = promisify(execFile);
 
 /** Where the shape keeps media: Nova's own files (served by Nova), or a bucket (presigned URLs). */
-export type MediaStore = { kind: 'files' } | { kind: 's3'; endpoint: () => string; bucket: string };
+export type MediaStore = { kind: 'files' } | { kind: 's3'; endpoint: () => string; bucket: () => string };
 
 /**
  * The media walk of a client against `npm start` on the shape: a photo with
@@ -21,10 +21,10 @@ export type MediaStore = { kind: 'files' } | { kind: 's3'; endpoint: () => strin
  */
 export function defineMediaWalk(shape: E2eShape, store: MediaStore): void {
   describe(`media over HTTP (${shape.name})`, () => {
-    let nova: RunningNova;
+    let nova: NovaDeployment;
     let alice: SignedUp;
 
-    const api = (p: string) => `${nova.url}/api/v1${p}`;
+    const api = (p: string) => nova.urlFor(`/api/v1${p}`);
     const upload = (token: string, bytes: Buffer, name: string) => {
       const form = new FormData();
       form.append('file', new Blob([bytes]), name);
@@ -46,15 +46,15 @@ export function defineMediaWalk(shape: E2eShape, store: MediaStore): void {
     /** A variant URL points where the shape keeps media: Nova's variant route, or a presigned bucket URL. */
     const expectStoredWhereTheShapeSays = (url: string, id: string) => {
       if (store.kind === 's3') {
-        expect(url.startsWith(`${store.endpoint()}/${store.bucket}/media/${id}/`)).toBe(true);
+        expect(url.startsWith(`${store.endpoint()}/${store.bucket()}/media/${id}/`)).toBe(true);
         expect(url).toContain('X-Amz-Signature=');
-      } else expect(url.startsWith(`${nova.url}/api/v1/media/${id}/variants/`)).toBe(true);
+      } else expect(url.startsWith(nova.urlFor(`/api/v1/media/${id}/variants/`))).toBe(true);
     };
 
     beforeAll(async () => {
       await shape.prepare?.();
-      nova = await startNova({ env: shape.env() });
-      alice = await signUp((p) => `${nova.url}${p}`, `media${Date.now().toString(36)}`);
+      nova = await deployShape(shape, shape.env());
+      alice = await signUp((p) => nova.urlFor(p), `media${Date.now().toString(36)}`);
     }, 180_000);
 
     afterAll(async () => {
@@ -64,7 +64,7 @@ export function defineMediaWalk(shape: E2eShape, store: MediaStore): void {
     }, 60_000);
 
     it('reports the shape’s engines in readiness', async () => {
-      const ready = JSON.stringify(await (await fetch(`${nova.url}/health/ready`)).json());
+      const ready = JSON.stringify(await readyChecksOf(nova));
       expect(ready).toContain(store.kind === 's3' ? 'blobs-s3' : 'blobs-files');
       for (const check of shape.readyChecks ?? []) expect(ready).toContain(check);
     });

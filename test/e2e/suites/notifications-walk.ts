@@ -59,7 +59,7 @@ export function defineNotificationsWalk(shape: E2eShape & { postgres?: boolean }
     beforeAll(async () => {
       await receiver.start();
       let env: Record<string, string> = { ...shape.env(), WEB_PUSH_INSECURE_ENDPOINTS: 'true' };
-      if (shape.postgres) {
+      if (shape.postgres && !shape.shared) {
         admin = new pg.Client({ connectionString: ADMIN_URL });
         await admin.connect();
         await admin.query(`CREATE DATABASE ${dbName}`);
@@ -217,7 +217,7 @@ export function defineNotificationsWalk(shape: E2eShape & { postgres?: boolean }
         () => inbox(gina),
         (list) => ofType(list, 'like')[0]?.actorCount === 2,
       );
-      await nova.restart();
+      await nova.restart(['notifications']);
       // Something new after the restart proves the consumers run again; the old likes stay counted once.
       expect((await call('POST', `/users/${gina.id}/follow`, hank.token)).status).toBe(200);
       const items = await pollUntil(

@@ -15,6 +15,11 @@ export interface E2eShape {
    * own environment does not reach it: the shape started it with what its suites need.
    */
   shared?(): NovaDeployment;
+  /**
+   * The database a service's tables are in, for walks that check rows from outside; absent: the
+   * one DATABASE_URL the walk gives its own deployment holds every service's schema.
+   */
+  databaseUrl?(service: string): string;
   /** Creates what env() points at (a database); release() removes it and anything the run left. */
   prepare?(): Promise<void>;
   release?(): Promise<void>;

@@ -37,11 +37,15 @@ const signUp = (name: string): Promise<Client> =>
 
 export function defineSocialGraph(shape: E2eShape): void {
   describe(`social graph over HTTP (${shape.name})`, () => {
-    let admin: pg.Client;
+    // A shared deployment runs on databases of its own: the walk makes none.
+    let admin: pg.Client | undefined;
+    const databaseOf = (service: string) => shape.databaseUrl?.(service) ?? DB_URL;
     beforeAll(async () => {
-      admin = new pg.Client({ connectionString: ADMIN_URL });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${DB_NAME}`);
+      if (!shape.shared) {
+        admin = new pg.Client({ connectionString: ADMIN_URL });
+        await admin.connect();
+        await admin.query(`CREATE DATABASE ${DB_NAME}`);
+      }
       await shape.prepare?.();
       nova = await deployShape(shape, { ...shape.env(), DATABASE_URL: DB_URL });
     });
@@ -52,8 +56,8 @@ export function defineSocialGraph(shape: E2eShape): void {
       } finally {
         await shape.release?.();
       }
-      await admin.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
-      await admin.end();
+      await admin?.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
+      await admin?.end();
     });
 
     it('walks profiles, follows, private accounts, blocks, mutes, requests, suggestions and deletion', async () => {
@@ -182,27 +186,37 @@ export function defineSocialGraph(shape: E2eShape): void {
         followerCount: 0,
       });
       expect((await call('GET', '/users/me', bob.token)).body).toMatchObject({ followingCount: 0 });
-      const db = new pg.Client({ connectionString: DB_URL });
-      await db.connect();
-      try {
-        const { rows } = await db.query<{ n: string }>(
+      // Each service's rows in that service's database (one database for all on a single process).
+      const left = async (service: string, sql: string) => {
+        const db = new pg.Client({ connectionString: databaseOf(service) });
+        await db.connect();
+        try {
+          return Number((await db.query<{ n: string }>(sql, [dave.id])).rows[0]?.n);
+        } finally {
+          await db.end();
+        }
+      };
+      expect(
+        await left(
+          'social',
           `SELECT (SELECT count(*) FROM social.profiles WHERE id = $1)
               + (SELECT count(*) FROM social.follows WHERE follower_id = $1 OR followee_id = $1)
               + (SELECT count(*) FROM social.follow_requests WHERE requester_id = $1 OR target_id = $1)
               + (SELECT count(*) FROM social.blocks WHERE blocker_id = $1 OR blocked_id = $1)
-              + (SELECT count(*) FROM social.mutes WHERE muter_id = $1 OR muted_id = $1)
-              + (SELECT count(*) FROM auth.users WHERE id::text = $1)
+              + (SELECT count(*) FROM social.mutes WHERE muter_id = $1 OR muted_id = $1) AS n`,
+        ),
+      ).toBe(0);
+      expect(
+        await left(
+          'auth',
+          `SELECT (SELECT count(*) FROM auth.users WHERE id::text = $1)
               + (SELECT count(*) FROM auth.sessions WHERE user_id::text = $1)
               + (SELECT count(*) FROM auth.email_verifications WHERE user_id::text = $1)
               + (SELECT count(*) FROM auth.password_resets WHERE user_id::text = $1)
               + (SELECT count(*) FROM auth.totp WHERE user_id::text = $1)
               + (SELECT count(*) FROM auth.backup_codes WHERE user_id::text = $1) AS n`,
-          [dave.id],
-        );
-        expect(Number(rows[0]?.n)).toBe(0);
-      } finally {
-        await db.end();
-      }
+        ),
+      ).toBe(0);
     });
 
     it('pages followers without duplicates or gaps under concurrent follows', async () => {
