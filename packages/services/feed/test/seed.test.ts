@@ -1,10 +1,12 @@
 import { generatePopulation, generatePosts } from '@nova/contracts/seed';
-import { ConflictError, createLogger, runMigrations } from '@nova/kernel';
+import { ConflictError, createLogger, type KernelTables, runMigrations } from '@nova/kernel';
 import { DATABASE_KINDS, openTestDatabases, type TestDatabases } from '@nova/kernel/testing';
+import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FEED_MIGRATIONS_DIR, type FeedTables } from '../src/index.js';
 import { loadReadModel } from '../src/seed/load-read-model.js';
 import { candidateQuery } from '../src/store/candidate-query.js';
+import { FOLLOW_EVENTS_GROUP } from '../src/workers/graph-events-consumer.js';
 
 describe.each(DATABASE_KINDS)('feed seed hook on %s', (kind) => {
   let dbs: TestDatabases;
@@ -56,6 +58,14 @@ describe.each(DATABASE_KINDS)('feed seed hook on %s', (kind) => {
       .reverse()
       .slice(0, 20);
     expect(page.map((c) => c.postId)).toEqual(expected);
+
+    // The loaded graph is social's snapshot: the follows group must not page through it again on its first start.
+    const backfill = await (database.db as unknown as Kysely<KernelTables>)
+      .selectFrom('consumer_backfills')
+      .select('state')
+      .where('group_id', '=', FOLLOW_EVENTS_GROUP)
+      .executeTakeFirst();
+    expect(backfill?.state).toBe('done');
 
     await expect(
       loadReadModel(database, population, posts, { celebrityFollowers: threshold }),

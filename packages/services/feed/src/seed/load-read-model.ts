@@ -1,8 +1,9 @@
 import type { Population, PostPopulation } from '@nova/contracts/seed';
-import { ConflictError, type Database } from '@nova/kernel';
-import { sql } from 'kysely';
+import { ConflictError, type Database, type KernelTables } from '@nova/kernel';
+import { type Kysely, sql } from 'kysely';
 import type { FeedTables } from '../store/tables.js';
 import { tablesOf } from '../store/tables-of.js';
+import { FOLLOW_EVENTS_GROUP } from '../workers/graph-events-consumer.js';
 import { copyReadModel } from './copy-read-model.js';
 
 export interface LoadReadModelResult {
@@ -57,6 +58,7 @@ export async function loadReadModel(
       celebrityFollowers: options.celebrityFollowers,
       progress,
     });
+    await recordGraphBackfilled(db);
     return {
       ...(await summary(db, options.celebrityFollowers)),
       follows: population.followCount,
@@ -100,12 +102,29 @@ export async function loadReadModel(
   );
   await sql`ANALYZE ${t.follows}`.execute(db);
   await sql`ANALYZE ${t.posts}`.execute(db);
+  await recordGraphBackfilled(db);
   return {
     follows: population.followCount,
     posts: posts.count,
     ...(await summary(db, options.celebrityFollowers)),
     ms: Math.round(performance.now() - started),
   };
+}
+
+/**
+ * The follow edges loaded are social's, as its snapshot would give them: the
+ * follows group is recorded as backfilled (ADR 018), or its first start would
+ * page through the whole graph again — at 10M edges, minutes of inserts and a
+ * timeline-version bump for every follower, while the server serves. Seeding
+ * publishes no events, so the group starts at the log's beginning. A group
+ * that already has a backfill row keeps it.
+ */
+async function recordGraphBackfilled(db: Kysely<FeedTables>): Promise<void> {
+  await (db as unknown as Kysely<KernelTables>)
+    .insertInto('consumer_backfills')
+    .values({ group_id: FOLLOW_EVENTS_GROUP, state: 'done', finished_at: new Date() })
+    .onConflict((oc) => oc.column('group_id').doNothing())
+    .execute();
 }
 
 async function summary(
