@@ -32,6 +32,8 @@ const xmlText = (text: string): string =>
 const format = (value: number): string =>
   value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2);
 
+const tickText = (value: number): string => (Number.isInteger(value) ? String(value) : format(value));
+
 /** Round axis ticks covering [min, max] in powers of ten. */
 function decades(min: number, max: number): number[] {
   const ticks: number[] = [];
@@ -92,7 +94,7 @@ export function renderBarChart(rows: readonly ChartRow[], options: ChartOptions)
       const x = LABEL_WIDTH + (i / 4) * BAR_WIDTH;
       parts.push(`<line x1="${x}" y1="${top}" x2="${x}" y2="${y}" stroke="#ccc" stroke-width="0.5"/>`);
       parts.push(
-        `<text x="${x}" y="${y + 12}" font-size="10" text-anchor="middle" fill="#555">${format((i / 4) * max)}</text>`,
+        `<text x="${x}" y="${y + 12}" font-size="10" text-anchor="middle" fill="#555">${tickText((i / 4) * max)}</text>`,
       );
     }
     y += GAP - 20;
@@ -137,7 +139,7 @@ export function renderBarChart(rows: readonly ChartRow[], options: ChartOptions)
       const x = LABEL_WIDTH + scale(tick);
       parts.push(`<line x1="${x}" y1="${top}" x2="${x}" y2="${y}" stroke="#ccc" stroke-width="0.5"/>`);
       parts.push(
-        `<text x="${x}" y="${y + 12}" font-size="10" text-anchor="middle" fill="#555">${format(tick)}</text>`,
+        `<text x="${x}" y="${y + 12}" font-size="10" text-anchor="middle" fill="#555">${tickText(tick)}</text>`,
       );
     }
     y += 30;

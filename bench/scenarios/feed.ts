@@ -266,6 +266,10 @@ export async function runFeedBench(): Promise<BenchReport> {
     const figures: Record<string, number | string> = { 'seed seconds (nova seed, all hooks)': seedSeconds };
     for (const [i, shape] of SHAPES.entries()) {
       const result = await measureShape(shape, i, databaseUrl, authors, celebrity.username, prewarmUsers);
+      // A shape takes minutes on a loaded machine: its figures are on stderr before the next one starts.
+      process.stderr.write(
+        `${JSON.stringify({ shape, figures: result.figures, latencies: result.latencies })}\n`,
+      );
       series.push(...result.series);
       latencies.push(...result.latencies);
       Object.assign(figures, result.figures);
