@@ -32,6 +32,14 @@ describe.each(DATABASE_KINDS)('database provider on %s', (kind) => {
     expect(await dbs.provider.open('alpha')).toBe(alpha);
   });
 
+  it.runIf(kind === 'postgres')(
+    'runs without JIT (per-execution compile costs more than OLTP statements)',
+    async () => {
+      const { rows } = await sql<{ jit: string }>`show jit`.execute(alpha.db);
+      expect(rows[0]?.jit).toBe('off');
+    },
+  );
+
   it('scopes unqualified table names to the service schema', async () => {
     await alpha.db.insertInto('items').values({ id: 1, name: 'in alpha' }).execute();
     await beta.db.insertInto('items').values({ id: 1, name: 'in beta' }).execute();
