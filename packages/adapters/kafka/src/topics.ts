@@ -1,7 +1,8 @@
 import type { Admin } from 'kafkajs';
 
 /** How long ensure() waits for new or just-created topics to be served by their leaders. */
-const SETTLE_TIMEOUT_MS = 30_000;
+// Generous: a broker on a loaded machine took over 30 s to host new partitions (load average ~40).
+const SETTLE_TIMEOUT_MS = 90_000;
 const SETTLE_POLL_MS = 100;
 
 /**
