@@ -56,24 +56,23 @@ export function createOutboxWriter(validate: EventValidator): OutboxWriter {
         attributes,
         async () => {
           const traceparent = currentTraceparent() ?? null;
-          // The shared writer lock is held before the insert draws seqs (the
-          // horizon's premise); NOTIFY rides along, delivered at commit anyway.
-          await sql`select pg_advisory_xact_lock_shared(${OUTBOX_WRITER_LOCK_NAMESPACE}, hashtext(${schema})), ${sql.join(
-            topics.map((topic) => sql`pg_notify(${OUTBOX_CHANNEL}, ${topic})`),
-          )}`.execute(db);
-          await db
-            .insertInto('outbox')
-            .values(
-              events.map((event) => ({
-                id: randomUUID(),
-                aggregatetype: event.aggregateType,
-                aggregateid: event.aggregateId,
-                type: event.type,
-                payload: JSON.stringify(event.payload),
-                traceparent,
-              })),
-            )
-            .execute();
+          // One statement: the shared writer lock is taken (the CTE's row)
+          // before the insert can draw a seq for any row (the horizon's
+          // premise: every row is joined to it); NOTIFY rides along,
+          // delivered at commit anyway.
+          const rows = events.map(
+            (event) =>
+              sql`(${randomUUID()}::uuid, ${event.aggregateType}, ${event.aggregateId}, ${event.type}, ${JSON.stringify(event.payload)}::jsonb, ${traceparent})`,
+          );
+          await sql`
+            WITH writer AS MATERIALIZED (
+              SELECT pg_advisory_xact_lock_shared(${OUTBOX_WRITER_LOCK_NAMESPACE}, hashtext(${schema})) AS locked,
+                     ${sql.join(topics.map((topic) => sql`pg_notify(${OUTBOX_CHANNEL}, ${topic})`))})
+            INSERT INTO ${sql.table(`${schema}.outbox`)} (id, aggregatetype, aggregateid, type, payload, traceparent)
+            SELECT e.id, e.aggregatetype, e.aggregateid, e.type, e.payload, e.traceparent
+              FROM writer, (VALUES ${sql.join(rows)}) AS e(id, aggregatetype, aggregateid, type, payload, traceparent)`.execute(
+            db,
+          );
         },
         { kind: SpanKind.PRODUCER },
       );
