@@ -5,6 +5,7 @@ import { createMetricsRegistry } from '../../src/metrics/metrics.js';
 import { defineSyncApi } from '../../src/sync/definition.js';
 import { createSyncClient, createSyncServer } from '../../src/sync/grpc/index.js';
 import { OTLP_KIND, type OtlpReceiver, startOtlpReceiver } from '../../src/testing/otlp-receiver.js';
+import { operationOf } from '../../src/tracing/db-spans.js';
 import { startTracing, type TracingHandle } from '../../src/tracing/setup.js';
 import {
   consumerSpanOptions,
@@ -165,5 +166,25 @@ describe('tracing over OTLP', () => {
       client.close();
       await server.stop(Date.now() + 1000);
     }
+  });
+});
+
+describe('statement names of SQL spans', () => {
+  it('name a statement by its verb, and a WITH statement by its main statement', () => {
+    expect(operationOf('select 1')).toBe('SELECT');
+    expect(operationOf('/* nova */ insert into "social"."outbox" values ($1)')).toBe('INSERT');
+    expect(
+      operationOf(
+        `WITH writer AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared($1, hashtext($2)) AS locked, pg_notify($3, $4))
+         INSERT INTO "social"."outbox" (id) SELECT e.id FROM writer, (VALUES ($5)) AS e(id)`,
+      ),
+    ).toBe('INSERT');
+    expect(
+      operationOf('with "a(" as (select \')\' as x), b as (delete from t returning *) update t set x = 1'),
+    ).toBe('UPDATE');
+    expect(
+      operationOf('with recursive r(n) as (select 1 union all select n + 1 from r) select * from r'),
+    ).toBe('SELECT');
+    expect(operationOf('   ')).toBe('QUERY');
   });
 });
