@@ -163,8 +163,9 @@ async function waitUntilReady(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    // The last lines hold the reason (test runners cut long messages short).
     if (exitCode() !== null)
-      throw new Error(`nova exited with ${exitCode()} before it was ready:\n${output()}`);
+      throw new Error(`nova exited with ${exitCode()} before it was ready:\n${tail(output())}`);
     try {
       const response = await fetch(`${url}/health/ready`);
       if (response.status === 200) return;
@@ -173,8 +174,10 @@ async function waitUntilReady(
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`nova was not ready within ${timeoutMs} ms:\n${output()}`);
+  throw new Error(`nova was not ready within ${timeoutMs} ms:\n${tail(output())}`);
 }
+
+const tail = (text: string, lines = 25): string => text.trimEnd().split('\n').slice(-lines).join('\n');
 
 /** The .eml files written so far, oldest first. */
 export function readMails(mailDir: string): string[] {
