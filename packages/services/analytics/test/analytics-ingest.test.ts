@@ -215,9 +215,14 @@ describe.each(storeShapes())('analytics ingest → sink → insights (%s store)'
         payload: { userId: leaver, deletedAt: now() },
       },
     ]);
+    // The rollup is rebuilt (old rows deleted, then re-inserted) and insights read it in two
+    // queries: wait until all three figures agree, not just the first two to settle.
     const after = await eventually(
       () => insights(author),
-      (r) => r.body.views === before.views && r.body.likes === before.likes,
+      (r) =>
+        r.body.views === before.views &&
+        r.body.likes === before.likes &&
+        r.body.uniqueViewers === before.uniqueViewers,
     );
     expect(after.body).toMatchObject({
       views: before.views,

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { AuthConfig } from '../config.js';
 import { readOrCreateSecretFile } from './key-files.js';
@@ -11,6 +11,11 @@ export interface SecretBox {
   seal(plaintext: string, context: string): string;
   /** Throws when the ciphertext was tampered with or sealed under another context or key. */
   open(sealed: string, context: string): string;
+  /**
+   * A secret derived from `input` (32 bytes, base64url): the same input gives the same
+   * secret, and without the key nobody can compute it. `purpose` separates its uses.
+   */
+  derive(purpose: string, input: string): string;
 }
 
 /** `config.auth.encryptionKey`, or (development) a key generated once under `<dataDir>/keys/`. */
@@ -25,7 +30,12 @@ export async function loadSecretBox(config: Pick<AuthConfig, 'auth' | 'dataDir'>
 
 export function createSecretBox(key: Buffer): SecretBox {
   if (key.length !== 32) throw new Error('the encryption key must be 32 bytes');
+  // Derivations never use the encryption key itself.
+  const macKey = Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'nova auth derive v1', 32));
   return {
+    derive(purpose, input) {
+      return createHmac('sha256', macKey).update(`${purpose}\0${input}`, 'utf8').digest('base64url');
+    },
     seal(plaintext, context) {
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', key, iv);

@@ -18,6 +18,19 @@ export const oneTimeTokensRepository = {
       .execute();
   },
 
+  /** Stores the token unless it is stored already (an event handled again issues the same one). */
+  async insertOnce(
+    db: Db,
+    kind: OneTimeTokenKind,
+    token: { hash: string; userId: string; expiresAt: Date },
+  ): Promise<void> {
+    await db
+      .insertInto(kind)
+      .values({ token_hash: token.hash, user_id: token.userId, expires_at: token.expiresAt })
+      .onConflict((oc) => oc.column('token_hash').doNothing())
+      .execute();
+  },
+
   /** Uses the token in one statement (so it works once); the user id, or null when unknown, used or expired. */
   async claim(db: Db, kind: OneTimeTokenKind, hash: string): Promise<string | null> {
     const row = await db

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createLogger, type EventRecord, TransientError } from '@nova/kernel';
 import { testConfig } from '@nova/kernel/testing';
 import type { Transaction } from 'kysely';
@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authConfigOf } from '../../src/config.js';
 import { hashToken } from '../../src/domain/tokens.js';
 import { authModule } from '../../src/index.js';
+import { createSecretBox } from '../../src/keys/secret-box.js';
 import type { MailMessage, MailTransport } from '../../src/mail/mail-transport.js';
 import { oneTimeTokensRepository } from '../../src/store/one-time-tokens-repository.js';
 import type { AuthTables } from '../../src/store/tables.js';
@@ -46,6 +47,7 @@ describe.each(AUTH_DATABASE_KINDS)('mailer on %s', (kind) => {
 
   let opened: OpenedAuthDatabase;
   const config = authConfigOf(testConfig({ NOVA_PUBLIC_URL: 'https://nova.example' }, [authModule]));
+  const secretBox = createSecretBox(randomBytes(32));
 
   beforeAll(async () => {
     opened = await openAuthDatabase(kind);
@@ -67,12 +69,47 @@ describe.each(AUTH_DATABASE_KINDS)('mailer on %s', (kind) => {
     (await opened.database.db.selectFrom(table).select('token_hash').where('user_id', '=', userId).execute())
       .length;
 
+  it('a handling rolled back after its mail went out leaves the link of that mail working once the retry commits', async () => {
+    const user = await newUser();
+    const mail = recordingTransport();
+    const registered = event('user.registered', {
+      userId: user.id,
+      username: user.username,
+      createdAt: user.createdAt,
+    });
+    // First attempt: the mail is sent, then the transaction fails (another event of its batch, a lost connection).
+    await expect(
+      opened.database.transaction(async (tx) => {
+        await handleUserEvent({ config, mail, secretBox }, registered, tx);
+        throw new TransientError('batch failed after the mail');
+      }),
+    ).rejects.toThrow('batch failed after the mail');
+    expect(await countTokens('email_verifications', user.id)).toBe(0);
+    await opened.database.transaction((tx) => handleUserEvent({ config, mail, secretBox }, registered, tx));
+    expect(mail.sent).toHaveLength(2);
+    const tokens = mail.sent.map((m) => /verify-email\?token=([A-Za-z0-9_-]{43})/.exec(m.text)?.[1]);
+    expect(tokens[0]).toBeDefined();
+    expect(tokens[1]).toBe(tokens[0]);
+    expect(await countTokens('email_verifications', user.id)).toBe(1);
+    // The first mail's link, the one the user may open first, works.
+    expect(
+      await oneTimeTokensRepository.claim(opened.database.db, 'email_verifications', hashToken(tokens[0]!)),
+    ).toBe(user.id);
+    // Another event (another registration mail) gets another token.
+    await opened.database.transaction((tx) =>
+      handleUserEvent({ config, mail, secretBox }, { ...registered, id: randomUUID() }, tx),
+    );
+    const third = /verify-email\?token=([A-Za-z0-9_-]{43})/.exec(mail.sent[2]?.text ?? '')?.[1];
+    expect(third).toBeDefined();
+    expect(third).not.toBe(tokens[0]);
+  });
+
   it('mails a working verification link; the token exists only as its hash', async () => {
     const user = await newUser();
     const mail = recordingTransport();
     await opened.database.transaction((tx) =>
       handleUserEvent(
-        { config, mail },
+        { config, mail, secretBox },
         event('user.registered', {
           userId: user.id,
           username: user.username,
@@ -104,7 +141,7 @@ describe.each(AUTH_DATABASE_KINDS)('mailer on %s', (kind) => {
     await expect(
       opened.database.transaction((tx) =>
         handleUserEvent(
-          { config, mail },
+          { config, mail, secretBox },
           event('user.password_reset_requested', { userId: user.id, email: user.email }),
           tx,
         ),
@@ -119,7 +156,7 @@ describe.each(AUTH_DATABASE_KINDS)('mailer on %s', (kind) => {
     const mail = recordingTransport();
     await opened.database.transaction(async (tx) => {
       await handleUserEvent(
-        { config, mail },
+        { config, mail, secretBox },
         event('user.registered', {
           userId: verified.id,
           username: verified.username,
@@ -128,7 +165,7 @@ describe.each(AUTH_DATABASE_KINDS)('mailer on %s', (kind) => {
         tx,
       );
       await handleUserEvent(
-        { config, mail },
+        { config, mail, secretBox },
         event('user.registered', {
           userId: randomUUID(),
           username: 'gone',
@@ -137,12 +174,12 @@ describe.each(AUTH_DATABASE_KINDS)('mailer on %s', (kind) => {
         tx,
       );
       await handleUserEvent(
-        { config, mail },
+        { config, mail, secretBox },
         event('user.password_reset_requested', { userId: verified.id, email: 'old@example.com' }),
         tx,
       );
       await handleUserEvent(
-        { config, mail },
+        { config, mail, secretBox },
         event('user.deleted', { userId: verified.id, deletedAt: new Date().toISOString() }),
         tx,
       );
@@ -153,7 +190,7 @@ describe.each(AUTH_DATABASE_KINDS)('mailer on %s', (kind) => {
   });
 
   it('handles the mail-worthy user events and names every other type of its topic', () => {
-    const spec = mailerConsumer({ config, mail: recordingTransport() }, opened.database);
+    const spec = mailerConsumer({ config, mail: recordingTransport(), secretBox }, opened.database);
     expect(spec.topics).toEqual(['nova.auth.user.v1', 'nova.auth.account_mail.v1']);
     for (const type of ['user.email_verified', 'user.password_changed', 'user.deleted'])
       expect(spec.ignores?.(type)).toBe(true);
