@@ -7,19 +7,8 @@ type Db = Kysely<AuthTables>;
 export type OneTimeTokenKind = 'email_verifications' | 'password_resets';
 
 export const oneTimeTokensRepository = {
-  async insert(
-    db: Db,
-    kind: OneTimeTokenKind,
-    token: { hash: string; userId: string; expiresAt: Date },
-  ): Promise<void> {
-    await db
-      .insertInto(kind)
-      .values({ token_hash: token.hash, user_id: token.userId, expires_at: token.expiresAt })
-      .execute();
-  },
-
   /** Stores the token unless it is stored already (an event handled again issues the same one). */
-  async insertOnce(
+  async insert(
     db: Db,
     kind: OneTimeTokenKind,
     token: { hash: string; userId: string; expiresAt: Date },

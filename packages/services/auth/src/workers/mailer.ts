@@ -77,7 +77,7 @@ async function issue(
   ttlMs: number,
 ): Promise<string> {
   const token = ctx.secretBox.derive(`mail-token:${kind}`, eventId);
-  await oneTimeTokensRepository.insertOnce(tx, kind, {
+  await oneTimeTokensRepository.insert(tx, kind, {
     hash: hashToken(token),
     userId,
     expiresAt: new Date(Date.now() + ttlMs),
