@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFeedContext } from '../src/context.js';
 import { createFeedHandlers } from '../src/index.js';
+import { graphRepository } from '../src/store/graph-repository.js';
 import { timelineKey } from '../src/timelines/timeline-cache.js';
 import { type FeedFixture, openFeedFixture } from './support/fixture.js';
 
@@ -89,6 +90,60 @@ describe.each(DATABASE_KINDS)('feed timelines on %s', (database) => {
     );
     expect((await f.feed(viewer)).ids).toEqual([...ids].reverse());
   });
+
+  it('races a follow against its followee’s new post: the post reaches the built timeline either way', async () => {
+    // The follow's backfill and the post's fan-out run in different consumers; without the
+    // author lock (graphRepository.lockAuthor) each read before the other committed and the
+    // post landed in neither, while the timeline claimed to be current.
+    const pairs = Array.from({ length: 24 }, () => ({ viewer: user(), author: user() }));
+    for (const { viewer } of pairs) expect((await f.feed(viewer)).ids).toEqual([]);
+    const posts = await Promise.all(
+      pairs.map(async ({ viewer, author }) => {
+        const [, postId] = await Promise.all([f.follow(viewer, author), f.post(author)]);
+        return postId;
+      }),
+    );
+    for (const [i, { viewer }] of pairs.entries())
+      await expect.poll(async () => (await f.feed(viewer)).ids, WAIT).toEqual([posts[i]]);
+  });
+
+  it.runIf(database === 'postgres')(
+    'a new post waits for a follow of its author that is still in flight, so its fan-out sees the follower',
+    async () => {
+      const [viewer, author] = [user(), user()];
+      expect((await f.feed(viewer)).ids).toEqual([]);
+      // A follow consumer's transaction that has written the edge but not yet committed.
+      let commitFollow = () => {};
+      const held = new Promise<void>((resolve) => {
+        commitFollow = resolve;
+      });
+      let edgeWritten = () => {};
+      const written = new Promise<void>((resolve) => {
+        edgeWritten = resolve;
+      });
+      const follow = f.database.db.transaction().execute(async (tx) => {
+        await graphRepository.addFollow(tx, viewer, author);
+        edgeWritten();
+        await held;
+      });
+      await written;
+      const postId = await f.post(author);
+      const inReadModel = async () =>
+        (await f.database.db.selectFrom('posts').select('post_id').where('post_id', '=', postId).execute())
+          .length;
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        expect(await inReadModel()).toBe(0);
+      } finally {
+        commitFollow();
+        await follow;
+      }
+      await expect.poll(inReadModel, WAIT).toBe(1);
+      // The fan-out ran after the follow committed: the built timeline got the post.
+      await expect.poll(() => timeline(viewer), WAIT).toEqual([postId]);
+      expect((await f.feed(viewer)).ids).toEqual([postId]);
+    },
+  );
 
   it('backfills a new followee’s recent posts into a built timeline', async () => {
     const [viewer, author] = [user(), user()];

@@ -89,6 +89,27 @@ export const graphRepository = {
       await db.deleteFrom('mutes').where('muter_id', '=', muterId).where('muted_id', '=', mutedId).execute();
   },
 
+  /**
+   * The author's follower count, with the author's row locked until the
+   * transaction ends (created if absent). A new post takes it before it is
+   * inserted, as a new follow's count update does before it reads the
+   * followee's recent posts: so a post and a follow of its author never both
+   * miss each other — either the follow's backfill reads the post, or the
+   * post's fan-out, which starts after its commit, reads the follow. Without
+   * it, each transaction read before the other committed and the post was in
+   * neither the timeline nor its backfill (the timeline still claiming to be
+   * current). An upsert, not SELECT … FOR SHARE: that would not wait for a
+   * first follower's row still being inserted.
+   */
+  async lockAuthor(db: Db, authorId: string): Promise<number> {
+    const t = tablesOf(db);
+    const { rows } = await sql<{ follower_count: number }>`
+      INSERT INTO ${t.authors} (author_id, follower_count) VALUES (${authorId}, 0)
+      ON CONFLICT (author_id) DO UPDATE SET follower_count = ${t.authors}.follower_count
+      RETURNING follower_count`.execute(db);
+    return rows[0]?.follower_count ?? 0;
+  },
+
   async followerCount(db: Db, authorId: string): Promise<number> {
     const row = await db
       .selectFrom('authors')

@@ -28,7 +28,7 @@ export function createContentEventsConsumer(ctx: FeedContext): Worker {
       batch: { maxEvents: 200, maxWaitMs: 10 },
       handlers: {
         async 'post.created'({ payload, timestamp }, { tx }) {
-          const followers = await graphRepository.followerCount(tx, payload.authorId);
+          const followers = await graphRepository.lockAuthor(tx, payload.authorId);
           const inserted = await postRepository.insert(tx, {
             postId: payload.postId,
             authorId: payload.authorId,
