@@ -89,6 +89,60 @@ describe.each(DATABASE_KINDS)('like storms on %s', (kind) => {
     expect(await actionsOf(author, post)).toEqual([...likers].sort());
   });
 
+  it.runIf(kind === 'postgres')(
+    'a block waits for a batch of likes in flight and removes the blocked account’s like it brought',
+    async () => {
+      const ctx = await contextOver(bed);
+      const notify = createNotifyCommands(ctx);
+      const [author, blocked, other, post] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+      const like = (liker: string): NotificationChange => ({
+        op: 'notify',
+        action: {
+          recipientId: author,
+          kind: 'like',
+          targetId: post,
+          actorId: liker,
+          sourceId: liker,
+          actedAt: new Date(),
+        },
+      });
+      let commitLikes = () => {};
+      const held = new Promise<void>((resolve) => {
+        commitLikes = resolve;
+      });
+      let applied = () => {};
+      const likesWritten = new Promise<void>((resolve) => {
+        applied = resolve;
+      });
+      // The batch read the silences (none yet) and wrote its actions, but has not committed.
+      const likes = ctx.database.transaction(async (tx) => {
+        await notify.apply(tx, [like(blocked), like(other)]);
+        applied();
+        await held;
+      });
+      await likesWritten;
+      let blockDone = false;
+      const block = ctx.database
+        .transaction((tx) => notify.silenceBothWays(tx, author, blocked))
+        .then(() => {
+          blockDone = true;
+        });
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        expect(blockDone).toBe(false);
+      } finally {
+        commitLikes();
+        await likes;
+        await block;
+      }
+      expect(await actionsOf(author, post)).toEqual([other]);
+      expect((await groupsOf(author))[0]?.actor_count).toBe(1);
+      // And the other way round: a batch after the block skips the blocked account.
+      await ctx.database.transaction((tx) => notify.apply(tx, [like(blocked)]));
+      expect(await actionsOf(author, post)).toEqual([other]);
+    },
+  );
+
   it('applies redelivered likes, unlikes and re-likes exactly once when three consumers race over them', async () => {
     const ctx = await contextOver(bed);
     const author = randomUUID();

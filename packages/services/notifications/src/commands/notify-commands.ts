@@ -34,6 +34,11 @@ export function createNotifyCommands(ctx: NotificationsContext) {
   const admitted = async (tx: Tx, actions: readonly NotifyingAction[]): Promise<Set<NotifyingAction>> => {
     const others = actions.filter((a) => a.actorId !== a.recipientId);
     if (others.length === 0) return new Set();
+    await silenceRepository.lockRecipients(
+      tx,
+      others.map((a) => a.recipientId),
+      'shared',
+    );
     const preferences = await preferenceRepository.getMany(
       tx,
       others.map((a) => a.recipientId),
@@ -100,8 +105,16 @@ export function createNotifyCommands(ctx: NotificationsContext) {
      * notifications now.
      */
     async silence(tx: Tx, recipientId: string, actorId: string, reason: SilenceReason): Promise<void> {
+      await silenceRepository.lockRecipients(tx, [recipientId], 'exclusive');
       await silenceRepository.add(tx, recipientId, actorId, reason);
       await queueFrames(tx, await notificationRepository.removeActor(tx, actorId, recipientId));
+    },
+
+    /** A block silences both ways; both recipients are locked first, in one order. */
+    async silenceBothWays(tx: Tx, blockerId: string, blockedId: string): Promise<void> {
+      await silenceRepository.lockRecipients(tx, [blockerId, blockedId], 'exclusive');
+      await commands.silence(tx, blockerId, blockedId, 'block');
+      await commands.silence(tx, blockedId, blockerId, 'blocked_by');
     },
 
     /** An unblock or unmute: later actions notify again (what was removed stays removed). */

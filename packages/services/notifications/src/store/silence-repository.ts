@@ -5,7 +5,27 @@ import { tablesOf } from './tables-of.js';
 type Db = Kysely<NotificationsTables>;
 export type SilenceReason = 'block' | 'blocked_by' | 'mute';
 
+/** Advisory lock namespace of a recipient's silences ("nots"); the kernel's outbox uses "novw". */
+const RECIPIENT_LOCK_NAMESPACE = 0x6e6f7473;
+
 export const silenceRepository = {
+  /**
+   * Locks recipients' silences until the transaction ends: shared by a batch
+   * that reads them before adding actions, exclusive by a block or mute. The
+   * silence waits for a batch in flight and then removes its actions too; a
+   * batch waits for a silence in flight and then reads it. Without it each
+   * read before the other committed and a blocked account's like stayed.
+   * Sorted, so two transactions take them in one order.
+   */
+  async lockRecipients(db: Db, recipientIds: readonly string[], mode: 'shared' | 'exclusive'): Promise<void> {
+    const ids = [...new Set(recipientIds)].sort();
+    if (ids.length === 0) return;
+    const lock = mode === 'shared' ? sql`pg_advisory_xact_lock_shared` : sql`pg_advisory_xact_lock`;
+    // OFFSET 0 keeps the sort below the calls.
+    await sql`SELECT ${lock}(${RECIPIENT_LOCK_NAMESPACE}, hashtext(id))
+                FROM (SELECT id FROM unnest(${ids}::text[]) AS u(id) ORDER BY id OFFSET 0) s`.execute(db);
+  },
+
   async add(db: Db, userId: string, otherId: string, reason: SilenceReason): Promise<void> {
     await db
       .insertInto('silences')

@@ -69,8 +69,7 @@ export function createSocialEventsConsumer(ctx: NotificationsContext, notify: No
           );
         },
         async 'block.created'({ payload }, { tx }) {
-          await notify.silence(tx, payload.blockerId, payload.blockedId, 'block');
-          await notify.silence(tx, payload.blockedId, payload.blockerId, 'blocked_by');
+          await notify.silenceBothWays(tx, payload.blockerId, payload.blockedId);
         },
         async 'block.removed'({ payload }, { tx }) {
           await notify.unsilence(tx, payload.blockerId, payload.blockedId, 'block');
