@@ -4,6 +4,8 @@ export interface S3Settings {
   bucket: string;
   region: string;
   endpoint?: string;
+  /** Where clients reach the same server, when not at `endpoint` (presigned URLs carry it). */
+  publicEndpoint?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 

@@ -39,7 +39,12 @@ const statusOf = (error: unknown) =>
  * ever visible); reads stream the response body; presigned GET URLs let
  * clients fetch variants without Nova in the path.
  */
-export function createS3BlobStoreFrom(client: S3Client, bucket: string): BlobStore {
+export function createS3BlobStoreFrom(
+  client: S3Client,
+  bucket: string,
+  /** Signs presigned URLs: a client of the public address when clients reach the server elsewhere. */
+  presignClient: S3Client = client,
+): BlobStore {
   const infoOf = (
     key: string,
     r: { ContentLength?: number; ContentType?: string; ETag?: string; LastModified?: Date },
@@ -153,7 +158,7 @@ export function createS3BlobStoreFrom(client: S3Client, bucket: string): BlobSto
 
     presignedUrl(key: string, expiresInSeconds: number): Promise<string> {
       assertBlobKey(key);
-      return getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), {
+      return getSignedUrl(presignClient, new GetObjectCommand({ Bucket: bucket, Key: key }), {
         expiresIn: expiresInSeconds,
       });
     },
@@ -164,6 +169,7 @@ export function createS3BlobStoreFrom(client: S3Client, bucket: string): BlobSto
 
     async close(): Promise<void> {
       client.destroy();
+      if (presignClient !== client) presignClient.destroy();
     },
   };
 }
@@ -172,7 +178,12 @@ export function createS3BlobStoreFrom(client: S3Client, bucket: string): BlobSto
 export function createS3BlobStore(options: BlobStoreOptions): BlobStore {
   const settings = options.config.s3;
   if (!settings) throw new Error('createS3BlobStore needs S3_BUCKET');
-  return createS3BlobStoreFrom(createS3Client(settings), settings.bucket);
+  const client = createS3Client(settings);
+  // Signing needs no connection: the public client only names the host clients will use.
+  const presignClient = settings.publicEndpoint
+    ? createS3Client({ ...settings, endpoint: settings.publicEndpoint })
+    : client;
+  return createS3BlobStoreFrom(client, settings.bucket, presignClient);
 }
 
 /** Creates the bucket when it does not exist yet (tests, local development). */

@@ -71,6 +71,7 @@ export interface KernelConfig {
     bucket: string;
     region: string;
     endpoint?: string;
+    publicEndpoint?: string;
     credentials?: { accessKeyId: string; secretAccessKey: string };
   };
   /** The realtime socket (GET /api/v1/ws): heartbeats, per-socket limits, token re-checks. */
@@ -284,7 +285,10 @@ function crossChecks(
   if (env.NOVA_ENV === 'production' && (env.NOVA_TARGET !== 'all' || remote) && !env.NOVA_INTERNAL_TOKEN) {
     problems.push('NOVA_INTERNAL_TOKEN: required in production when services run in separate processes');
   }
-  if (!env.S3_BUCKET && (env.S3_ENDPOINT || env.S3_ACCESS_KEY_ID || env.S3_SECRET_ACCESS_KEY)) {
+  if (
+    !env.S3_BUCKET &&
+    (env.S3_ENDPOINT || env.S3_PUBLIC_ENDPOINT || env.S3_ACCESS_KEY_ID || env.S3_SECRET_ACCESS_KEY)
+  ) {
     problems.push('S3_BUCKET: required when any other S3_* key is set');
   }
   if (Boolean(env.S3_ACCESS_KEY_ID) !== Boolean(env.S3_SECRET_ACCESS_KEY)) {
@@ -397,6 +401,7 @@ function deriveKernel(
           bucket: env.S3_BUCKET,
           region: env.S3_REGION,
           endpoint: env.S3_ENDPOINT,
+          publicEndpoint: env.S3_PUBLIC_ENDPOINT,
           credentials:
             env.S3_ACCESS_KEY_ID && env.S3_SECRET_ACCESS_KEY
               ? { accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY }

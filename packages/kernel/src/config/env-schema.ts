@@ -121,6 +121,9 @@ export const EnvSchema = Type.Object({
   }),
 
   S3_ENDPOINT: EnvUrl('S3-compatible endpoint, e.g. http://127.0.0.1:9000 (unset: AWS by region)'),
+  S3_PUBLIC_ENDPOINT: EnvUrl(
+    'where clients reach the S3 server, when not at S3_ENDPOINT (e.g. S3 inside the cluster): presigned media URLs name it',
+  ),
   S3_BUCKET: Type.Optional(
     Type.String({
       minLength: 3,
