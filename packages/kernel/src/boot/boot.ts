@@ -187,6 +187,7 @@ export async function bootModules(options: BootOptions): Promise<BootedModules> 
       grpcServer = createSyncServer({
         apis: served,
         internalToken: config.grpc.internalToken,
+        acceptedInternalTokens: config.grpc.acceptedInternalTokens,
         logger: logger.child({ component: 'sync-server' }),
         metrics: kernel.metrics,
       });

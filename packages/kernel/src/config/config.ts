@@ -40,7 +40,14 @@ export interface KernelConfig {
    * served on the HTTP port itself (every split target); `port`: also on a
    * port of its own (NOVA_GRPC_PORT; 0: any free one), undefined for none.
    */
-  grpc: { port?: number; sharedPort: boolean; internalToken?: string };
+  grpc: {
+    port?: number;
+    sharedPort: boolean;
+    /** Sent by this process's sync clients and the gateway; accepted too. */
+    internalToken?: string;
+    /** Every internal token this process accepts: the one above and NOVA_INTERNAL_TOKENS_ACCEPTED (rotation). */
+    acceptedInternalTokens: string[];
+  };
   /** Per-service PostgreSQL (`<SERVICE>_DATABASE_URL`, else `DATABASE_URL`); none: embedded PGlite. */
   database: {
     urls: Readonly<Record<string, string>>;
@@ -371,6 +378,9 @@ function deriveKernel(
       port: env.NOVA_GRPC_PORT,
       sharedPort: env.NOVA_TARGET !== 'all',
       internalToken: env.NOVA_INTERNAL_TOKEN,
+      acceptedInternalTokens: env.NOVA_INTERNAL_TOKEN
+        ? [env.NOVA_INTERNAL_TOKEN, ...env.NOVA_INTERNAL_TOKENS_ACCEPTED.split(',').filter(Boolean)]
+        : [],
     },
     database: {
       urls: dbUrls,

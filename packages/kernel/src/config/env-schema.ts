@@ -47,6 +47,12 @@ export const EnvSchema = Type.Object({
       description: 'shared secret callers present to the gRPC sync APIs; required in production when split',
     }),
   ),
+  NOVA_INTERNAL_TOKENS_ACCEPTED: Type.String({
+    default: '',
+    pattern: '^([^,]{32,}(,[^,]{32,})*)?$',
+    description:
+      'comma-separated further internal tokens this process accepts (never sends): a rotation rolls out the new token here, then swaps it with NOVA_INTERNAL_TOKEN',
+  }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info', description: 'JSON log lines on stdout from this level up' },

@@ -10,13 +10,13 @@ const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
 /**
  * Authentication happens once, here: every route is "required" unless it
  * opts out with `config.auth`. Handlers read `request.principal`. Behind the
- * gateway, the principal it forwards (signed with `internalToken`) is taken
+ * gateway, the principal it forwards (signed with an accepted internal token) is taken
  * as is; an unsigned or wrongly signed one is ignored.
  */
 export function registerAuth(
   app: NovaApp,
   getTokenVerifier: () => TokenVerifier | undefined,
-  internalToken?: string,
+  internalTokens: readonly string[] = [],
 ): void {
   app.decorateRequest('principal', undefined);
   // Callback style: public routes (probes, the benchmark baseline) pay no promise.
@@ -24,7 +24,8 @@ export function registerAuth(
     if (request.is404) return done(); // unknown routes answer 404, never 401
     const auth = request.routeOptions.config.auth ?? 'required';
     if (auth === 'public') return done();
-    const forwarded = internalToken ? readForwardedPrincipal(request.headers, internalToken) : undefined;
+    const forwarded =
+      internalTokens.length > 0 ? readForwardedPrincipal(request.headers, internalTokens) : undefined;
     if (forwarded) {
       request.principal = forwarded;
       return done();

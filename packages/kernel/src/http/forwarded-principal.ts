@@ -23,18 +23,25 @@ export function forwardedPrincipalHeaders(principal: Principal, secret: string):
   };
 }
 
-/** The forwarded principal when its MAC checks with `secret` and it is still valid; else undefined. */
+/**
+ * The forwarded principal when its MAC checks with one of `secrets` (the
+ * current internal token, and others accepted during a rotation) and it is
+ * still valid; else undefined.
+ */
 export function readForwardedPrincipal(
   headers: IncomingHttpHeaders,
-  secret: string,
+  secrets: readonly string[],
   nowSeconds = Date.now() / 1000,
 ): Principal | undefined {
   const value = headers[PRINCIPAL_HEADER];
   const signature = headers[PRINCIPAL_SIGNATURE_HEADER];
   if (typeof value !== 'string' || typeof signature !== 'string') return undefined;
   const presented = Buffer.from(signature, 'base64url');
-  const expected = mac(value, secret);
-  if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) return undefined;
+  const checks = (secret: string) => {
+    const expected = mac(value, secret);
+    return presented.length === expected.length && timingSafeEqual(presented, expected);
+  };
+  if (!secrets.some(checks)) return undefined;
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));

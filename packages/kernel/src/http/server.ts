@@ -177,7 +177,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Nova
   // Before auth: a preflight is answered (or refused) without a token.
   installEdgePolicies(app, config);
   refuseWhileClosing(app);
-  registerAuth(app, options.getTokenVerifier, config.grpc.internalToken);
+  registerAuth(app, options.getTokenVerifier, config.grpc.acceptedInternalTokens);
 
   await app.register(swagger, {
     openapi: {

@@ -82,7 +82,12 @@ describe('loadConfig (kernel keys)', () => {
     expect(config.kafka).toBeUndefined();
     expect(config.serviceUrls).toEqual({});
     expect(config.modules).toEqual({});
-    expect(config.grpc).toEqual({ port: undefined, sharedPort: false, internalToken: undefined });
+    expect(config.grpc).toEqual({
+      port: undefined,
+      sharedPort: false,
+      internalToken: undefined,
+      acceptedInternalTokens: [],
+    });
   });
 
   it('serves gRPC on the HTTP port for a split target, and on NOVA_GRPC_PORT too when set', () => {

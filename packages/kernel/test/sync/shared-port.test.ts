@@ -6,6 +6,7 @@ import { Type } from '@sinclair/typebox';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnyApi, BootContracts } from '../../src/boot/index.js';
+import { forwardedPrincipalHeaders } from '../../src/http/forwarded-principal.js';
 import {
   bindInProcess,
   createLogger,
@@ -24,6 +25,8 @@ import { connect } from '../realtime/socket-client.js';
  * fetch, the `ws` client and the sync API's own gRPC client.
  */
 const TOKEN = 'i'.repeat(32);
+/** The token a rotation rolls out before it becomes NOVA_INTERNAL_TOKEN. */
+const NEXT_TOKEN = 'n'.repeat(32);
 const echoApi = defineSyncApi('echo', 1, {
   echo: {
     request: Type.Object({ text: Type.String(), delayMs: Type.Optional(Type.Integer()) }),
@@ -133,7 +136,12 @@ describe('one port for HTTP, WebSocket and gRPC (a split target)', () => {
       modules: [echoModule],
       contracts,
       provided: { ids },
-      env: { NOVA_TARGET: 'echo', NOVA_INTERNAL_TOKEN: TOKEN, NOVA_SHUTDOWN_TIMEOUT_MS: '10000' },
+      env: {
+        NOVA_TARGET: 'echo',
+        NOVA_INTERNAL_TOKEN: TOKEN,
+        NOVA_INTERNAL_TOKENS_ACCEPTED: NEXT_TOKEN,
+        NOVA_SHUTDOWN_TIMEOUT_MS: '10000',
+      },
     });
     baseUrl = nova.baseUrl as string;
   });
@@ -179,6 +187,24 @@ describe('one port for HTTP, WebSocket and gRPC (a split target)', () => {
     } finally {
       grpc.close();
     }
+  });
+
+  it('accepts a token of NOVA_INTERNAL_TOKENS_ACCEPTED (a rotation) on gRPC and on a forwarded caller, and no other', async () => {
+    const rotated = client(NEXT_TOKEN);
+    try {
+      await expect(rotated.echo({ text: 'rotated' })).resolves.toMatchObject({ text: 'rotated' });
+    } finally {
+      rotated.close();
+    }
+    const principal = { userId: 'grace', sessionId: 's', tokenId: 't', expiresAt: Date.now() / 1000 + 60 };
+    const me = (secret: string) =>
+      fetch(`${baseUrl}/api/v1/me`, { headers: forwardedPrincipalHeaders(principal, secret) });
+    for (const secret of [TOKEN, NEXT_TOKEN]) {
+      const answer = await me(secret);
+      expect(answer.status).toBe(200);
+      expect(await answer.json()).toEqual({ userId: 'grace' });
+    }
+    expect((await me('w'.repeat(32))).status).toBe(401);
   });
 
   it('serves a race of HTTP requests, gRPC calls and sockets at once, each answered as itself', async () => {

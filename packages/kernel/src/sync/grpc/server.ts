@@ -40,6 +40,8 @@ export interface SyncServerOptions {
   apis: ServedApi[];
   /** Callers must present `authorization: Bearer <token>`; unset only outside production. */
   internalToken?: string;
+  /** Further tokens accepted beside `internalToken` while it is rotated (NOVA_INTERNAL_TOKENS_ACCEPTED). */
+  acceptedInternalTokens?: readonly string[];
   /** The mTLS hook: e.g. ServerCredentials.createSsl(ca, [{cert_chain, private_key}], true). */
   credentials?: ServerCredentials;
   logger: Logger;
@@ -77,11 +79,18 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
     labelNames: ['service', 'method'],
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
   });
-  const expected = options.internalToken ? Buffer.from(`Bearer ${options.internalToken}`) : undefined;
+  const accepted = [
+    ...new Set([
+      ...(options.internalToken ? [options.internalToken] : []),
+      ...(options.acceptedInternalTokens ?? []),
+    ]),
+  ].map((token) => Buffer.from(`Bearer ${token}`));
   const authorized = (metadata: Metadata): boolean => {
-    if (!expected) return true;
+    if (accepted.length === 0) return true;
     const presented = Buffer.from(String(metadata.get(META.authorization)[0] ?? ''));
-    return presented.length === expected.length && timingSafeEqual(presented, expected);
+    return accepted.some(
+      (expected) => presented.length === expected.length && timingSafeEqual(presented, expected),
+    );
   };
 
   for (const api of options.apis) {
