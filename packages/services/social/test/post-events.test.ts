@@ -59,6 +59,46 @@ describe.each(DATABASE_KINDS)('social post-events consumer (postCount) on %s', (
           : { postId, authorId, deletedAt: new Date().toISOString() },
   });
 
+  const processed = async () => {
+    const { rows } = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM ${sql.table(`${social.schema}.processed_events`)}
+       WHERE group_id = ${POST_EVENTS_GROUP}`.execute(social.db);
+    return rows[0]?.n ?? 0;
+  };
+
+  const newAuthor = async () => {
+    const author = crypto.randomUUID();
+    await social.transaction((tx) =>
+      createProfileFromRegistration(
+        tx,
+        { userId: author, username: `poster_${author.slice(0, 8)}`, createdAt: new Date().toISOString() },
+        ctx.cache,
+      ),
+    );
+    return author;
+  };
+
+  it('counts a burst of posts with fewer statements than posts, exactly and in order', async () => {
+    const authors = await Promise.all(Array.from({ length: 4 }, newAuthor));
+    const [first, second] = authors as [string, string];
+    const before = await processed();
+    const statements = social.stats.queries;
+    await bed.publish([
+      // A deletion of a post counted before the count existed stays at zero; the creation after it counts.
+      post('post.deleted', first, 'gone'),
+      ...Array.from({ length: 40 }, (_, i) => post('post.created', authors[i % 4] as string, `burst${i}`)),
+      post('post.deleted', second, 'burst1'),
+    ]);
+    await expect.poll(processed, { timeout: 15_000, interval: 25 }).toBe(before + 42);
+    // One transaction and one UPDATE per batch, not four statements per event
+    // (the processed-event records and the checkpoint ride along per batch).
+    expect(social.stats.queries - statements).toBeLessThan(42);
+    const profiles = await createSocialHandlers(ctx).queries.getProfiles(authors);
+    expect(new Map(profiles.map((p) => [p.id, p.postCount]))).toEqual(
+      new Map(authors.map((a, i) => [a, i === 1 ? 9 : 10])),
+    );
+  });
+
   it('counts created posts and uncounts deleted ones, edits aside', async () => {
     const author = crypto.randomUUID();
     await social.transaction((tx) =>
@@ -72,6 +112,7 @@ describe.each(DATABASE_KINDS)('social post-events consumer (postCount) on %s', (
         ctx.cache,
       ),
     );
+    const before = await processed();
     await bed.publish([
       post('post.created', author, 'p1'),
       post('post.created', author, 'p2'),
@@ -92,7 +133,7 @@ describe.each(DATABASE_KINDS)('social post-events consumer (postCount) on %s', (
         { timeout: 15_000, interval: 25 },
       )
       // Ignored types (the edit) leave no processed-event record.
-      .toBe(5);
+      .toBe(before + 5);
     const [profile] = await createSocialHandlers(ctx).queries.getProfiles([author]);
     expect(profile?.postCount).toBe(2);
     const { rows } = await sql`SELECT * FROM ${sql.table(`${social.schema}.dead_letters`)}`.execute(

@@ -120,18 +120,28 @@ export const profileRepository = {
     return rows.map((r) => ({ id: r.id, isPrivate: r.is_private }));
   },
 
-  /** Applies counter changes in one statement. */
-  /** postCount follows content's post events; never below zero (a deletion seen without its creation). */
-  async adjustPostCount(db: Db, id: string, delta: number): Promise<boolean> {
-    const row = await db
-      .updateTable('profiles')
-      .set({ post_count: sql<number>`greatest(post_count + ${delta}::int, 0)` })
-      .where('id', '=', id)
-      .returning('id')
-      .executeTakeFirst();
-    return row !== undefined;
+  /**
+   * postCount follows content's post events, never below zero (a deletion
+   * seen without its creation). Several accounts' changes in one statement. Each entry folds one
+   * account's changes, in order, into `total` and `floor` (see
+   * postCountChanges): the result equals applying them one by one with the
+   * count clamped at 0 after each.
+   */
+  async applyPostCountChanges(db: Db, changes: readonly PostCountChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    const values = sql.join(
+      changes.map((c) => sql`(${c.id}::text, ${c.total}::int, ${c.floor}::int)`),
+      sql`, `,
+    );
+    const t = tablesOf(db);
+    await sql`
+      UPDATE ${t.profiles} AS p
+         SET post_count = greatest(p.post_count + c.total, c.floor)
+        FROM (VALUES ${values}) AS c (id, total, floor)
+       WHERE p.id = c.id`.execute(db);
   },
 
+  /** Applies counter changes in one statement. */
   async adjustCounts(db: Db, deltas: readonly CountDelta[]): Promise<void> {
     const changed = deltas.filter((d) => d.followers !== 0 || d.following !== 0);
     if (changed.length === 0) return;
@@ -168,4 +178,30 @@ export function edgeDeltas(
     entry(edge.followeeId).followers += sign;
   }
   return [...byId.values()];
+}
+
+/** One account's post-count changes folded for applyPostCountChanges. */
+export interface PostCountChange {
+  id: string;
+  /** Sum of the changes. */
+  total: number;
+  /** Lowest count the clamped steps can end on: total − (lowest running sum, 0 included). */
+  floor: number;
+}
+
+/**
+ * Folds ±1 changes per account, in order. Applying x ← max(x + d, 0) step by
+ * step ends on max(x₀ + S, S − min Sₖ), Sₖ the running sums after each step
+ * and S the last; so one UPDATE per batch counts exactly what one UPDATE per
+ * event did, a deletion of a post counted before the count existed included.
+ */
+export function postCountChanges(changes: readonly { id: string; delta: number }[]): PostCountChange[] {
+  const byId = new Map<string, { sum: number; lowest: number }>();
+  for (const { id, delta } of changes) {
+    const entry = byId.get(id) ?? { sum: 0, lowest: 0 };
+    entry.sum += delta;
+    entry.lowest = Math.min(entry.lowest, entry.sum);
+    byId.set(id, entry);
+  }
+  return [...byId].map(([id, { sum, lowest }]) => ({ id, total: sum, floor: sum - lowest }));
 }
