@@ -1,4 +1,5 @@
 export * from './bulk-load.js';
+export { deferNotify, notifyOnCommit } from './commit-notifier.js';
 export type * from './database.js';
 export { ConnectionHeldError } from './held-connection.js';
 export { KERNEL_MIGRATIONS, type KernelMigration } from './kernel-migrations.js';

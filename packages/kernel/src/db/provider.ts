@@ -7,6 +7,7 @@ import type { Config } from '../config/config.js';
 import { rethrowClassified, unavailableFrom } from '../errors/infrastructure.js';
 import type { Logger } from '../logging/logger.js';
 import { recordQuerySpan } from '../tracing/db-spans.js';
+import { CommitNotifier, type Note, withCommitNotes } from './commit-notifier.js';
 import type { Database, DatabaseProvider } from './database.js';
 import { holdingConnection } from './held-connection.js';
 import { Mutex } from './mutex.js';
@@ -57,7 +58,7 @@ const pgTypes: pg.CustomTypesConfig = {
 export function createDatabaseProvider(options: DatabaseProviderOptions): DatabaseProvider {
   const { config, logger } = options;
   const opened = new Map<string, Promise<Database<unknown>>>();
-  const pools = new Map<string, { pool: pg.Pool; listener: PgListener }>();
+  const pools = new Map<string, { pool: pg.Pool; listener: PgListener; notifier: CommitNotifier }>();
   let pglite: Promise<PgliteHandle> | undefined;
   let closed = false;
 
@@ -106,7 +107,8 @@ export function createDatabaseProvider(options: DatabaseProviderOptions): Databa
       pool.on('error', (error: Error & { code?: string }) =>
         logger.warn({ error: error.message, code: error.code }, 'idle database connection failed'),
       );
-      entry = { pool, listener: new PgListener(url, logger) };
+      const notifier = new CommitNotifier(notifySender(url, connectTimeoutMs), logger);
+      entry = { pool, listener: new PgListener(url, logger), notifier };
       pools.set(url, entry);
     }
     return entry;
@@ -129,14 +131,19 @@ export function createDatabaseProvider(options: DatabaseProviderOptions): Databa
         handle,
       );
     }
-    const { pool, listener } = poolFor(url);
+    const { pool, listener, notifier } = poolFor(url);
     // Kysely must not end the shared pool: the provider does, once.
     const shared = {
       connect: async () => guarded(withNamedStatements(await pool.connect().catch(outage))),
       end: async () => undefined,
     };
-    return scopedDatabase(service, 'postgres', new PostgresDialect({ pool: shared }), (channel, onNotify) =>
-      listener.listen(channel, onNotify),
+    return scopedDatabase(
+      service,
+      'postgres',
+      new PostgresDialect({ pool: shared }),
+      (channel, onNotify) => listener.listen(channel, onNotify),
+      undefined,
+      notifier,
     );
   };
 
@@ -156,6 +163,7 @@ export function createDatabaseProvider(options: DatabaseProviderOptions): Databa
       if (closed) return;
       closed = true;
       for (const entry of pools.values()) {
+        await entry.notifier.close();
         await entry.listener.close();
         await entry.pool.end();
       }
@@ -170,6 +178,43 @@ export function createDatabaseProvider(options: DatabaseProviderOptions): Databa
 }
 
 const READ_TIMEOUT_MARGIN_MS = 2000;
+
+/**
+ * Sends post-commit NOTIFYs on a connection of their own (a send never waits
+ * for a pool client behind the requests it wakes readers for), each send one
+ * implicit transaction committed without waiting for the WAL flush (see
+ * CommitNotifier). A failed connection is dropped; the next send reconnects.
+ */
+function notifySender(url: string, connectTimeoutMs: number) {
+  let client: Promise<pg.Client> | undefined;
+  const connect = async () => {
+    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs });
+    c.on('error', () => {
+      client = undefined;
+    });
+    await c.connect();
+    return c;
+  };
+  return {
+    async send(notes: readonly Note[]): Promise<void> {
+      client ??= connect();
+      const c = await client.catch((error: unknown) => {
+        client = undefined;
+        throw error;
+      });
+      const calls = notes.map((_, i) => `pg_notify($${2 * i + 1}, $${2 * i + 2})`).join(', ');
+      await c.query(
+        `SELECT set_config('synchronous_commit', 'off', true), ${calls}`,
+        notes.flatMap((n) => [n.channel, n.payload]),
+      );
+    },
+    async end(): Promise<void> {
+      const c = await client?.catch(() => undefined);
+      client = undefined;
+      await c?.end().catch(() => undefined);
+    },
+  };
+}
 const outage = rethrowClassified('postgres');
 const guardedClients = new WeakSet<pg.PoolClient>();
 
@@ -218,6 +263,8 @@ function scopedDatabase(
   listen: NonNullable<Database<unknown>['listen']>,
   /** Set for an engine with one connection: its transactions are tracked so a call that needs it fails loudly. */
   singleConnection?: object,
+  /** Set where NOTIFYs of a transaction are sent after its commit (notifyOnCommit). */
+  notifier?: CommitNotifier,
 ): Database<unknown> {
   const stats = { queries: 0 };
   const root = new Kysely<unknown>({
@@ -235,7 +282,9 @@ function scopedDatabase(
     stats,
     transaction: singleConnection
       ? (fn) => db.transaction().execute((tx) => holdingConnection(singleConnection, schema, () => fn(tx)))
-      : (fn) => db.transaction().execute(fn),
+      : notifier
+        ? (fn) => withCommitNotes(notifier, (body) => db.transaction().execute(body), fn)
+        : (fn) => db.transaction().execute(fn),
     async ping() {
       await sql`select 1`.execute(db);
     },

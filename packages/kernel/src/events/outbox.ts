@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Kysely, sql, type Transaction } from 'kysely';
+import { deferNotify } from '../db/commit-notifier.js';
 import { schemaOf } from '../db/schema-of.js';
 import { FatalError } from '../errors/errors.js';
 import { currentTraceparent, SpanKind, tracingEnabled, withSpan } from '../tracing/tracing.js';
@@ -17,7 +18,7 @@ export const OUTBOX_CHANNEL = 'nova_outbox';
  * order; each holds its outbox's shared writer lock (compatible with every
  * other writer's) from before its first seq until it ends, and readers follow
  * seq only up to the OutboxHorizon that this lock makes measurable (ADR 013).
- * NOTIFY is delivered at commit.
+ * NOTIFY is sent after commit (notifyOnCommit), never for a rollback.
  */
 export function createOutboxWriter(validate: EventValidator): OutboxWriter {
   return {
@@ -58,16 +59,23 @@ export function createOutboxWriter(validate: EventValidator): OutboxWriter {
           const traceparent = currentTraceparent() ?? null;
           // One statement: the shared writer lock is taken (the CTE's row)
           // before the insert can draw a seq for any row (the horizon's
-          // premise: every row is joined to it); NOTIFY rides along,
-          // delivered at commit anyway.
+          // premise: every row is joined to it). The wake-up NOTIFY goes out
+          // after the commit, outside the transaction, where the database
+          // does that (a NOTIFY in the transaction serialises every
+          // notifying commit of the server behind one lock and its fsync;
+          // see CommitNotifier); elsewhere it rides along, delivered at commit.
+          const inline = topics.filter((topic) => !deferNotify(tx, OUTBOX_CHANNEL, topic));
           const rows = events.map(
             (event) =>
               sql`(${randomUUID()}::uuid, ${event.aggregateType}, ${event.aggregateId}, ${event.type}, ${JSON.stringify(event.payload)}::jsonb, ${traceparent})`,
           );
           await sql`
             WITH writer AS MATERIALIZED (
-              SELECT pg_advisory_xact_lock_shared(${OUTBOX_WRITER_LOCK_NAMESPACE}, hashtext(${schema})) AS locked,
-                     ${sql.join(topics.map((topic) => sql`pg_notify(${OUTBOX_CHANNEL}, ${topic})`))})
+              SELECT pg_advisory_xact_lock_shared(${OUTBOX_WRITER_LOCK_NAMESPACE}, hashtext(${schema})) AS locked
+                     ${sql.join(
+                       inline.map((topic) => sql`, pg_notify(${OUTBOX_CHANNEL}, ${topic})`),
+                       sql``,
+                     )})
             INSERT INTO ${sql.table(`${schema}.outbox`)} (id, aggregatetype, aggregateid, type, payload, traceparent)
             SELECT e.id, e.aggregatetype, e.aggregateid, e.type, e.payload, e.traceparent
               FROM writer, (VALUES ${sql.join(rows)}) AS e(id, aggregatetype, aggregateid, type, payload, traceparent)`.execute(

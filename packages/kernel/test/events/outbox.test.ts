@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { runMigrations } from '../../src/db/migrations.js';
@@ -88,5 +89,66 @@ describe.each(DATABASE_KINDS)('outbox writer on %s', (kind) => {
           ]),
         ),
     ).rejects.toThrow(/schema-scoped/);
+  });
+});
+
+// A NOTIFY in a transaction takes the server's one notification-queue lock at
+// commit and holds it through the commit's WAL flush: every notifying commit
+// of the server waited for the one before (the content service's POST /posts
+// under load, issue 10). The outbox's NOTIFY now goes out after the commit.
+describe('outbox wake-ups on postgres', () => {
+  let dbs: TestDatabases;
+  let database: Database<KernelTables>;
+  let listener: pg.Client;
+  const heard: { topic: string; pid: number }[] = [];
+  const writer = createOutboxWriter(validate);
+  const thing = (n: number) => ({
+    aggregateType: 'maker.thing',
+    aggregateId: `k${n}`,
+    type: 'thing.made',
+    payload: { n },
+  });
+
+  beforeAll(async () => {
+    dbs = await openTestDatabases('postgres');
+    database = await dbs.provider.open<KernelTables>('maker');
+    await runMigrations(database, '/nonexistent', createLogger('silent'));
+    listener = new pg.Client({ connectionString: dbs.config.database.defaultUrl });
+    await listener.connect();
+    listener.on('notification', (n) => heard.push({ topic: n.payload ?? '', pid: n.processId }));
+    await listener.query(`LISTEN ${OUTBOX_CHANNEL}`);
+  });
+  afterAll(async () => {
+    await listener?.end();
+    await dbs?.close();
+  });
+
+  it('are sent after the commit from outside the writing transaction, never for a rollback', async () => {
+    heard.length = 0;
+    await expect(
+      database.transaction(async (tx) => {
+        await writer.write(tx, [thing(1)]);
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    const writerPid = await database.transaction(async (tx) => {
+      await writer.write(tx, [thing(2)]);
+      const { rows } = await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(tx);
+      return rows[0]?.pid;
+    });
+    await expect.poll(() => heard.length, { timeout: 3000 }).toBe(1);
+    expect(heard[0]?.topic).toBe('nova.maker.thing.v1');
+    // Sent by another session: the writing transaction itself issued no NOTIFY.
+    expect(heard[0]?.pid).not.toBe(writerPid);
+  });
+
+  it('of concurrent commits are coalesced while a send is under way', async () => {
+    heard.length = 0;
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => database.transaction((tx) => writer.write(tx, [thing(i)]))),
+    );
+    await expect.poll(() => heard.length, { timeout: 3000 }).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(heard.length).toBeLessThan(20);
   });
 });

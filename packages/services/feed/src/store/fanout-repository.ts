@@ -1,4 +1,5 @@
-import { type Kysely, sql } from 'kysely';
+import { notifyOnCommit } from '@nova/kernel';
+import type { Kysely } from 'kysely';
 import type { FeedTables } from './tables.js';
 
 /** NOTIFY channel: a job was queued (delivered when its transaction commits). */
@@ -26,8 +27,9 @@ export const fanoutRepository = {
       })
       .onConflict((c) => c.doNothing())
       .execute();
-    // Wakes the fan-out worker at commit instead of at its next poll.
-    await sql`SELECT pg_notify(${FANOUT_CHANNEL}, '')`.execute(db);
+    // Wakes the fan-out worker at commit instead of at its next poll (one
+    // wake-up per transaction however many posts its batch queued).
+    await notifyOnCommit(db, FANOUT_CHANNEL);
   },
 
   /**

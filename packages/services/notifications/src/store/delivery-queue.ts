@@ -1,3 +1,4 @@
+import { notifyOnCommit } from '@nova/kernel';
 import { type Kysely, sql } from 'kysely';
 import type { NotificationsTables } from './tables.js';
 import { tablesOf } from './tables-of.js';
@@ -66,7 +67,7 @@ export const deliveryQueue = {
         ON CONFLICT (subscription_id, notification_id) DO UPDATE
           SET payload = EXCLUDED.payload, version = d.version + 1, attempts = 0,
               next_attempt_at = now(), last_error = NULL`.execute(tx);
-    await sql`SELECT pg_notify(${deliveryChannel(tx)}, '')`.execute(tx);
+    await notifyOnCommit(tx, deliveryChannel(tx));
   },
 
   /** Takes up to `limit` due frames off the queue (each taken by one process). */
