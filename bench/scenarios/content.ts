@@ -1,9 +1,10 @@
 import { generatePopulation, generatePosts } from '@nova/contracts/seed';
 import pg from 'pg';
+import { startNova } from '../../test/e2e/harness.js';
 import { interleaved, LOAD_GENERATOR } from '../lib/load.js';
 import { type BenchReport, machine, median, pairedRatio } from '../lib/report.js';
 import { runNovaSeed } from '../lib/seed.js';
-import { createBenchDatabase, loginSeeded } from '../lib/seeded-nova.js';
+import { createBenchDatabase, loginSeeded, type RunningNova } from '../lib/seeded-nova.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const DURATION = Number(process.env.BENCH_SECONDS ?? 8);
@@ -12,6 +13,12 @@ const USERS = Number(process.env.BENCH_USERS ?? 10_000);
 const FOLLOWS = Number(process.env.BENCH_FOLLOWS ?? 100_000);
 const POSTS = Number(process.env.BENCH_POSTS ?? 1_000_000);
 const SEED = 42;
+/**
+ * A database `nova seed` already filled (same size and seed) to measure on
+ * instead of seeding one (~5 min for 1M posts); it is kept. Each run adds
+ * the posts its create series makes.
+ */
+const REUSE_URL = process.env.BENCH_CONTENT_DATABASE_URL;
 
 /**
  * Resolves once every consumer group of every schema has consumed the
@@ -47,21 +54,26 @@ async function drainPostEvents(databaseUrl: string, timeoutMs = 60_000): Promise
 /** Create a post and read a hydrated post (author, counts, likedByMe) beside /health/live, on PostgreSQL. */
 export async function runContentBench(): Promise<BenchReport> {
   const startedAt = new Date().toISOString();
-  const database = await createBenchDatabase();
-  const databaseUrl = database.url;
+  const database = REUSE_URL ? undefined : await createBenchDatabase();
+  const databaseUrl = REUSE_URL ?? (database?.url as string);
   const env = { DATABASE_URL: databaseUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
+  let reused: RunningNova | undefined;
   try {
-    await database.migrate(env);
-    const seeded = await runNovaSeed(env, { users: USERS, follows: FOLLOWS, posts: POSTS, seed: SEED });
-    const seedSeconds = seeded.seconds;
-    process.stderr.write(seeded.stdout);
+    let seedSeconds = 0;
+    if (database) {
+      await database.migrate(env);
+      const seeded = await runNovaSeed(env, { users: USERS, follows: FOLLOWS, posts: POSTS, seed: SEED });
+      seedSeconds = seeded.seconds;
+      process.stderr.write(seeded.stdout);
+    }
     const population = generatePopulation({ users: USERS, seed: SEED, avgFollows: FOLLOWS / USERS });
     const viewer = population.user(1);
     // The busiest author of the seeded posts: the author page reads the most rows.
     const counts = generatePosts(population, { posts: POSTS, endMs: Date.now() }).postCounts();
     const busiest = population.userId(counts.indexOf(Math.max(...counts)));
 
-    const nova = await database.start(env);
+    const nova = database ? await database.start(env) : await startNova({ env });
+    if (!database) reused = nova;
     const auth = await loginSeeded(nova.url, viewer.username);
     const created = await fetch(`${nova.url}/api/v1/posts`, {
       method: 'POST',
@@ -109,7 +121,7 @@ export async function runContentBench(): Promise<BenchReport> {
       scenario: 'content',
       startedAt,
       machine: machine(),
-      method: `${USERS} seeded accounts (${FOLLOWS} follows) and ${POSTS} posts over 90 days with likes and comments via \`nova seed\` (content's seed hook, COPY), PostgreSQL 15, cache role in-process; all-in-one server on that database (LOG_LEVEL=${env.LOG_LEVEL}); ${LOAD_GENERATOR} ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${DURATION} s per series after a warm-up, load generator on the same cores; after each create round the run waits until every consumer group has consumed its post events, so the next series does not pay for them. Medians of the rounds.`,
+      method: `${USERS} seeded accounts (${FOLLOWS} follows) and ${POSTS} posts over 90 days with likes and comments via \`nova seed\` (content's seed hook, COPY${REUSE_URL ? '; a database seeded before this run, plus the posts earlier runs created' : ''}), PostgreSQL 15, cache role in-process; all-in-one server on that database (LOG_LEVEL=${env.LOG_LEVEL}); ${LOAD_GENERATOR} ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${DURATION} s per series after a warm-up, load generator on the same cores; after each create round the run waits until every consumer group has consumed its post events, so the next series does not pay for them. Medians of the rounds.`,
       series,
       figures: {
         'seed seconds (accounts, graph, posts, likes, comments)': seedSeconds,
@@ -123,6 +135,10 @@ export async function runContentBench(): Promise<BenchReport> {
       },
     };
   } finally {
-    await database.drop();
+    if (reused) {
+      await reused.stop();
+      reused.cleanup();
+    }
+    await database?.drop();
   }
 }
