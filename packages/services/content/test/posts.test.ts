@@ -65,6 +65,18 @@ describe.each(DATABASE_KINDS)('posts on %s', (kind) => {
     ]);
   });
 
+  it('creates a post in one transaction of two statements and one call to social (the bulk of POST /posts)', async () => {
+    const author = f.social.addUser();
+    await f.content.posts.create(author, { text: 'warm-up' });
+    const [queries, calls] = [f.database.stats.queries, f.social.calls];
+    const post = await f.content.posts.create(author, { text: 'counted #cost' });
+    // BEGIN, the post with its hashtag rows, the outbox row, COMMIT; the
+    // author's profile is asked once (and reused to hydrate the answer).
+    expect(f.database.stats.queries - queries).toBe(4);
+    expect(f.social.calls - calls).toBe(1);
+    expect(post.author?.id).toBe(author);
+  });
+
   it('refuses empty, oversized and media posts (until media lands) without writing anything', async () => {
     const author = f.social.addUser();
     await expectError(f.content.posts.create(author, { text: '   ' }), UnprocessableError, 'empty_post');

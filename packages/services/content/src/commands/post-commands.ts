@@ -65,7 +65,8 @@ export function createPostCommands(ctx: ContentContext, queries: PostQueries) {
         ctx.social.getProfiles({ ids: [authorId] }),
       ]);
       // Right after sign-up social may not have the profile yet: a post now could not be shown.
-      if (profiles.length === 0)
+      const [profile] = profiles;
+      if (!profile)
         throw new ConflictError('profile_pending', 'Your profile is being set up; try again in a moment.');
       const row = await inTransaction(database, async (tx) => {
         const post = await postRepository.insert(tx, {
@@ -95,12 +96,14 @@ export function createPostCommands(ctx: ContentContext, queries: PostQueries) {
       });
       // The author's newest posts changed: their cached first pages go.
       await forgetContentAfterCommit(ctx.cache, ctx.logger, { authors: [authorId] });
-      // Nobody has liked a post that did not exist a moment ago: no likes lookup.
+      // The author reads their own post: the profile asked for above is the
+      // whole author view (no relationship to oneself); nobody has liked a
+      // post that did not exist a moment ago: no likes lookup.
       const [created] = await hydratePosts(
         ctx,
         [{ ...row, media_ids: mediaIds }],
         authorId,
-        undefined,
+        { profiles: new Map([[authorId, profile]]), relationships: new Map() },
         new Set(),
       );
       return created ?? queries.getPost(row.id, authorId);
