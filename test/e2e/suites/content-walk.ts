@@ -127,6 +127,38 @@ export function defineContentWalk(shape: E2eShape): void {
       expect(counted).toBe(3);
     });
 
+    it('counts parallel posts and deletions of several authors exactly (postCount, author pages)', async () => {
+      const authors = await Promise.all(['ria', 'sam', 'tom'].map(signUp));
+      const created = await Promise.all(
+        authors.flatMap((author) =>
+          Array.from({ length: 12 }, (_, i) =>
+            call('POST', '/posts', author.token, { text: `race ${i} #race${run}` }).then((r) => {
+              expect(r.status).toBe(201);
+              return { author, id: r.body.id as string };
+            }),
+          ),
+        ),
+      );
+      expect(new Set(created.map((c) => c.id)).size).toBe(36);
+      // Two of each author's posts deleted while the creations' events are still being counted.
+      const deleted = authors.flatMap((author) => created.filter((c) => c.author === author).slice(0, 2));
+      const answers = await Promise.all(deleted.map((d) => call('DELETE', `/posts/${d.id}`, d.author.token)));
+      expect(answers.map((a) => a.status)).toEqual(deleted.map(() => 204));
+      for (const author of authors) {
+        const counted = await pollUntil(
+          () => postCount(author),
+          (n) => n === 10,
+        );
+        expect(counted).toBe(10);
+        const page = await call('GET', `/users/${author.id}/posts?limit=50`, author.token);
+        const expected = created
+          .filter((c) => c.author === author && !deleted.includes(c))
+          .map((c) => c.id)
+          .sort();
+        expect((page.body.items ?? []).map((p) => p.id).sort()).toEqual(expected);
+      }
+    });
+
     it('edits with history, likes and comments, then deletes a post and an account', async () => {
       const [fay, gus, hal] = await Promise.all(['fay', 'gus', 'hal'].map(signUp));
       if (!fay || !gus || !hal) throw new Error('sign-up failed');
