@@ -48,7 +48,10 @@ export class CommitNotifier {
         await this.#sender.send(notes);
       } catch (error) {
         // Listeners fall back to polling; the rows are committed either way.
-        this.#logger.warn({ err: error, notes: notes.length }, 'post-commit NOTIFY failed; readers will poll');
+        this.#logger.warn(
+          { err: error, notes: notes.length },
+          'post-commit NOTIFY failed; readers will poll',
+        );
       }
     }
     this.#sending = undefined;
