@@ -29,6 +29,11 @@ const AuthEnv = Type.Object({
       description: 'base64 32-byte key for secrets at rest; required in production',
     }),
   ),
+  AUTH_ENCRYPTION_KEYS_ACCEPTED: Type.String({
+    default: '',
+    description:
+      'comma-separated base64 32-byte keys that still open secrets at rest (never seal): a rotation adds the new key here, then swaps it with AUTH_ENCRYPTION_KEY; secrets under an accepted key are re-sealed under AUTH_ENCRYPTION_KEY in the background',
+  }),
   ACCESS_TOKEN_TTL_SECONDS: EnvInt(60, 86_400, 900, 'access token lifetime'),
   REFRESH_TOKEN_TTL_SECONDS: EnvInt(3600, 31_536_000, 2_592_000, 'refresh token family lifetime'),
   ARGON2_MEMORY_KIB: EnvInt(8192, 1_048_576, 19_456, 'argon2id memory cost'),
@@ -57,6 +62,11 @@ export const authConfig = defineModuleConfig({
     if (env.AUTH_ENCRYPTION_KEY && Buffer.from(env.AUTH_ENCRYPTION_KEY, 'base64').length !== 32) {
       problem('AUTH_ENCRYPTION_KEY', 'must be 32 bytes, base64-encoded');
     }
+    const acceptedKeys = env.AUTH_ENCRYPTION_KEYS_ACCEPTED.split(',').filter(Boolean);
+    if (acceptedKeys.some((key) => Buffer.from(key, 'base64').length !== 32))
+      problem('AUTH_ENCRYPTION_KEYS_ACCEPTED', 'each key must be 32 bytes, base64-encoded');
+    if (acceptedKeys.length > 0 && !env.AUTH_ENCRYPTION_KEY)
+      problem('AUTH_ENCRYPTION_KEYS_ACCEPTED', 'needs AUTH_ENCRYPTION_KEY (the key that seals)');
     if (env.AUTH_SIGNING_KEYS) {
       let keys: unknown;
       try {
@@ -72,6 +82,7 @@ export const authConfig = defineModuleConfig({
       auth: {
         signingKeys: env.AUTH_SIGNING_KEYS,
         encryptionKey: env.AUTH_ENCRYPTION_KEY,
+        acceptedEncryptionKeys: acceptedKeys,
         accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
         refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL_SECONDS,
         argon2: { memoryCost: env.ARGON2_MEMORY_KIB, timeCost: env.ARGON2_TIME_COST },

@@ -16,6 +16,7 @@ import { createSessionQueries } from './queries/session-queries.js';
 import { createTokenQueries } from './queries/token-queries.js';
 import { seedAccounts } from './seed/seed-accounts.js';
 import { createMailer } from './workers/mailer.js';
+import { createResealJob } from './workers/reseal-job.js';
 
 export { type AuthConfig, type AuthSettings, authConfig, authConfigOf } from './config.js';
 export type { AuthContext } from './context.js';
@@ -61,7 +62,7 @@ export const authModule: ServiceModule<AuthApiHandlers> = {
         getAccounts: async ({ ids }) => ({ accounts: await auth.accountQueries.getAccounts(ids) }),
       },
       routes: authRoutes(auth),
-      workers: [createMailer(ctx)],
+      workers: [createMailer(ctx), createResealJob(ctx)],
       async close() {
         await ctx.detached.drain(Date.now() + 5000);
         ctx.mail.close();

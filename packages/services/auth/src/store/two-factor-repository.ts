@@ -87,6 +87,29 @@ export const twoFactorRepository = {
     return result.numUpdatedRows > 0n;
   },
 
+  /** A page of stored TOTP secrets in user id order, after `after` (a key rotation's re-seal). */
+  async pageSecrets(
+    db: Db,
+    after: string | null,
+    limit: number,
+  ): Promise<{ userId: string; secretEncrypted: string }[]> {
+    let query = db.selectFrom('totp').select(['user_id', 'secret_encrypted']).orderBy('user_id').limit(limit);
+    if (after !== null) query = query.where('user_id', '>', after);
+    const rows = await query.execute();
+    return rows.map((r) => ({ userId: r.user_id, secretEncrypted: r.secret_encrypted }));
+  },
+
+  /** Swaps a sealed secret for its re-sealed form, unless it changed meanwhile; false then. */
+  async replaceSecret(db: Db, userId: string, previous: string, next: string): Promise<boolean> {
+    const result = await db
+      .updateTable('totp')
+      .set({ secret_encrypted: next })
+      .where('user_id', '=', userId)
+      .where('secret_encrypted', '=', previous)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  },
+
   /** Turns 2FA off: the secret and every backup code go. */
   async delete(db: Db, userId: string): Promise<void> {
     await db.deleteFrom('backup_codes').where('user_id', '=', userId).execute();

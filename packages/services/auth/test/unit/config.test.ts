@@ -21,6 +21,7 @@ describe("auth's config", () => {
     expect(config.auth).toEqual({
       signingKeys: undefined,
       encryptionKey: undefined,
+      acceptedEncryptionKeys: [],
       accessTokenTtlSeconds: 900,
       refreshTokenTtlSeconds: 2_592_000,
       argon2: { memoryCost: 19_456, timeCost: 2 },

@@ -162,6 +162,40 @@ describe('secret box', () => {
     expect(createSecretBox(Buffer.alloc(32, 7)).open(sealed, 'c')).toBe('s');
     expect(() => createSecretBox(Buffer.alloc(16))).toThrow(/32 bytes/);
   });
+
+  it('opens with an accepted key, re-seals under the sealing key, and derives with the sealing key only', async () => {
+    const [oldKey, newKey, strangerKey] = [Buffer.alloc(32, 1), Buffer.alloc(32, 2), Buffer.alloc(32, 3)];
+    const before = createSecretBox(oldKey);
+    const sealedBefore = before.seal('JBSWY3DPEHPK3PXP', 'user-1');
+    const rotating = await loadSecretBox(
+      loadAuthConfig({
+        NOVA_DATA_DIR: dataDir,
+        AUTH_ENCRYPTION_KEY: newKey.toString('base64'),
+        AUTH_ENCRYPTION_KEYS_ACCEPTED: oldKey.toString('base64'),
+      }),
+    );
+    expect(rotating.open(sealedBefore, 'user-1')).toBe('JBSWY3DPEHPK3PXP');
+    const resealed = rotating.reseal(sealedBefore, 'user-1');
+    expect(resealed).not.toBeNull();
+    expect(createSecretBox(newKey).open(resealed as string, 'user-1')).toBe('JBSWY3DPEHPK3PXP');
+    expect(() => before.open(resealed as string, 'user-1')).toThrow();
+    expect(rotating.reseal(resealed as string, 'user-1')).toBeNull();
+    expect(() => rotating.reseal(sealedBefore, 'user-2')).toThrow();
+    expect(() => rotating.open(createSecretBox(strangerKey).seal('x', 'c'), 'c')).toThrow();
+    expect(rotating.derive('p', 'i')).toBe(createSecretBox(newKey).derive('p', 'i'));
+  });
+
+  it('refuses accepted keys of the wrong size or without a sealing key', () => {
+    expect(() =>
+      loadAuthConfig({
+        AUTH_ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'),
+        AUTH_ENCRYPTION_KEYS_ACCEPTED: 'c2hvcnQ=',
+      }),
+    ).toThrow(/AUTH_ENCRYPTION_KEYS_ACCEPTED/);
+    expect(() =>
+      loadAuthConfig({ AUTH_ENCRYPTION_KEYS_ACCEPTED: Buffer.alloc(32).toString('base64') }),
+    ).toThrow(/AUTH_ENCRYPTION_KEYS_ACCEPTED/);
+  });
 });
 
 describe('file mail transport', () => {
