@@ -35,8 +35,8 @@ export function registerFeedRoutes(app: NovaApp, feed: FeedHandlers): void {
       );
       reply.header('x-feed-algorithm', page.algo);
       if (page.fallback) reply.header('x-feed-fallback', page.fallback);
-      // A string with a JSON content type is sent as it is (Fastify serialises only objects);
-      // the schema's type describes the object the string already is.
+      // A Buffer is sent as it is (Fastify serialises only objects): already encoded, a kept body
+      // costs no serialisation and no UTF-8 encoding; the schema's type describes the object it is.
       return reply.type('application/json; charset=utf-8').send(page.body as never);
     },
   );

@@ -192,7 +192,8 @@ export function createFeedQueries(
     return { variant, bodyVariant: `${variant}:${explain ? 'explain' : ''}` };
   };
 
-  type Rendered = { body: string; algo: FeedAlgorithm; fallback: FeedFallback | null };
+  /** The response's JSON, UTF-8 encoded once (a kept body is sent as it is). */
+  type Rendered = { body: Buffer; algo: FeedAlgorithm; fallback: FeedFallback | null };
   /** Pages being computed, by viewer, variant and the viewer's stamp. */
   const computing = new Map<string, Promise<Rendered>>();
 
@@ -236,7 +237,7 @@ export function createFeedQueries(
           await ctx.pages
             .putBody(request.viewerId, bodyVariant, cached.stamp, deps, body)
             .catch(() => undefined);
-        return { body, algo: page.algo, fallback: page.fallback };
+        return { body: Buffer.from(body), algo: page.algo, fallback: page.fallback };
       })();
       if (key) {
         computing.set(key, work);

@@ -1,5 +1,6 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { FeedPosition } from '../domain/cursors.js';
+import type { TimelineEntry } from '../timelines/timeline-cache.js';
 import type { FeedTables } from './tables.js';
 import { tablesOf } from './tables-of.js';
 
@@ -118,14 +119,49 @@ export const candidateQuery = {
     return { version, valid, merged };
   },
 
-  /** What a rebuilt timeline holds: the newest `cap` posts shown to the user, and the version it matches. */
-  async rebuildSource(db: Db, userId: string, cap: number): Promise<{ version: string; posts: Candidate[] }> {
+  /**
+   * What a rebuilt timeline holds: the newest `cap` posts shown to the user
+   * (ids and times: all a timeline keeps), and the version it matches. The
+   * cold page's main cost at size (10M follows / 1M posts): each followee
+   * contributes up to `cap` rows through posts_by_author, which holds every
+   * column read here, so the scan is index-only (no heap page per post once
+   * the table is vacuumed) — and, unlike `pull`, the follow is not checked
+   * again per post: the authors ARE the follow list (or the user).
+   */
+  async rebuildSource(
+    db: Db,
+    userId: string,
+    cap: number,
+  ): Promise<{ version: string; posts: TimelineEntry[] }> {
     const t = tablesOf(db);
-    const versionRow = await sql<{ version: string }>`
-      SELECT coalesce((SELECT version::text FROM ${t.timeline_versions} WHERE user_id = ${userId}), '0') AS version`.execute(
-      db,
-    );
-    const posts = await candidateQuery.pull(db, userId, null, cap);
-    return { version: versionRow.rows[0]?.version ?? '0', posts };
+    const { rows } = await sql<{
+      version: string | null;
+      post_id: string | null;
+      created_at: Date | string | null;
+    }>`
+      SELECT coalesce((SELECT version::text FROM ${t.timeline_versions} WHERE user_id = ${userId}), '0') AS version,
+             NULL AS post_id, NULL AS created_at
+      UNION ALL
+      SELECT NULL, q.post_id, q.created_at FROM (
+        SELECT p.post_id, p.created_at
+          FROM (SELECT followee_id AS author_id FROM ${t.follows} WHERE follower_id = ${userId}
+                UNION SELECT ${userId}) s
+          CROSS JOIN LATERAL (
+            SELECT p.post_id, p.author_id, p.created_at FROM ${t.posts} p
+             WHERE p.author_id = s.author_id
+             ORDER BY p.created_at DESC, p.post_id DESC LIMIT ${cap}) p
+         WHERE NOT EXISTS (SELECT 1 FROM ${t.blocks} b
+                            WHERE (b.blocker_id = ${userId} AND b.blocked_id = p.author_id)
+                               OR (b.blocker_id = p.author_id AND b.blocked_id = ${userId}))
+           AND NOT EXISTS (SELECT 1 FROM ${t.mutes} m WHERE m.muter_id = ${userId} AND m.muted_id = p.author_id)
+         ORDER BY p.created_at DESC, p.post_id DESC LIMIT ${cap}) q`.execute(db);
+    let version = '0';
+    const posts: TimelineEntry[] = [];
+    for (const row of rows) {
+      if (row.post_id === null) version = row.version ?? '0';
+      else
+        posts.push({ postId: row.post_id, createdAtMs: new Date(row.created_at as Date | string).getTime() });
+    }
+    return { version, posts };
   },
 };
