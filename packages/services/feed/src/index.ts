@@ -5,7 +5,7 @@ import type { ServiceModule, Worker } from '@nova/kernel';
 import { type FeedHandlers, registerFeedRoutes } from './api/feed-routes.js';
 import { feedConfig } from './config.js';
 import { createFeedContext, type FeedContext } from './context.js';
-import { createAnalyticsSignals } from './queries/analytics-signals.js';
+import { type AnalyticsSignals, createAnalyticsSignals } from './queries/analytics-signals.js';
 import { createFeedQueries } from './queries/feed-queries.js';
 import { createTimelineReader } from './queries/timeline-reader.js';
 import { createTrendingQueries } from './queries/trending-queries.js';
@@ -19,16 +19,18 @@ import {
 import { createPrewarmJob } from './workers/prewarm-job.js';
 import { createProfileEventsConsumer } from './workers/profile-events-consumer.js';
 import { createUserEventsConsumer } from './workers/user-events-consumer.js';
+import { createWarmup } from './workers/warmup.js';
 
 export const FEED_MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
 
 export function createFeedHandlers(
   ctx: FeedContext,
-): FeedHandlers & { reader: ReturnType<typeof createTimelineReader> } {
+): FeedHandlers & { reader: ReturnType<typeof createTimelineReader>; analytics: AnalyticsSignals } {
   const reader = createTimelineReader(ctx);
   const analytics = createAnalyticsSignals(ctx);
   return {
     reader,
+    analytics,
     queries: createFeedQueries(ctx, reader, analytics),
     trending: createTrendingQueries(ctx, analytics),
   };
@@ -47,6 +49,7 @@ export function createFeedWorkers(
     createProfileEventsConsumer(ctx),
     createFanoutWorker(ctx),
     ...(prewarm ? [prewarm] : []),
+    createWarmup(ctx, handlers.analytics),
   ];
 }
 
