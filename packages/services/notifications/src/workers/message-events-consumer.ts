@@ -2,6 +2,7 @@ import { MESSAGING_MESSAGE_TOPIC } from '@nova/contracts';
 import { typedConsumer, type Worker } from '@nova/kernel';
 import type { NotifyCommands } from '../commands/notify-commands.js';
 import type { NotificationsContext } from '../context.js';
+import { collectChangesPerBatch, noteChange } from './change-batch.js';
 
 export const MESSAGE_EVENTS_GROUP = 'notifications.messages';
 
@@ -9,31 +10,36 @@ export const MESSAGE_EVENTS_GROUP = 'notifications.messages';
  * A message notifies each other member of its conversation, grouped per
  * conversation ("A sent you 3 messages"). The event carries no ciphertext and
  * neither does the notification or its push: only that a message arrived.
+ *
+ * A batch consumer like the content one (ADR 024): every message of a batch
+ * is applied together — one preference and one silence read, one lock
+ * statement, one upsert of the changed groups, one insert of the actions and
+ * of the frames and pushes — so a busy conversation costs a few statements per
+ * batch, not ~10 per message. Events are keyed by conversation and a group is
+ * (recipient, message, conversation), so a group never spans two lanes.
  */
 export function createMessageEventsConsumer(ctx: NotificationsContext, notify: NotifyCommands): Worker {
-  return ctx.eventLog.consumer(
-    typedConsumer({
-      group: MESSAGE_EVENTS_GROUP,
-      topics: [MESSAGING_MESSAGE_TOPIC],
-      database: ctx.database,
-      handlers: {
-        async 'message.sent'({ payload }, { tx }) {
-          await notify.apply(
-            tx,
-            [...new Set(payload.recipientIds)].map((recipientId) => ({
-              op: 'notify',
-              action: {
-                recipientId,
-                kind: 'message',
-                targetId: payload.conversationId,
-                actorId: payload.senderId,
-                sourceId: payload.messageId,
-                actedAt: new Date(payload.sentAt),
-              },
-            })),
-          );
-        },
+  const spec = typedConsumer({
+    group: MESSAGE_EVENTS_GROUP,
+    topics: [MESSAGING_MESSAGE_TOPIC],
+    database: ctx.database,
+    batch: { maxEvents: 200 },
+    handlers: {
+      async 'message.sent'({ payload }, batch) {
+        for (const recipientId of new Set(payload.recipientIds))
+          noteChange(batch, {
+            op: 'notify',
+            action: {
+              recipientId,
+              kind: 'message',
+              targetId: payload.conversationId,
+              actorId: payload.senderId,
+              sourceId: payload.messageId,
+              actedAt: new Date(payload.sentAt),
+            },
+          });
       },
-    }),
-  );
+    },
+  });
+  return ctx.eventLog.consumer(collectChangesPerBatch(spec, notify.apply));
 }
