@@ -1,4 +1,4 @@
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { type Kysely, type KyselyPlugin, sql, type Transaction } from 'kysely';
 import type { Logger } from '../logging/logger.js';
 
 /**
@@ -88,6 +88,34 @@ export async function withCommitNotes<T, DB>(
   });
   notifier.notify(notes);
   return result;
+}
+
+/** The plugin that makes a Kysely instance of one autocommit call (no effect on queries). */
+const ownInstance: KyselyPlugin = {
+  transformQuery: ({ node }) => node,
+  transformResult: async ({ result }) => result,
+};
+
+/**
+ * Runs `fn` on an instance of `db` of its own, outside any transaction (each
+ * statement commits by itself); its notifyOnCommit() notes are handed to
+ * `notifier` once `fn` settles — also when it failed: a statement before the
+ * failure may have committed, and a wake-up for nothing costs a reader one
+ * empty read.
+ */
+export async function withAutocommitNotes<T, DB>(
+  notifier: CommitNotifier,
+  db: Kysely<DB>,
+  fn: (db: Kysely<DB>) => Promise<T>,
+): Promise<T> {
+  const own = db.withPlugin(ownInstance);
+  const notes: Note[] = [];
+  collecting.set(own, notes);
+  try {
+    return await fn(own);
+  } finally {
+    notifier.notify(notes);
+  }
 }
 
 /**

@@ -13,6 +13,13 @@ export interface Database<DB> {
   /** Queries executed so far (tests assert batch APIs run one query). */
   readonly stats: { queries: number };
   transaction<T>(fn: (tx: Transaction<DB>) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` outside any transaction (each statement commits by itself,
+   * one statement is atomic) on an instance whose notifyOnCommit() notes —
+   * e.g. an outbox write's wake-up — are sent once `fn` settles, outside the
+   * statement, as a transaction's are after its commit.
+   */
+  autocommit<T>(fn: (db: Kysely<DB>) => Promise<T>): Promise<T>;
   /** Round trip to the server; throws when unreachable. */
   ping(): Promise<void>;
   /**

@@ -7,7 +7,7 @@ import type { Config } from '../config/config.js';
 import { rethrowClassified, unavailableFrom } from '../errors/infrastructure.js';
 import type { Logger } from '../logging/logger.js';
 import { recordQuerySpan } from '../tracing/db-spans.js';
-import { CommitNotifier, type Note, withCommitNotes } from './commit-notifier.js';
+import { CommitNotifier, type Note, withAutocommitNotes, withCommitNotes } from './commit-notifier.js';
 import type { Database, DatabaseProvider } from './database.js';
 import { holdingConnection } from './held-connection.js';
 import { Mutex } from './mutex.js';
@@ -285,6 +285,7 @@ function scopedDatabase(
       : notifier
         ? (fn) => withCommitNotes(notifier, (body) => db.transaction().execute(body), fn)
         : (fn) => db.transaction().execute(fn),
+    autocommit: notifier ? (fn) => withAutocommitNotes(notifier, db, fn) : (fn) => fn(db),
     async ping() {
       await sql`select 1`.execute(db);
     },

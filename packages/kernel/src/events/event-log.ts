@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import type { Kysely, QueryResult, RawBuilder, Transaction } from 'kysely';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logging/logger.js';
 import type { RetryPolicy } from '../workers/retry.js';
@@ -42,6 +42,20 @@ export interface OutboxEvent<P = unknown> {
  */
 export interface OutboxWriter {
   write<DB>(tx: Transaction<DB>, events: readonly OutboxEvent[]): Promise<void>;
+  /**
+   * Writes events within the caller's own statement, so a change and its
+   * events are one round trip (and need no transaction: one statement is
+   * atomic). `build` gets the outbox's CTEs, to be placed after the caller's
+   * CTEs in its WITH list, and returns the whole statement. With `onlyIf`
+   * (the name of one of the caller's CTEs) the events are written only if
+   * that CTE has a row, e.g. a conditional UPDATE … RETURNING.
+   */
+  writeWithin<DB, R>(
+    db: Kysely<DB>,
+    events: readonly OutboxEvent[],
+    build: (outbox: RawBuilder<unknown>) => RawBuilder<R>,
+    options?: { onlyIf?: string },
+  ): Promise<QueryResult<R>>;
 }
 
 /** Validates an event payload against its contract; throws on a violation. */

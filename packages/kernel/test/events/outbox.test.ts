@@ -90,6 +90,62 @@ describe.each(DATABASE_KINDS)('outbox writer on %s', (kind) => {
         ),
     ).rejects.toThrow(/schema-scoped/);
   });
+
+  it('writes within the caller statement, outside any transaction, only if the gate CTE has a row', async () => {
+    await sql`CREATE TABLE IF NOT EXISTS maker.counters (id text PRIMARY KEY, n int NOT NULL)`.execute(
+      database.db,
+    );
+    await sql`INSERT INTO maker.counters VALUES ('c', 0)`.execute(database.db);
+    const before = (await rows()).length;
+    const notified: string[] = [];
+    const unlisten = await database.listen?.(OUTBOX_CHANNEL, (topic) => notified.push(topic));
+    const bumpIf = (seen: number) =>
+      database.autocommit((db) =>
+        writer.writeWithin(
+          db,
+          [{ aggregateType: 'maker.thing', aggregateId: 'c', type: 'thing.made', payload: { n: seen + 1 } }],
+          (outbox) => sql<{ bumped: number }>`
+          WITH bump AS (UPDATE maker.counters SET n = n + 1 WHERE id = 'c' AND n = ${seen} RETURNING n),
+          ${outbox}
+          SELECT count(*)::int AS bumped FROM bump`,
+          { onlyIf: 'bump' },
+        ),
+      );
+    expect((await bumpIf(0)).rows).toEqual([{ bumped: 1 }]);
+    // The wake-up reaches readers (after the statement, from outside it, on PostgreSQL).
+    await expect.poll(() => notified, { timeout: 3000 }).toContain('nova.maker.thing.v1');
+    await unlisten?.();
+    // Stale: the UPDATE matches nothing, so no event either.
+    expect((await bumpIf(0)).rows).toEqual([{ bumped: 0 }]);
+    const written = (await rows()).slice(before);
+    expect(written.map((r) => [r.aggregateid, r.payload])).toEqual([['c', { n: 1 }]]);
+
+    // A statement that fails writes neither its change nor its events.
+    const failing = writer.writeWithin(
+      database.db,
+      [{ aggregateType: 'maker.thing', aggregateId: 'c', type: 'thing.made', payload: { n: 9 } }],
+      (outbox) => sql`
+        WITH bump AS (UPDATE maker.counters SET n = n + 1 WHERE id = 'c' RETURNING n),
+        ${outbox}
+        SELECT 1 / (SELECT count(*)::int - 1 FROM bump) AS boom`,
+    );
+    await expect(failing).rejects.toThrow(/division by zero/);
+    expect((await rows()).length).toBe(before + 1);
+    const { rows: counter } = await sql<{ n: number }>`SELECT n FROM maker.counters`.execute(database.db);
+    expect(counter).toEqual([{ n: 1 }]);
+
+    // A payload that breaks its contract writes nothing, and runs nothing.
+    await expect(
+      writer.writeWithin(
+        database.db,
+        [{ aggregateType: 'maker.thing', aggregateId: 'c', type: 'thing.made', payload: { n: 'x' } }],
+        (outbox) => sql`WITH bump AS (UPDATE maker.counters SET n = 100 RETURNING n), ${outbox} SELECT 1`,
+      ),
+    ).rejects.toBeInstanceOf(FatalError);
+    expect((await sql<{ n: number }>`SELECT n FROM maker.counters`.execute(database.db)).rows).toEqual([
+      { n: 1 },
+    ]);
+  });
 });
 
 // A NOTIFY in a transaction takes the server's one notification-queue lock at

@@ -190,10 +190,10 @@ describe.each(DATABASE_KINDS)('messages on %s', (kind) => {
   it('stores nothing when the sequence or the membership changed after the send read its state', async () => {
     const { alice, bob, id, toBob } = await pair();
     const view = () => messageRepository.sendView(f.database.db, id, alice, 'stale');
-    const insert = (state: SendState) =>
-      f.database.transaction((tx) =>
-        messageRepository.insert(
-          tx,
+    const insert = async (state: SendState) => {
+      const { rows } = await messageRepository
+        .insertStatement(
+          f.database.db,
           {
             id: randomUUID(),
             conversationId: id,
@@ -205,8 +205,10 @@ describe.each(DATABASE_KINDS)('messages on %s', (kind) => {
           },
           [{ recipientId: bob, deviceId: 'phone', ciphertext: b64('stale') }],
           state,
-        ),
-      );
+        )
+        .execute(f.database.db);
+      return rows[0]?.stored === 1;
+    };
     const before = (await view()) as SendState;
     expect(await messageRepository.sendView(f.database.db, id, await f.user('phone'), 'x')).toBeUndefined();
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { inTransaction } from '@nova/kernel';
-import type { Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { MessagingContext } from '../context.js';
 import { conversationClosed, conversationNotFound } from '../domain/conversation-rules.js';
 import {
@@ -82,9 +82,15 @@ export function createMessageCommands(
     return { deviceId, envelopes };
   };
 
-  /** Stores the message and its message.sent event if `state` is still current; undefined when it went stale. */
+  /**
+   * Stores the message and its message.sent event in one statement if
+   * `state` is still current; undefined when it went stale. One statement is
+   * atomic, so the optimistic path needs no transaction (no BEGIN/COMMIT
+   * round trips: Database.autocommit, which still sends the outbox's wake-up
+   * after the statement); the locked path runs it in its transaction.
+   */
   const store = async (
-    tx: Transaction<MessagingTables>,
+    db: Kysely<MessagingTables>,
     callerId: string,
     conversationId: string,
     state: SendState,
@@ -100,20 +106,23 @@ export function createMessageCommands(
       clientMessageId: input.clientMessageId,
       sentAt: new Date(),
     };
-    if (!(await messageRepository.insert(tx, message, envelopes, state))) return undefined;
-    await outbox.write(tx, [
-      messagingEvent.messageSent({
-        messageId: message.id,
-        conversationId,
-        conversationKind: state.kind,
-        seq: message.seq,
-        senderId: callerId,
-        senderDeviceId: deviceId,
-        recipientIds: state.memberIds.filter((id) => id !== callerId),
-        sentAt: message.sentAt.toISOString(),
-      }),
-    ]);
-    return { message, envelopes };
+    const sent = messagingEvent.messageSent({
+      messageId: message.id,
+      conversationId,
+      conversationKind: state.kind,
+      seq: message.seq,
+      senderId: callerId,
+      senderDeviceId: deviceId,
+      recipientIds: state.memberIds.filter((id) => id !== callerId),
+      sentAt: message.sentAt.toISOString(),
+    });
+    const { rows } = await outbox.writeWithin(
+      db,
+      [sent],
+      (outboxCtes) => messageRepository.insertStatement(db, message, envelopes, state, outboxCtes),
+      { onlyIf: 'bump' },
+    );
+    return Number(rows[0]?.stored ?? 0) === 1 ? { message, envelopes } : undefined;
   };
 
   return {
@@ -135,8 +144,8 @@ export function createMessageCommands(
         }
         if (state.existing) return { message: state.existing, created: false };
         const checked = validate(callerId, state, input);
-        const sent = await inTransaction(database, (tx) =>
-          store(tx, callerId, conversationId, state, input, checked),
+        const sent = await database.autocommit((db) =>
+          store(db, callerId, conversationId, state, input, checked),
         );
         if (sent) {
           await delivery.message(sent.message, sent.envelopes);

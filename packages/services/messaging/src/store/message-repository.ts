@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { AddressedEnvelope, DeviceRef } from '../domain/envelope-rules.js';
 import type { MessagingTables } from './tables.js';
 import { tablesOf } from './tables-of.js';
@@ -147,22 +147,24 @@ export const messageRepository = {
   },
 
   /**
-   * Stores a message (sequence `message.seq`, which must be `seen.lastSeq + 1`),
-   * its envelopes and the conversation's new newest message in one statement
-   * — only if the conversation's sequence and membership are still those of
-   * `seen`. The row lock of its UPDATE orders concurrent sends, and the
-   * condition is checked again on the newest row after waiting for it, so a
-   * concurrent send, resend or membership change makes it store nothing and
-   * answer false (the caller reads again).
+   * The statement that stores a message (sequence `message.seq`, which must
+   * be `seen.lastSeq + 1`), its envelopes and the conversation's new newest
+   * message — only if the conversation's sequence and membership are still
+   * those of `seen` — together with `also` (CTEs that may test `bump`, e.g.
+   * the outbox's message.sent; answers `stored`). The row lock of its UPDATE orders concurrent
+   * sends, and the condition is checked again on the newest row after
+   * waiting for it, so a concurrent send, resend or membership change makes
+   * it store nothing and answer `stored: 0` (the caller reads again).
    */
-  async insert(
-    tx: Db,
+  insertStatement(
+    db: Db,
     message: StoredMessage,
     envelopes: readonly AddressedEnvelope[],
     seen: { lastSeq: number; membersVersion: number },
-  ): Promise<boolean> {
-    const t = tablesOf(tx);
-    const { rows } = await sql<{ stored: number }>`
+    also?: RawBuilder<unknown>,
+  ): RawBuilder<{ stored: number }> {
+    const t = tablesOf(db);
+    return sql<{ stored: number }>`
       WITH bump AS (
         UPDATE ${t.conversations}
            SET last_seq = ${message.seq}, last_activity_at = ${message.sentAt.toISOString()}::timestamptz
@@ -179,8 +181,8 @@ export const messageRepository = {
         SELECT ${message.id}, bump.id, ${message.seq}, e.recipient_id, e.device_id, e.ciphertext
           FROM bump, unnest(${envelopes.map((e) => e.recipientId)}::text[], ${envelopes.map((e) => e.deviceId)}::text[],
                             ${envelopes.map((e) => e.ciphertext)}::text[]) AS e(recipient_id, device_id, ciphertext))
-      SELECT count(*)::int AS stored FROM bump`.execute(tx);
-    return Number(rows[0]?.stored ?? 0) === 1;
+      ${also ? sql`, ${also}` : sql``}
+      SELECT count(*)::int AS stored FROM bump`;
   },
 
   /** One device's messages in a conversation with a sequence above `after`, oldest first. */
