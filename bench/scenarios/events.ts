@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { createKafkaEventLog, type RelayOptions } from '@nova/kafka';
 import {
   type Config,
+  createEmbeddedEventLog,
   createEventLog,
   createLogger,
   createMetricsRegistry,
@@ -138,30 +139,34 @@ const WRITERS = Number(process.env.BENCH_WRITERS ?? 16);
 const MODES = new Set((process.env.BENCH_EVENTS_MODES ?? 'batch').split(','));
 
 /**
- * What is compared in one run: the ADR 012 pipeline (one batch at a time,
- * relay read → send → prune in turn, 500 rows) against the ADR 019 one
- * (inFlight key-hash lanes with read-ahead, pipelined relay of 2000 rows).
+ * What is compared in one run: both the ADR 019 pipeline (inFlight key-hash
+ * lanes with read-ahead, pipelined relay of 2000 rows); the baseline
+ * recognises redeliveries by a processed_events row per event (ADR 012), the
+ * candidate by per-key-slot positions written with the effects (ADR 039).
+ * On Kafka the candidate's position is the outbox seq the built-in relay
+ * puts in a header.
  */
 interface Variant {
-  name: 'baseline' | 'pipelined';
+  name: 'baseline' | 'positions';
   label: string;
-  inFlight: number;
+  dedupe: 'event-id' | 'position';
   relay: RelayOptions;
 }
 const VARIANTS: Variant[] = [
   {
     name: 'baseline',
-    label: 'baseline (ADR 012: one batch in flight, relay 500 rows unpipelined)',
-    inFlight: 1,
-    relay: { batchSize: 500, pipeline: false },
+    label: `ADR 019 (${BATCH_IN_FLIGHT} lanes + read-ahead), dedupe by a processed_events row per event`,
+    dedupe: 'event-id',
+    relay: {},
   },
   {
-    name: 'pipelined',
-    label: `ADR 019 (${BATCH_IN_FLIGHT} key-hash lanes + read-ahead, relay 2000 rows pipelined)`,
-    inFlight: BATCH_IN_FLIGHT,
+    name: 'positions',
+    label: `ADR 019 (${BATCH_IN_FLIGHT} lanes + read-ahead), dedupe by key-slot position (ADR 039)`,
+    dedupe: 'position',
     relay: {},
   },
 ];
+const CANDIDATE = 'positions';
 
 interface BatchSetup {
   log: EventLog;
@@ -188,20 +193,30 @@ async function batchSetup(
   await sql`create table ${effects} (n int primary key, at timestamptz not null default clock_timestamp())`.execute(
     consumer.db,
   );
-  const log = createEventLog({
-    config,
-    provider,
-    logger,
-    metrics: createMetricsRegistry(),
-    validate: () => undefined,
-    kafka: (options) => createKafkaEventLog({ ...options, relay: variant.relay }),
-  });
+  const log = config.kafka
+    ? createKafkaEventLog({
+        config,
+        provider,
+        logger,
+        metrics: createMetricsRegistry(),
+        validate: () => undefined,
+        relay: variant.relay,
+        consumer: { batchDedupe: variant.dedupe },
+      })
+    : createEmbeddedEventLog({
+        provider,
+        logger,
+        metrics: createMetricsRegistry(),
+        validate: () => undefined,
+        retentionMs: config.events.retentionMs,
+        batchDedupe: variant.dedupe,
+      });
   const aggregateType = `${producer.schema}.item`;
   const consumerWorker = log.consumer<Effects>({
     group: `bench.${tag}`,
     topics: [topicFor(aggregateType)],
     database: consumer as Database<Effects>,
-    batch: { maxEvents: BATCH_MAX, maxWaitMs: BATCH_WAIT_MS, inFlight: variant.inFlight },
+    batch: { maxEvents: BATCH_MAX, maxWaitMs: BATCH_WAIT_MS, inFlight: BATCH_IN_FLIGHT },
     async handleBatch(events, { tx }) {
       const ns = events.map((e) => (e.payload as { n: number }).n);
       await sql`insert into ${effects} (n) select unnest(${ns}::int[])`.execute(tx);
@@ -445,7 +460,7 @@ export async function runEventsBench(): Promise<BenchReport> {
           log(`round ${r + 1} ${kind.name} per-event: ${result.eventsPerSecond.toFixed(0)} events/s`);
         }
         if (!MODES.has('batch')) continue;
-        // Baseline and pipelined back to back, alternating which goes first.
+        // Baseline and candidate back to back, alternating which goes first.
         const order = r % 2 === 0 ? [0, 1] : [1, 0];
         const capacity: number[] = [];
         for (const j of order) {
@@ -465,7 +480,7 @@ export async function runEventsBench(): Promise<BenchReport> {
             `round ${r + 1} ${kind.name} ${variant.name} saturated: ${sat.eventsPerSecond.toFixed(0)} events/s (relay ${sat.relayPerSecond.toFixed(0)} events/s), load ${load1().toFixed(1)}`,
           );
         }
-        // Latency: each at half of its own saturation, and the pipelined one
+        // Latency: each at half of its own saturation, and the candidate
         // also at the baseline's half (the same offered load for both).
         const phases = [
           ...order.map((j) => ({ j, rate: (capacity[j] as number) / 2, into: halfLoad })),
@@ -508,22 +523,20 @@ export async function runEventsBench(): Promise<BenchReport> {
     const [baseSat, newSat] = saturated[i] as [Series, Series];
     const [baseHalf, newHalf] = halfLoad[i] as [Series, Series];
     if (newSat.rps.length === 0) continue;
-    figures[`${kind.name} pipelined/baseline saturated throughput (paired ratio)`] = pairedRatio(
+    figures[`${kind.name} ${CANDIDATE}/baseline saturated throughput (paired ratio)`] = pairedRatio(
       newSat.rps,
       baseSat.rps,
     );
-    figures[`${kind.name} pipelined/baseline p99 at half load (paired ratio)`] = pairedRatio(
+    figures[`${kind.name} ${CANDIDATE}/baseline p99 at half load (paired ratio)`] = pairedRatio(
       newHalf.p99Ms,
       baseHalf.p99Ms,
     );
     const [, newSame] = sameLoad[i] as [Series, Series];
-    figures[`${kind.name} pipelined/baseline p99 at the baseline's half load (paired ratio)`] = pairedRatio(
-      newSame.p99Ms,
-      baseHalf.p99Ms,
-    );
-    figures[`${kind.name} pipelined saturated events/s (median)`] = median(newSat.rps);
-    figures[`${kind.name} pipelined p99 at half load ms (median)`] = median(newHalf.p99Ms);
-    figures[`${kind.name} goal ≥ 50k events/s and p99 ≤ 1 s (pipelined)`] =
+    figures[`${kind.name} ${CANDIDATE}/baseline p99 at the baseline's half load (paired ratio)`] =
+      pairedRatio(newSame.p99Ms, baseHalf.p99Ms);
+    figures[`${kind.name} ${CANDIDATE} saturated events/s (median)`] = median(newSat.rps);
+    figures[`${kind.name} ${CANDIDATE} p99 at half load ms (median)`] = median(newHalf.p99Ms);
+    figures[`${kind.name} goal ≥ 50k events/s and p99 ≤ 1 s (${CANDIDATE})`] =
       median(newSat.rps) >= 50_000 && median(newHalf.p99Ms) <= 1000 ? 'met' : 'not met';
   }
   for (const [j, variant] of VARIANTS.entries()) {
@@ -550,7 +563,7 @@ export async function runEventsBench(): Promise<BenchReport> {
   for (const [j, variant] of VARIANTS.entries())
     cpuFigures(`kafka ${variant.name} relay`, relayCpu[j] as CpuSpent[]);
   if ((relayRates[0] as number[]).length > 0)
-    figures['kafka relay pipelined/baseline (paired ratio)'] = pairedRatio(
+    figures[`kafka relay ${CANDIDATE}/baseline (paired ratio)`] = pairedRatio(
       relayRates[1] as number[],
       relayRates[0] as number[],
     );
@@ -558,7 +571,7 @@ export async function runEventsBench(): Promise<BenchReport> {
     scenario: 'events',
     startedAt,
     machine: machine(),
-    method: `Batch consumers (ADR 012/019), handleBatch with ≤ ${BATCH_MAX} events / ${BATCH_WAIT_MS} ms, one transaction per batch (processed-event records in one INSERT … unnest, effects in one INSERT … unnest; embedded checkpoint in a batch transaction; Kafka offsets committed after the transactions). Two variants measured back to back in every round, alternating which goes first: baseline = ADR 012 (batch.inFlight 1: one batch in flight per topic/partition, no read-ahead; relay 500 rows, read → send → prune in turn) and pipelined = ADR 019 (batch.inFlight ${BATCH_IN_FLIGHT}: reads of up to ${BATCH_IN_FLIGHT} × ${BATCH_MAX} events split by key hash into up to ${BATCH_IN_FLIGHT} lanes of transactions (one lane per ${BATCH_MAX / BATCH_IN_FLIGHT} events waiting), next read overlapping; relay 2000 rows, next read and previous prune overlapping the send). Saturated: ${BATCH_EVENTS} events (${KEYS} keys) are in the log before the consumer starts (Kafka: the relay has published them all first; its rate is reported on its own), rps = events / (last effect − first effect). Half load: transactions of ${TX_SIZE} events started on a fixed schedule (open loop, up to ${WRITERS} at once; PostgreSQL pool of ${POOL_SIZE} connections) at half of that round's end-to-end saturation (Kafka: half of min(consumer, relay)) for ${LATENCY_SECONDS} s, and the pipelined variant once more at the baseline's half-load rate (the same offered load); p50/p99 = outbox commit → effect (clock_timestamp() in the consumer transaction). ${ROUNDS} rounds after one warm-up of each; medians; ratios are medians of per-round ratios. PostgreSQL, a single-node Kafka 4.1 broker, Node and the other engineers' work share the machine's 2 cores: the load average was sampled before each measurement. On such a machine the rate is our share of the CPU, so the saturated phases also record CPU time per event (utime + stime from /proc: this Node process, the PostgreSQL backends of the bench database, and the Kafka broker, which other engineers' tests share, so its figure is an upper bound) and the rate 2 dedicated cores would allow for the Node + PostgreSQL part.`,
+    method: `Batch consumers (ADR 012/019/039), handleBatch with ≤ ${BATCH_MAX} events / ${BATCH_WAIT_MS} ms, one transaction per batch (effects in one INSERT … unnest; embedded checkpoint in a batch transaction; Kafka offsets committed after the transactions), both variants ADR 019 (batch.inFlight ${BATCH_IN_FLIGHT}: reads of up to ${BATCH_IN_FLIGHT} × ${BATCH_MAX} events split by key slot into up to ${BATCH_IN_FLIGHT} lanes of transactions, next read overlapping; relay 2000 rows pipelined). Two variants measured back to back in every round, alternating which goes first: baseline = redelivery recognised by a processed_events row per event (ADR 012: one INSERT … unnest … ON CONFLICT DO NOTHING per batch) and positions = ADR 039 (per key slot, the highest applied outbox seq — on Kafka from the built-in relay's header — locked and written in the batch transaction; no per-event row). Saturated: ${BATCH_EVENTS} events (${KEYS} keys) are in the log before the consumer starts (Kafka: the relay has published them all first; its rate is reported on its own), rps = events / (last effect − first effect). Half load: transactions of ${TX_SIZE} events started on a fixed schedule (open loop, up to ${WRITERS} at once; PostgreSQL pool of ${POOL_SIZE} connections) at half of that round's end-to-end saturation (Kafka: half of min(consumer, relay)) for ${LATENCY_SECONDS} s, and the positions variant once more at the baseline's half-load rate (the same offered load); p50/p99 = outbox commit → effect (clock_timestamp() in the consumer transaction). ${ROUNDS} rounds after one warm-up of each; medians; ratios are medians of per-round ratios. PostgreSQL, a single-node Kafka 4.1 broker, Node and the other engineers' work share the machine's 2 cores: the load average was sampled before each measurement. On such a machine the rate is our share of the CPU, so the saturated phases also record CPU time per event (utime + stime from /proc: this Node process, the PostgreSQL backends of the bench database, and the Kafka broker, which other engineers' tests share, so its figure is an upper bound) and the rate 2 dedicated cores would allow for the Node + PostgreSQL part.`,
     series,
     figures,
   };

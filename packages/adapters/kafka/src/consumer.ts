@@ -1,4 +1,5 @@
 import {
+  type BatchHooks,
   type ConsumerMetrics,
   ConsumerRuntime,
   type ConsumerSpec,
@@ -9,6 +10,7 @@ import {
   type EventRecord,
   type EventValidator,
   KeyedLanes,
+  keyPositions,
   type Logger,
   lanesFor,
   sleep,
@@ -26,6 +28,7 @@ import {
   eventFromRecord,
   headerText,
   MalformedRecordError,
+  outboxSeqOf,
 } from './records.js';
 import type { TopicManager } from './topics.js';
 
@@ -55,6 +58,13 @@ export interface KafkaConsumerOptions {
   maxWaitTimeMs?: number;
   /** Lag refresh period (default 10 s). */
   lagIntervalMs?: number;
+  /**
+   * How batch consumers recognise a redelivery: 'position' (default, ADR 039:
+   * by the built-in relay's outbox seq; records without one fall back to
+   * event ids) or 'event-id' (ADR 012: a processed_events row per event), kept
+   * to measure one against the other.
+   */
+  batchDedupe?: 'position' | 'event-id';
 }
 
 export interface KafkaConsumerDeps {
@@ -83,7 +93,8 @@ export class KafkaConsumerWorker<DB = unknown> implements Worker {
   readonly name: string;
   readonly #spec: ConsumerSpec<DB>;
   readonly #deps: KafkaConsumerDeps;
-  readonly #options: Required<Omit<KafkaConsumerOptions, 'maxInFlight'>>;
+  readonly #options: Required<Omit<KafkaConsumerOptions, 'maxInFlight' | 'batchDedupe'>>;
+  readonly #byPosition: boolean;
   readonly #log: Logger;
   readonly #lanes: KeyedLanes;
   readonly #consumerMetrics: ConsumerMetrics;
@@ -121,6 +132,7 @@ export class KafkaConsumerWorker<DB = unknown> implements Worker {
       maxWaitTimeMs: options.maxWaitTimeMs ?? 100,
       lagIntervalMs: options.lagIntervalMs ?? 10_000,
     };
+    this.#byPosition = options.batchDedupe !== 'event-id';
     this.#consumerMetrics = consumerMetrics(deps.metrics);
     this.#runtime = this.#createRuntime();
     this.#lanes = new KeyedLanes(options.maxInFlight ?? this.#runtime.concurrency);
@@ -387,8 +399,10 @@ export class KafkaConsumerWorker<DB = unknown> implements Worker {
    * inFlight lanes of batches of ≤ maxEvents (ADR 019), lanes side by side,
    * a lane's batches in partition order (one key lives in one lane, so its
    * order holds). The step's last offset is committed once every lane's
-   * transactions committed. A crash before that commit redelivers the step,
-   * and the processed-event records make the redelivery a no-op.
+   * transactions committed. A crash before that commit, or a rebalance,
+   * redelivers the step, and the key-slot positions in PostgreSQL (ADR 039;
+   * processed-event records for records without an outbox seq) make the
+   * redelivery a no-op: the committed offset is only where reading resumes.
    */
   async #eachBatchBatched(
     payload: EachBatchPayload,
@@ -402,11 +416,13 @@ export class KafkaConsumerWorker<DB = unknown> implements Worker {
         if (this.#stopping || !isRunning() || isStale()) return;
         const messages = batch.messages.slice(from, from + step);
         const events: EventRecord[] = [];
+        const seqs = new Map<string, number | undefined>();
         for (const message of messages) {
           const origin = { topic: batch.topic, partition: batch.partition, offset: message.offset };
           try {
             const event = eventFromRecord(origin.topic, message);
             this.#origins.set(event.id, origin);
+            seqs.set(event.id, outboxSeqOf(message));
             events.push(event);
           } catch (error) {
             if (!(error instanceof MalformedRecordError)) throw error;
@@ -416,6 +432,20 @@ export class KafkaConsumerWorker<DB = unknown> implements Worker {
         this.#batchInFlight += messages.length;
         this.#maxInFlightSeen = Math.max(this.#maxInFlightSeen, this.#batchInFlight);
         try {
+          // Records of the built-in relay carry their outbox seq: redeliveries are
+          // recognised by it (ADR 039); others' (Debezium's) by processed_events.
+          const hooks: BatchHooks =
+            this.#byPosition && [...seqs.values()].every((seq) => seq !== undefined)
+              ? {
+                  positions: keyPositions(
+                    this.#spec.database.schema,
+                    this.#spec.group,
+                    batch.topic,
+                    batch.partition,
+                    (e) => seqs.get(e.id) ?? 0,
+                  ),
+                }
+              : {};
           const lanes = splitByKey(
             events,
             (e) => e.key,
@@ -424,7 +454,7 @@ export class KafkaConsumerWorker<DB = unknown> implements Worker {
           );
           const outcomes = await Promise.allSettled(
             lanes.map(async (batches) => {
-              for (const part of batches) await this.#runtime.deliverBatch(part);
+              for (const part of batches) await this.#runtime.deliverBatch(part, hooks);
             }),
           );
           const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');

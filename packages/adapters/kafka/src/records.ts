@@ -14,6 +14,11 @@ export const EVENT_HEADERS = {
   aggregateType: 'aggregatetype',
   timestamp: 'timestamp',
   traceparent: 'traceparent',
+  /**
+   * The outbox seq, set by the built-in relay only (Debezium does not): the
+   * consumer's position for recognising redeliveries (ADR 039).
+   */
+  seq: 'nova.seq',
 } as const;
 
 /** Extra headers on a dead-lettered record (nova.dlq.<group>). */
@@ -66,6 +71,7 @@ export function recordForOutboxRow(row: OutboxRow): ProducedRecord {
         [EVENT_HEADERS.type]: row.type,
         [EVENT_HEADERS.aggregateType]: row.aggregatetype,
         [EVENT_HEADERS.timestamp]: row.timestampIso,
+        [EVENT_HEADERS.seq]: String(row.seq),
       },
     },
   };
@@ -133,4 +139,11 @@ export function eventFromRecord(topic: string, message: KafkaMessage): EventReco
   const timestamp = new Date(Number.isFinite(millis) ? millis : Number(message.timestamp)).toISOString();
   const traceparent = headerText(message.headers, EVENT_HEADERS.traceparent);
   return { id, topic, key, type, payload, timestamp, ...(traceparent ? { traceparent } : {}) };
+}
+
+/** The built-in relay's outbox seq of a record (ADR 039); undefined on other producers' records. */
+export function outboxSeqOf(message: KafkaMessage): number | undefined {
+  const text = headerText(message.headers, EVENT_HEADERS.seq);
+  const seq = text === undefined ? Number.NaN : Number(text);
+  return Number.isSafeInteger(seq) && seq > 0 ? seq : undefined;
 }

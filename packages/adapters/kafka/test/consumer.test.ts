@@ -318,4 +318,65 @@ describe.skipIf(kafkaDisabled())('Kafka consumer groups', () => {
     await expectExactlyOnce(200, `dup${s}`);
     await worker.stop(Date.now() + 10_000);
   });
+
+  test('a batch consumer absorbs the duplicates of a killed relay by outbox seq, with no processed-event rows (ADR 039)', async () => {
+    const s = uniqueSuffix();
+    const aggregateType = `c${s}.item`;
+    const topic = `nova.${aggregateType}.v1`;
+    await relay.stop(Date.now() + 5000);
+    await write(aggregateType, 0, 300);
+    class Crash extends Error {}
+    let crashed = false;
+    const dying = new OutboxRelay(
+      producerDb as unknown as Database<OutboxTables>,
+      {
+        producer: () => log.producer(),
+        resetProducer: async () => undefined,
+        topics: log.topics,
+        logger,
+        metrics: createMetricsRegistry(),
+      },
+      {
+        batchSize: 150,
+        beforePrune: () => {
+          crashed = true;
+          throw new Crash('killed between publish and prune');
+        },
+      },
+    );
+    await dying.start();
+    await waitFor('published, then crashed', () => crashed);
+    await dying.stop(Date.now() + 2000);
+    await relay.start();
+    await waitFor('outbox drained', async () => (await countRows(producerDb, 'outbox')) === 0);
+    const group = `t.bdup.${s}`;
+    const member = `bdup${s}`;
+    const worker = log.consumer<Effects>({
+      group,
+      topics: [topic],
+      database: consumerDb,
+      batch: { maxEvents: 64, maxWaitMs: 20, inFlight: 4 },
+      async handleBatch(events, { tx }) {
+        await tx
+          .insertInto('effects')
+          .values(
+            events.map((e) => ({ event_id: e.id, key: e.key, n: (e.payload as { n: number }).n, member })),
+          )
+          .execute();
+      },
+    }) as KafkaConsumerWorker<Effects>;
+    workers.push(worker);
+    await worker.start();
+    await waitFor('300 effects', async () => (await effects(member)).length >= 300);
+    await waitFor('lag 0', async () => (await worker.refreshLag()) === 0, 20_000);
+    // The first 150 at least were published twice.
+    expect((await readTopic(log, topic)).length).toBeGreaterThanOrEqual(450);
+    await expectExactlyOnce(300, member);
+    const marked = await sql<{ n: number }>`
+      select count(*)::int as n from ${sql.id(consumerDb.schema, 'processed_events')} where group_id = ${group}`.execute(
+      consumerDb.db,
+    );
+    expect(marked.rows[0]?.n).toBe(0);
+    await worker.stop(Date.now() + 10_000);
+  });
 });

@@ -88,4 +88,21 @@ export const KERNEL_MIGRATIONS: readonly KernelMigration[] = [
       );
     `,
   },
+  {
+    version: 'kernel-005',
+    name: 'consumer-key-positions',
+    // Batch consumers on the embedded log recognise a redelivery by its
+    // position (ADR 039): per key slot, the highest seq whose effects are
+    // committed, written in the effects' transaction — no row per event.
+    sql: `
+      CREATE TABLE consumer_key_positions (
+        group_id text NOT NULL,
+        topic text NOT NULL,
+        partition int NOT NULL,
+        slot int NOT NULL,
+        position bigint NOT NULL,
+        PRIMARY KEY (group_id, topic, partition, slot)
+      );
+    `,
+  },
 ];

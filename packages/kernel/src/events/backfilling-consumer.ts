@@ -251,6 +251,7 @@ class BackfillingConsumer<DB> implements Worker {
       // Replayed events must apply again, and the checkpoint restarts at the recorded end.
       await db.deleteFrom('processed_events').where('group_id', '=', this.#group).execute();
       await db.deleteFrom('consumer_offsets').where('group_id', '=', this.#group).execute();
+      await db.deleteFrom('consumer_key_positions').where('group_id', '=', this.#group).execute();
       await this.backfill.reset?.(this.#context(tx));
     });
     this.#log.info({ positions, rebuild }, 'backfill recorded the log position');

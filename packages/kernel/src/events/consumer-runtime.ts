@@ -16,6 +16,7 @@ import {
   isBatchSpec,
 } from './event-log.js';
 import type { KernelTables } from './kernel-tables.js';
+import type { KeyPositions } from './key-positions.js';
 
 export const DEFAULT_CONSUMER_CONCURRENCY = 8;
 export const DEFAULT_BATCH: Required<BatchOptions> = { maxEvents: 500, maxWaitMs: 20, inFlight: 4 };
@@ -30,6 +31,11 @@ export interface BatchHooks {
   inTransaction?(tx: Transaction<KernelTables>, last: EventRecord): Promise<void>;
   /** After that transaction committed. */
   committed?(last: EventRecord): void;
+  /**
+   * The log recognises redeliveries by position (ADR 039): no processed-event
+   * row per event, only per-slot positions written with the effects.
+   */
+  positions?: KeyPositions;
 }
 
 /** What happened to one delivered event. */
@@ -154,9 +160,10 @@ export class ConsumerRuntime<DB> {
    * order) is durable, like `deliver` for one. Ignored types are skipped and
    * contract violations dead-lettered first (each payload validated once);
    * the rest run through #settle: one transaction for the whole batch, in
-   * which processed_events takes every id in one statement (redelivered ids
-   * come back as conflicts and are left out of the handler's events), the
-   * handler applies the effects and the log's hook may checkpoint.
+   * which redelivered events are left out — by position when the log passes
+   * `hooks.positions` (ADR 039), else by processed_events taking every id in
+   * one statement — the handler applies the effects and the log's hook may
+   * checkpoint.
    */
   deliverBatch(events: readonly EventRecord[], hooks: BatchHooks = {}): Promise<void> {
     if (!tracingEnabled() || events.length === 0) return this.#deliverBatch(events, hooks);
@@ -269,22 +276,33 @@ export class ConsumerRuntime<DB> {
   ): Promise<number> {
     return spec.database.transaction(async (tx) => {
       const kernel = tx as unknown as Transaction<KernelTables>;
-      const ids = events.map((e) => e.id);
-      const marked = await sql<{ event_id: string }>`
-        insert into ${sql.table(`${spec.database.schema}.processed_events`)} (group_id, event_id)
-        select ${this.group}, id from unnest(${ids}::uuid[]) as id
-        on conflict do nothing
-        returning event_id`.execute(kernel);
-      const freshIds = new Set(marked.rows.map((r) => r.event_id));
-      // A log may carry one event twice (a relay retry): only its first copy is fresh.
-      const fresh = events.filter((e) => freshIds.delete(e.id));
+      const fresh = hooks.positions
+        ? await hooks.positions.unapplied(kernel, events)
+        : await this.#markProcessed(kernel, events);
       if (fresh.length > 0) {
         const log = this.options.logger.child({ group: this.group, events: fresh.length, attempt });
         await spec.handleBatch(fresh, { tx: tx as Transaction<DB>, attempt, log });
       }
+      await hooks.positions?.record(kernel, events);
       await hooks.inTransaction?.(kernel, events[events.length - 1] as EventRecord);
       return fresh.length;
     });
+  }
+
+  /** processed_events takes every id in one statement; redelivered ids come back as conflicts. */
+  async #markProcessed(
+    tx: Transaction<KernelTables>,
+    events: readonly EventRecord[],
+  ): Promise<EventRecord[]> {
+    const ids = events.map((e) => e.id);
+    const marked = await sql<{ event_id: string }>`
+      insert into ${sql.table(`${this.options.spec.database.schema}.processed_events`)} (group_id, event_id)
+      select ${this.group}, id from unnest(${ids}::uuid[]) as id
+      on conflict do nothing
+      returning event_id`.execute(tx);
+    const freshIds = new Set(marked.rows.map((r) => r.event_id));
+    // A log may carry one event twice (a relay retry): only its first copy is fresh.
+    return events.filter((e) => freshIds.delete(e.id));
   }
 
   /** The contract violation of the event's payload, if any, as the fatal error that dead-letters it. */

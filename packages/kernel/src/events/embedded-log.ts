@@ -13,6 +13,7 @@ import { embeddedGroupPositions } from './embedded-positions.js';
 import { createEmbeddedRetentionJob, type EmbeddedSubscription } from './embedded-retention.js';
 import type { BatchOptions, ConsumerSpec, EventLog, EventRecord, EventValidator } from './event-log.js';
 import type { KernelTables } from './kernel-tables.js';
+import { keyPositions } from './key-positions.js';
 import { lanesFor, splitByKey } from './key-split.js';
 import { KeyedLanes } from './keyed-lanes.js';
 import { OUTBOX_CHANNEL } from './outbox.js';
@@ -31,6 +32,12 @@ export interface EmbeddedEventLogOptions {
   checkpointIntervalMs?: number;
   /** Outbox rows older than this, once every group has passed them, are pruned (default 7 days). */
   retentionMs?: number;
+  /**
+   * How batch consumers recognise a redelivery: 'position' (default, ADR 039:
+   * per-key-slot seqs written with the effects) or 'event-id' (ADR 012: a
+   * processed_events row per event), kept to measure one against the other.
+   */
+  batchDedupe?: 'position' | 'event-id';
 }
 
 const TOPIC = /^nova\.([a-z_][a-z0-9_]*)\.([a-z0-9_.-]+)\.v1$/;
@@ -332,7 +339,15 @@ class EmbeddedConsumer<DB> implements Worker {
     // earlier seq of another lane, so only the previous round's end (durable
     // as a whole) rides along; this round's end follows with the next round
     // or the flush.
+    // Redeliveries (a rewind, a restart behind the checkpoint, a second replica) are known by seq (ADR 039).
+    const positions =
+      this.options.batchDedupe === 'event-id'
+        ? undefined
+        : keyPositions(this.spec.database.schema, group, cursor.topic, PARTITION, (e) =>
+            Number(seqs.get(e.id)),
+          );
     const ownCheckpoint: BatchHooks = {
+      ...(positions ? { positions } : {}),
       inTransaction: (tx, upTo) => upsertOffset(tx, group, cursor.topic, seqs.get(upTo.id) ?? 0),
       committed: (upTo) => {
         cursor.committed = Math.max(cursor.committed, seqs.get(upTo.id) ?? 0);
@@ -342,6 +357,7 @@ class EmbeddedConsumer<DB> implements Worker {
     const previousCheckpoint: BatchHooks | undefined =
       previous > cursor.committed
         ? {
+            ...(positions ? { positions } : {}),
             inTransaction: (tx) => upsertOffset(tx, group, cursor.topic, previous),
             committed: () => {
               cursor.committed = Math.max(cursor.committed, previous);
@@ -352,7 +368,10 @@ class EmbeddedConsumer<DB> implements Worker {
       lanes.map(async (batches, lane) => {
         for (const [i, batch] of batches.entries()) {
           const hooks =
-            lanes.length === 1 ? ownCheckpoint : lane === 0 && i === 0 ? previousCheckpoint : undefined;
+            lanes.length === 1
+              ? ownCheckpoint
+              : ((lane === 0 && i === 0 ? previousCheckpoint : undefined) ??
+                (positions ? { positions } : {}));
           await this.#runtime.deliverBatch(
             batch.map((r) => r.event),
             hooks,
@@ -363,8 +382,8 @@ class EmbeddedConsumer<DB> implements Worker {
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (failed) {
       // Not durable (stopping, or the dead-letter sink failed): read it again
-      // from the last completed position; processed-event records skip what
-      // the other lanes committed.
+      // from the last completed position; the key positions skip what the
+      // other lanes committed.
       cursor.fetched = cursor.completed;
       cursor.readAhead = undefined;
       if (failed.reason instanceof DeliveryAbandonedError) return;

@@ -9,6 +9,7 @@ export * from './embedded-log.js';
 export * from './embedded-positions.js';
 export * from './event-log.js';
 export type * from './kernel-tables.js';
+export * from './key-positions.js';
 export * from './key-split.js';
 export * from './keyed-lanes.js';
 export * from './outbox.js';

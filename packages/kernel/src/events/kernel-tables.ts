@@ -21,6 +21,13 @@ export interface KernelTables {
     position: number;
     updated_at: Generated<Date>;
   };
+  consumer_key_positions: {
+    group_id: string;
+    topic: string;
+    partition: number;
+    slot: number;
+    position: number;
+  };
   consumer_backfills: {
     group_id: string;
     state: 'requested' | 'snapshot' | 'seeking' | 'done';

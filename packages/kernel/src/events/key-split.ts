@@ -1,3 +1,6 @@
+/** Key slots of a partition (ADR 039); see key-positions.ts. */
+export const KEY_SLOTS = 16;
+
 /**
  * Splits `items` (in log order) into at most `lanes` groups by a hash of
  * their key, each group cut into chunks of at most `maxPerChunk`. Every key
@@ -13,7 +16,8 @@ export function splitByKey<T>(
 ): T[][][] {
   if (lanes <= 1) return [chunk(items, maxPerChunk)];
   const groups: T[][] = Array.from({ length: lanes }, () => []);
-  for (const item of items) (groups[keyHash(keyOf(item)) % lanes] as T[]).push(item);
+  // Whole key slots per lane (slot mod lanes): a slot's position (ADR 039) is only ever moved by one lane.
+  for (const item of items) (groups[(keyHash(keyOf(item)) % KEY_SLOTS) % lanes] as T[]).push(item);
   return groups.filter((g) => g.length > 0).map((g) => chunk(g, maxPerChunk));
 }
 

@@ -293,6 +293,72 @@ export function describeEventLogContract(name: string, makeHarness: MakeEventLog
       expect(calls.length).toBeLessThan(30);
     });
 
+    it('batch: lanes that committed before a lost checkpoint apply nothing twice; a dead letter stays final', async () => {
+      const { aggregateType, topic, group } = fresh();
+      for (let from = 0; from < 400; from += 100)
+        await publish(
+          aggregateType,
+          Array.from({ length: 100 }, (_, i) => ({ key: `k${(from + i) % 13}`, n: from + i })),
+        );
+      const batch = { maxEvents: 40, maxWaitMs: 30, inFlight: 4 };
+      const first = await startBatchConsumer({
+        group,
+        topics: [topic],
+        batch,
+        retry: FAST_RETRY,
+        handleBatch: async (events, { tx }) => {
+          await recordEffects(tx, group, events);
+          if (events.some((e) => (e.payload as ProbePayload).n === 7))
+            throw new FatalError('n=7 never applies');
+        },
+      });
+      await expect.poll(() => h.checkpointed(group, topic), WAIT).toBe(400);
+      await first.stop(Date.now() + 5000);
+      expect(await h.deadLetters(group)).toHaveLength(1);
+
+      // Effects of every lane committed, checkpoint lost (a crash before it was written).
+      await h.rewind(group, topic);
+      let redelivered = 0;
+      await startBatchConsumer({
+        group,
+        topics: [topic],
+        batch,
+        handleBatch: async (events, { tx }) => {
+          redelivered += events.length;
+          await recordEffects(tx, group, events);
+        },
+      });
+      await expect.poll(() => h.checkpointed(group, topic), WAIT).toBe(400);
+      expect(redelivered).toBe(0);
+      const rows = await effectsOf(group);
+      expect(rows).toHaveLength(399);
+      expect(rows.some((r) => r.n === 7)).toBe(false);
+      expectPerKeyOrder(rows);
+      expect(await h.deadLetters(group)).toHaveLength(1);
+    });
+
+    it('batch: two replicas of one group started together apply every event once', async () => {
+      const { aggregateType, topic, group } = fresh();
+      for (let from = 0; from < 600; from += 100)
+        await publish(
+          aggregateType,
+          Array.from({ length: 100 }, (_, i) => ({ key: `k${(from + i) % 17}`, n: from + i })),
+        );
+      const spec = {
+        group,
+        topics: [topic],
+        batch: { maxEvents: 50, maxWaitMs: 20, inFlight: 4 },
+        handleBatch: (events: readonly EventRecord[], { tx }: { tx: unknown }) =>
+          recordEffects(tx, group, events),
+      };
+      await Promise.all([startBatchConsumer(spec), startBatchConsumer(spec)]);
+      await expect.poll(() => h.checkpointed(group, topic), { ...WAIT, timeout: 60_000 }).toBe(600);
+      const rows = await effectsOf(group);
+      expect(rows).toHaveLength(600);
+      expect(new Set(rows.map((r) => r.event_id)).size).toBe(600);
+      expectPerKeyOrder(rows);
+    });
+
     it('delivers events with one key in order, all of them once', async () => {
       const { aggregateType, topic, group } = fresh();
       const keys = ['a', 'b', 'c'];
