@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { sql } from 'kysely';
 import type { Database } from '../db/database.js';
 import { runMigrations } from '../db/migrations.js';
 import { createEmbeddedEventLog } from '../events/embedded-log.js';
@@ -68,4 +69,25 @@ export async function openConsumerTestBed<T>(
   } finally {
     await rm(emptyDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * How many of `producer`'s outbox events the group's embedded-log checkpoint
+ * has passed, over the topics it has a checkpoint for: applied, ignored or
+ * dead-lettered. A test's "caught up" now that batch consumers record
+ * positions instead of a processed_events row per event (ADR 039).
+ */
+export async function eventsPassed(
+  consumer: Database<unknown>,
+  producer: Database<unknown>,
+  group: string,
+): Promise<number> {
+  const { rows } = await sql<{ n: number }>`
+    SELECT count(*)::int AS n
+      FROM ${sql.table(`${producer.schema}.outbox`)} o
+      JOIN ${sql.table(`${consumer.schema}.consumer_offsets`)} c
+        ON c.group_id = ${group} AND c.topic = 'nova.' || o.aggregatetype || '.v1' AND o.seq <= c.position`.execute(
+    consumer.db,
+  );
+  return rows[0]?.n ?? 0;
 }

@@ -48,6 +48,7 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     expect(applied).toEqual([...kernelApplied, '001-widgets', '002-widget-names']);
     expect(await tables(database)).toEqual([
       'consumer_backfills',
+      'consumer_key_positions',
       'consumer_offsets',
       'dead_letters',
       'outbox',

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { assertEventPayload } from '@nova/contracts';
 import type { Worker } from '@nova/kernel';
-import { type ConsumerTestBed, DATABASE_KINDS, openConsumerTestBed } from '@nova/kernel/testing';
+import {
+  type ConsumerTestBed,
+  DATABASE_KINDS,
+  eventsPassed,
+  openConsumerTestBed,
+} from '@nova/kernel/testing';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createNotifyCommands } from '../src/commands/notify-commands.js';
@@ -66,7 +71,9 @@ describe.each(DATABASE_KINDS)('notification consumers on %s', (kind) => {
     const first = createContentEventsConsumer(ctx, createNotifyCommands(ctx));
     running.push(first);
     await first.start();
-    await expect.poll(() => processed(content, CONTENT_EVENTS_GROUP), { timeout: 15_000 }).toBe(2);
+    await expect
+      .poll(() => eventsPassed(content.database, content.producer, CONTENT_EVENTS_GROUP), { timeout: 15_000 })
+      .toBe(2);
     await first.stop(Date.now() + 5000);
     // A batch's likes of one group make one frame: count them as they are.
     const framesBefore = (await framesOf(author)).length;
@@ -79,7 +86,9 @@ describe.each(DATABASE_KINDS)('notification consumers on %s', (kind) => {
     const second = createContentEventsConsumer(ctx, createNotifyCommands(ctx));
     running.push(second);
     await second.start();
-    await expect.poll(() => processed(content, CONTENT_EVENTS_GROUP), { timeout: 15_000 }).toBe(3);
+    await expect
+      .poll(() => eventsPassed(content.database, content.producer, CONTENT_EVENTS_GROUP), { timeout: 15_000 })
+      .toBe(3);
     expect(await group(content, author)).toEqual([
       { kind: 'like', actor_count: 3, latest_actor_ids: expect.any(Array) },
     ]);

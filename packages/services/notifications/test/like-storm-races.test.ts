@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { assertEventPayload } from '@nova/contracts';
 import type { Worker } from '@nova/kernel';
-import { type ConsumerTestBed, DATABASE_KINDS, openConsumerTestBed } from '@nova/kernel/testing';
-import { sql } from 'kysely';
+import {
+  type ConsumerTestBed,
+  DATABASE_KINDS,
+  eventsPassed,
+  openConsumerTestBed,
+} from '@nova/kernel/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createNotifyCommands } from '../src/commands/notify-commands.js';
 import type { NotificationChange } from '../src/domain/kinds.js';
@@ -35,12 +39,8 @@ describe.each(DATABASE_KINDS)('like storms on %s', (kind) => {
       .execute();
     return rows.map((r) => r.actor_id).sort();
   };
-  const processed = async () => {
-    const { rows } = await sql<{ n: number }>`
-      SELECT count(*)::int AS n FROM ${sql.table(`${bed.database.schema}.processed_events`)}
-       WHERE group_id = ${CONTENT_EVENTS_GROUP}`.execute(bed.database.db);
-    return rows[0]?.n ?? 0;
-  };
+  // The group's checkpoint: batch consumers keep no processed-event row per event (ADR 039).
+  const processed = () => eventsPassed(bed.database, bed.producer, CONTENT_EVENTS_GROUP);
 
   beforeAll(async () => {
     bed = await openConsumerTestBed<NotificationsTables>(kind, {
