@@ -77,9 +77,9 @@ export async function openConsumerTestBed<T>(
  * dead-lettered. A test's "caught up" now that batch consumers record
  * positions instead of a processed_events row per event (ADR 039).
  */
-export async function eventsPassed(
-  consumer: Database<unknown>,
-  producer: Database<unknown>,
+export async function eventsPassed<C, P>(
+  consumer: Database<C>,
+  producer: Database<P>,
   group: string,
 ): Promise<number> {
   const { rows } = await sql<{ n: number }>`
