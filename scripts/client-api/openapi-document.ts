@@ -1,5 +1,5 @@
 import { NOVA_CONTRACTS } from '@nova/contracts';
-import type { RouteOwner } from '@nova/kernel/boot';
+import type { ChannelOwner, RouteOwner } from '@nova/kernel/boot';
 import { startModules } from '@nova/kernel/testing';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { REGISTRY } from '../../apps/nova/src/modules.js';
@@ -21,11 +21,19 @@ export async function novaOpenApiDocument(): Promise<unknown> {
 /** Where the gateway reads which service serves each route (packages/gateway). */
 export const GATEWAY_ROUTES_JSON = 'packages/gateway/src/generated/routes.json';
 
+/** Where the gateway reads which service owns each realtime channel (packages/gateway). */
+export const GATEWAY_CHANNELS_JSON = 'packages/gateway/src/generated/channels.json';
+
 /**
  * The OpenAPI document and every route with the module that registered it
- * (the socket's owner is null: every process serves it), in a stable order.
+ * (the socket's owner is null: every process serves it), and every realtime
+ * channel with the module that registered it, in a stable order.
  */
-export async function novaApiSurface(): Promise<{ document: unknown; routes: readonly RouteOwner[] }> {
+export async function novaApiSurface(): Promise<{
+  document: unknown;
+  routes: readonly RouteOwner[];
+  channels: readonly ChannelOwner[];
+}> {
   const nova = await startModules({
     modules: Object.values(REGISTRY.modules),
     contracts: NOVA_CONTRACTS,
@@ -40,7 +48,8 @@ export async function novaApiSurface(): Promise<{ document: unknown; routes: rea
     const routes = [...nova.booted.routes].sort(
       (a, b) => a.url.localeCompare(b.url) || a.method.localeCompare(b.method),
     );
-    return { document: answer.body, routes };
+    const channels = [...nova.booted.channels].sort((a, b) => a.channel.localeCompare(b.channel));
+    return { document: answer.body, routes, channels };
   } finally {
     await nova.close();
   }

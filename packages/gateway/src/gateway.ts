@@ -15,7 +15,8 @@ import {
   type NovaApp,
   startTracing,
 } from '@nova/kernel';
-import { TargetError } from '@nova/kernel/boot';
+import { type ChannelOwner, TargetError } from '@nova/kernel/boot';
+import { channelRouting, loadChannelTable } from './channel-table.js';
 import { gatewaySettings } from './config.js';
 import { createMergedOpenApi } from './merged-openapi.js';
 import { registerProxyRoutes, UPGRADE, type UpgradeRequest } from './proxy-routes.js';
@@ -28,6 +29,8 @@ import { createUpstream, type Upstream, upstreamMetrics } from './upstream.js';
 export interface GatewayOptions {
   /** The route table (default: the generated one, every module's routes). */
   routes?: readonly GatewayRoute[];
+  /** Which service owns each realtime channel (default: the generated table, every module's channels). */
+  channels?: readonly ChannelOwner[];
 }
 
 export interface BootedGateway {
@@ -58,12 +61,14 @@ export async function bootGateway(
 ): Promise<BootedGateway> {
   const settings = gatewaySettings(config);
   const routes = options.routes ?? loadRouteTable();
+  const channels = options.channels ?? loadChannelTable();
   // Before the HTTP server: its request spans are the roots of the traces the services continue.
   const tracing = config.tracing
     ? startTracing({ ...config.tracing, attributes: { 'nova.target': config.target } }, logger)
     : undefined;
   const services = new Set(routes.flatMap((r) => (r.service ? [r.service] : [])));
   services.add(settings.socketService);
+  for (const { service } of channels) services.add(service);
   for (const [service, url] of Object.entries(config.serviceUrls)) {
     if (!url.startsWith('http://'))
       throw new TargetError(
@@ -107,7 +112,11 @@ export async function bootGateway(
     : undefined;
   const distinctUrls = [...new Set(Object.values(config.serviceUrls))];
   const openApi = createMergedOpenApi(distinctUrls, logger.child({ component: 'openapi' }));
-  const relay = createSocketRelay({ maxFrameBytes: config.realtime.maxFrameBytes, logger });
+  const relay = createSocketRelay({
+    maxFrameBytes: config.realtime.maxFrameBytes,
+    logger,
+    routing: channelRouting(channels, upstreams, settings.socketService),
+  });
   const limited = counter(metrics, {
     name: 'nova_gateway_rate_limited_total',
     help: 'Requests refused with 429 by the gateway, by limit (ip, user)',

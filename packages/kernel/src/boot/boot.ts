@@ -46,6 +46,12 @@ export interface RouteOwner {
   acceptQueryToken: boolean;
 }
 
+/** A realtime channel and the service that registered it: the gateway sends its client frames to that service's process. */
+export interface ChannelOwner {
+  channel: string;
+  service: string;
+}
+
 export interface BootOptions {
   config: Config;
   logger: Logger;
@@ -77,6 +83,8 @@ export interface BootedModules {
   workers: Worker[];
   /** Every public route the services (and the socket) registered, with its owner: the gateway's routing table is made from it. */
   routes: readonly RouteOwner[];
+  /** Every realtime channel the services registered, with its owner (the gateway's socket routing is made from it). */
+  channels: readonly ChannelOwner[];
   /** Starts the outbox relays and the services' workers (part of start(); alone: a process that does not listen). */
   startWorkers(): Promise<void>;
   /** Starts relays and workers, the gRPC server, then listens; resolves to the bound HTTP address. */
@@ -112,6 +120,7 @@ export async function bootModules(options: BootOptions): Promise<BootedModules> 
     ...(options.pglite ? { pglite: options.pglite } : {}),
   });
   const services: Record<string, ServiceInstance> = {};
+  const channelOwners: ChannelOwner[] = [];
   const apis: Record<string, AnyApi> = { ...provided };
   const clients: GrpcSyncClient<SyncApiDefinition>[] = [];
   // The CDC step per service outbox (Kafka); the embedded log needs none.
@@ -175,7 +184,10 @@ export async function bootModules(options: BootOptions): Promise<BootedModules> 
           .filter((d) => apis[d] !== undefined)
           .map((d) => [d, apis[d]]),
       );
+      const channelsBefore = new Set(kernel.realtime.channels());
       const instance = await module.init(kernel, deps as never);
+      for (const channel of kernel.realtime.channels())
+        if (!channelsBefore.has(channel)) channelOwners.push({ channel, service: module.name });
       services[module.name] = instance;
       if (module.syncApi) apis[module.name] = bindInProcess(module.syncApi, instance.api as never) as AnyApi;
     }
@@ -289,6 +301,7 @@ export async function bootModules(options: BootOptions): Promise<BootedModules> 
     apis,
     workers,
     routes: routeOwners,
+    channels: channelOwners,
     lifecycle,
     grpcPort: () => grpcPort,
     startWorkers,

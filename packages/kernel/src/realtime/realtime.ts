@@ -55,6 +55,8 @@ export interface RealtimeHub extends Realtime {
     verify: TokenVerifier,
     deviceId?: string,
   ): void;
+  /** The channels registered so far, by name (the boot records which module registered each). */
+  channels(): string[];
   /** Closes every socket (1001 on shutdown). */
   closeAll(code: number, reason: string): void;
   close(): Promise<void>;
@@ -291,6 +293,7 @@ export function createRealtime(options: RealtimeOptions): RealtimeHub {
       return connections.size;
     },
     register: (channel) => registry.register(channel),
+    channels: () => registry.names(),
     async publish(target, frame) {
       if ('room' in target) {
         const except = target.exceptUserIds ?? [];

@@ -24,9 +24,11 @@ async function refusing<T>(work: () => Promise<T>): Promise<T> {
 }
 
 /**
- * The live service's two channels on the kernel socket: `stream` (join and
- * leave a stream's room: its chat, its viewer count) and `stream.chat`
- * (send; the owner deletes a message or bans a user). Chat is not stored:
+ * The live service's channels on the kernel socket: `stream` (join and
+ * leave a stream's room: its chat, its viewer count), `stream.chat`
+ * (send; the owner deletes a message or bans a user) and `stream.viewers`
+ * (counts, pushed only: registered so the gateway knows live's process sends
+ * it, ADR 035). Chat is not stored:
  * a message reaches the sockets in the room when it is sent, like a
  * broadcast; a deletion is a frame telling clients to drop it.
  */
@@ -95,6 +97,8 @@ export function registerStreamChannels(
       await viewers.join(socket, streamId);
     },
   });
+
+  ctx.realtime.register({ name: 'stream.viewers', accepts: {} });
 
   ctx.realtime.register({
     name: 'stream.chat',
