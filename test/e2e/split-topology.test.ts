@@ -1,8 +1,15 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { ancestorsOf, OTLP_KIND, type OtlpReceiver, startOtlpReceiver } from '@nova/kernel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  connect,
+  type ReceivedFrame,
+  type SocketClient,
+} from '../../packages/kernel/test/realtime/socket-client.js';
 import { type ClusterService, type RunningCluster, startCluster } from './cluster.js';
 import { apiCaller, signUp } from './harness.js';
+import { httpClient } from './live/client.js';
+import { liveWalk } from './live/live-walk.js';
 import { defineAuthWalk } from './suites/auth-walk.js';
 import { defineContentWalk } from './suites/content-walk.js';
 import { defineFeedWalk } from './suites/feed-walk.js';
@@ -18,10 +25,8 @@ import { defineSocialGraph } from './suites/social-graph.js';
  * through the gateway. One cluster for the whole file (starting nine
  * processes is the expensive part); the walks run one after the other on it.
  *
- * Not here: the live walk. Its stream joins and chat are channels of live's process, and behind
- * the gateway every socket lands on one process (NOVA_GATEWAY_SOCKET_SERVICE, messaging): ADR
- * 029 has the socket service run with live for that; live across processes is
- * live-split.test.ts.
+ * The live walk included: its stream joins and chat are channels of live's process, which the
+ * gateway reaches over a socket of their own beside the socket service's (ADR 035).
  *
  * Nothing collides with files running beside it: the cluster has its own
  * name (databases, Redis prefix, bucket), a free block of ports and a Kafka
@@ -100,6 +105,116 @@ describe('messaging with the SDK through the gateway (split topology)', () => {
   it('sends, delivers over the socket, catches up offline devices, follows membership and blocks', async () => {
     await sdkMessagingWalk(running().publicUrl);
   }, 240_000);
+});
+
+describe('live streams through the gateway (split topology)', () => {
+  const isChat = (text: string) => (f: ReceivedFrame) =>
+    f.channel === 'stream.chat' && f.type === 'message' && (f.data as { text?: string }).text === text;
+  const counted = (streamId: string, n: number) => (f: ReceivedFrame) =>
+    f.channel === 'stream.viewers' &&
+    (f.data as { streamId?: string; count?: number }).streamId === streamId &&
+    (f.data as { count?: number }).count === n;
+
+  it('ingests, plays, chats and ends: stream channels over the one public socket', async () => {
+    const cl = running();
+    const live = { url: cl.publicUrl, rtmpPort: Number(cl.settings.RTMP_PORT) };
+    try {
+      await liveWalk(live, live, { followOrder: true });
+    } catch (error) {
+      console.error(cl.processes.gateway.output().slice(-3000), cl.processes.live.output().slice(-3000));
+      throw error;
+    }
+  }, 300_000);
+
+  it('two viewers join and chat at once: each sees every message of the other once, counts agree', async () => {
+    const api = httpClient(running().publicUrl);
+    const [owner, ada, bob] = await Promise.all(['owner', 'ada', 'bob'].map((p) => api.account(p)));
+    const created = await api.call('POST', '/api/v1/streams', { token: owner?.token, body: {} });
+    expect(created.status).toBe(201);
+    const streamId = created.body.id as string;
+    const sockets: SocketClient[] = [];
+    try {
+      const viewers = await Promise.all(
+        [ada, bob].map((u) => connect(running().publicUrl, { token: u?.token, deviceId: 'web' })),
+      );
+      sockets.push(...viewers);
+      for (const v of viewers) v.send({ channel: 'stream', type: 'join', data: { streamId } });
+      await Promise.all(viewers.map((v) => v.next(counted(streamId, 2), 10_000)));
+      const N = 10;
+      for (let i = 0; i < N; i += 1)
+        for (const [who, v] of viewers.entries())
+          v.send({ channel: 'stream.chat', type: 'send', data: { streamId, text: `v${who}:${i}` } });
+      const all = viewers.flatMap((_, who) => Array.from({ length: N }, (_, i) => `v${who}:${i}`)).sort();
+      const chats = (v: SocketClient) =>
+        v.frames.filter((f) => f.channel === 'stream.chat' && f.type === 'message').length;
+      await expect
+        .poll(() => viewers.map(chats), { timeout: 15_000, interval: 100 })
+        .toEqual([all.length, all.length]);
+      await new Promise((r) => setTimeout(r, 300)); // a duplicate would arrive by now
+      for (const v of viewers) {
+        const got = v.frames
+          .filter((f) => f.channel === 'stream.chat' && f.type === 'message')
+          .map((f) => (f.data as { text: string }).text)
+          .sort();
+        expect(got).toEqual(all);
+        expect(v.frames.filter((f) => f.channel === 'error')).toEqual([]);
+      }
+      expect(
+        (await api.call('GET', `/api/v1/streams/${streamId}`, { token: ada?.token })).body.viewerCount,
+      ).toBe(2);
+    } finally {
+      for (const s of sockets) s.ws.terminate();
+    }
+  }, 120_000);
+
+  it('live killed: its channels answer unavailable on the open socket, messaging’s keep working, then it recovers', async () => {
+    const cl = running();
+    const api = httpClient(cl.publicUrl);
+    const [owner, ada] = await Promise.all(['owner', 'ada'].map((p) => api.account(p)));
+    const created = await api.call('POST', '/api/v1/streams', { token: owner?.token, body: {} });
+    const streamId = created.body.id as string;
+    const join = { channel: 'stream', type: 'join', data: { streamId } };
+    const socket = await connect(cl.publicUrl, { token: ada?.token });
+    try {
+      socket.send(join);
+      await socket.next(counted(streamId, 1), 10_000);
+
+      await cl.processes.live.crash();
+      const lost = await socket.next((f) => f.channel === 'error', 10_000);
+      expect(lost).toMatchObject({ type: 'unavailable', data: { code: 'unavailable', channel: 'stream' } });
+      socket.send({ channel: 'stream.chat', type: 'send', data: { streamId, text: 'anyone?' } });
+      expect(await socket.next((f) => f.channel === 'error', 10_000)).toMatchObject({
+        type: 'unavailable',
+        data: { channel: 'stream.chat', type: 'send' },
+      });
+      // The same socket still carries messaging's channels and its pushes.
+      socket.send({ channel: 'socket', type: 'ping', data: 'still here' });
+      await socket.next((f) => f.channel === 'socket' && f.type === 'pong');
+      socket.send({ channel: 'typing', type: 'start', data: { conversationId: randomUUID() } });
+      expect((await socket.next((f) => f.channel === 'error')).data).toMatchObject({ channel: 'typing' });
+      expect(socket.ws.readyState).toBe(socket.ws.OPEN);
+
+      await cl.processes.live.restart();
+      // Back: joining again through the same socket works (the next frame opens a new socket to live).
+      await expect
+        .poll(
+          async () => {
+            socket.send(join);
+            const answer = await socket.next(
+              (f) => counted(streamId, 1)(f) || (f.channel === 'error' && f.type === 'unavailable'),
+              10_000,
+            );
+            return answer.channel;
+          },
+          { timeout: 60_000, interval: 500 },
+        )
+        .toBe('stream.viewers');
+      socket.send({ channel: 'stream.chat', type: 'send', data: { streamId, text: 'back again' } });
+      await socket.next(isChat('back again'), 10_000);
+    } finally {
+      socket.ws.terminate();
+    }
+  }, 180_000);
 });
 
 describe('a service process killed during a run (split topology)', () => {

@@ -105,7 +105,9 @@ export async function liveWalk(
         'video:h264',
       ]);
       await decode(file);
-      expect((await other.call('GET', `/api/v1/streams/${id}/hls/..%2Fx.ts`)).status).toBe(404);
+      // A path out of the stream's directory is never served: live answers 404; behind the gateway
+      // its proxy (@fastify/reply-from) refuses the traversal itself with 400 before it leaves.
+      expect([400, 404]).toContain((await other.call('GET', `/api/v1/streams/${id}/hls/..%2Fx.ts`)).status);
 
       // In the live list; followed accounts first.
       if (options.followOrder)
