@@ -157,6 +157,23 @@ describe.each(DATABASE_KINDS)('messages on %s', (kind) => {
     expect((await f.events('message.sent')).filter((e) => e.payload.conversationId === id)).toEqual([]);
   });
 
+  it('sends in two statements: the state read and one store with its message.sent (no transaction)', async () => {
+    const { alice, id, toBob } = await pair();
+    const before = f.database.stats.queries;
+    const { created } = await f.messaging.messages.send(alice, id, {
+      clientMessageId: 'two-statements',
+      senderDeviceId: 'phone',
+      envelopes: toBob('x'),
+    });
+    expect(created).toBe(true);
+    expect(f.database.stats.queries - before).toBe(2);
+    expect(
+      (await f.events('message.sent'))
+        .filter((e) => e.payload.conversationId === id)
+        .map((e) => e.payload.seq),
+    ).toEqual([1]);
+  });
+
   it('stores a message once however many times its clientMessageId is sent at the same time', async () => {
     const { alice, id, toBob } = await pair();
     const sends = await Promise.all(
