@@ -10,9 +10,9 @@ function heldStore() {
   const held: (() => void)[] = [];
   let holding = false;
   const increment = store.increment.bind(store);
-  store.increment = async (key, ttlMs) => {
+  store.increment = async (key, ttlMs, by) => {
     if (holding) await new Promise<void>((resolve) => held.push(resolve));
-    return increment(key, ttlMs);
+    return increment(key, ttlMs, by);
   };
   return {
     store,

@@ -24,10 +24,11 @@ export interface KeyValueStore extends SortedSetCommands {
   /** (Re)sets the expiry of an existing key of any kind; false when the key does not exist. */
   expire(key: string, ttlMs: number): Promise<boolean>;
   /**
-   * Fixed-window counter: increments, starting a window of ttlMs on the first
-   * hit; returns the count and the window's remaining ms.
+   * Fixed-window counter: increments (by `by`, default 1: several hits
+   * counted at once), starting a window of ttlMs on the first hit; returns
+   * the count and the window's remaining ms.
    */
-  increment(key: string, ttlMs: number): Promise<{ count: number; ttlMs: number }>;
+  increment(key: string, ttlMs: number, by?: number): Promise<{ count: number; ttlMs: number }>;
   /**
    * Takes one back from a live fixed-window counter (never below zero, never
    * creating or extending a window); the count after, 0 when absent.

@@ -154,14 +154,14 @@ export function createMemoryStore(): KeyValueStore {
       const now = Date.now();
       return keys.map((k) => sortedSet(k, now)?.range(query) ?? []);
     },
-    async increment(key, ttlMs) {
+    async increment(key, ttlMs, by = 1) {
       const now = Date.now();
       const entry = live(key, now);
       if (!entry) {
-        entries.set(key, { value: '1', expiresAt: now + ttlMs });
-        return { count: 1, ttlMs };
+        entries.set(key, { value: String(by), expiresAt: now + ttlMs });
+        return { count: by, ttlMs };
       }
-      const count = Number.parseInt(text(key, entry) ?? '0', 10) + 1;
+      const count = Number.parseInt(text(key, entry) ?? '0', 10) + by;
       entry.value = String(count);
       if (entry.expiresAt === null) entry.expiresAt = now + ttlMs;
       return { count, ttlMs: entry.expiresAt - now };

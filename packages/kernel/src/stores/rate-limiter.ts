@@ -1,8 +1,8 @@
 import type { KeyValueStore, RateLimitDecision } from './key-value-store.js';
 
 export interface RateLimiter {
-  /** Counts one hit; allowed while the window's count stays within the limit. */
-  hit(key: string, limit: number, windowSeconds: number): Promise<RateLimitDecision>;
+  /** Counts one hit (or `hits` at once); allowed while the window's count stays within the limit. */
+  hit(key: string, limit: number, windowSeconds: number, hits?: number): Promise<RateLimitDecision>;
   /** The decision the next request would get, without counting it. */
   peek(key: string, limit: number): Promise<RateLimitDecision>;
   /** Gives back one hit counted by `hit` (e.g. an attempt that turned out not to be a failure). */
@@ -20,8 +20,8 @@ export function createRateLimiter(store: KeyValueStore): RateLimiter {
     retryAfterSeconds: ttlMs > 0 ? Math.ceil(ttlMs / 1000) : 0,
   });
   return {
-    async hit(key, limit, windowSeconds) {
-      const { count, ttlMs } = await store.increment(KEY_PREFIX + key, windowSeconds * 1000);
+    async hit(key, limit, windowSeconds, hits = 1) {
+      const { count, ttlMs } = await store.increment(KEY_PREFIX + key, windowSeconds * 1000, hits);
       return decide(count, limit, ttlMs, count <= limit);
     },
     async peek(key, limit) {

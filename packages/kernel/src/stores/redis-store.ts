@@ -165,12 +165,12 @@ function rawRedisStore(redis: Redis, prefix: string): KeyValueStore {
       const results = (await pipeline.exec()) as ExecResult;
       return replies(results).map(toMembers);
     },
-    async increment(key, ttlMs) {
+    async increment(key, ttlMs, by = 1) {
       const ms = Math.max(1, Math.ceil(ttlMs));
       // MULTI makes the three atomic; PEXPIRE NX (Redis 7) starts the window
       // only on the first hit, so later hits never extend it.
       const [count, , pttl] = replies(
-        await redis.multi().incr(k(key)).pexpire(k(key), ms, 'NX').pttl(k(key)).exec(),
+        await redis.multi().incrby(k(key), by).pexpire(k(key), ms, 'NX').pttl(k(key)).exec(),
       ) as [number, number, number];
       return { count, ttlMs: pttl > 0 ? pttl : ms };
     },

@@ -123,6 +123,17 @@ describe.each(backends)('KeyValueStore on $name', (backend) => {
     expect((await store.increment('win', 1500)).count).toBe(1);
   });
 
+  it('counts several hits at once into the same window', async () => {
+    expect((await store.increment('batch', 60_000, 5)).count).toBe(5);
+    const [a, b] = await Promise.all([store.increment('batch', 60_000, 3), store.increment('batch', 60_000)]);
+    expect([a?.count, b?.count].sort((x, y) => (x ?? 0) - (y ?? 0))).toEqual(
+      a?.count === 8 ? [8, 9] : [6, 9],
+    );
+    expect((await store.counter?.('batch'))?.count ?? (await store.increment('batch', 60_000, 0)).count).toBe(
+      9,
+    );
+  });
+
   it('reads a counter without incrementing it', async () => {
     expect(await store.counter?.('peeked')).toEqual({ count: 0, ttlMs: 0 });
     await store.increment('peeked', 5000);
