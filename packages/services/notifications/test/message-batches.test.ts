@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { assertEventPayload } from '@nova/contracts';
 import type { Worker } from '@nova/kernel';
-import { type ConsumerTestBed, DATABASE_KINDS, openConsumerTestBed } from '@nova/kernel/testing';
+import {
+  type ConsumerTestBed,
+  DATABASE_KINDS,
+  eventsPassed,
+  openConsumerTestBed,
+} from '@nova/kernel/testing';
 import { type KyselyPlugin, sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createNotifyCommands } from '../src/commands/notify-commands.js';
@@ -50,12 +55,8 @@ describe.each(DATABASE_KINDS)('message notifications in batches on %s', (kind) =
       .execute();
     return rows.map((r) => r.source_id).sort();
   };
-  const processed = async () => {
-    const { rows } = await sql<{ n: number }>`
-      SELECT count(*)::int AS n FROM ${sql.table(`${bed.database.schema}.processed_events`)}
-       WHERE group_id = ${MESSAGE_EVENTS_GROUP}`.execute(bed.database.db);
-    return rows[0]?.n ?? 0;
-  };
+  // Batch consumers record their position, not a row per event (ADR 039).
+  const processed = () => eventsPassed(bed.database, bed.producer, MESSAGE_EVENTS_GROUP);
 
   beforeAll(async () => {
     bed = await openConsumerTestBed<NotificationsTables>(kind, {
@@ -101,11 +102,11 @@ describe.each(DATABASE_KINDS)('message notifications in batches on %s', (kind) =
     await Promise.all(consumers.map((c) => c.start()));
     await expect.poll(processed, { timeout: 60_000, interval: 100 }).toBe(total);
     await Promise.all(running.splice(0).map((c) => c.stop(Date.now() + 10_000)));
-    // Batches, not one transaction per message: the processed-event records
-    // of 290 events were written by a few transactions (xmin tells which).
+    // Batches, not one transaction per message: the notification actions of
+    // 290 messages were written by a few transactions (xmin tells which).
     const { rows } = await sql<{ n: number }>`
-      SELECT count(DISTINCT xmin::text)::int AS n FROM ${sql.table(`${bed.database.schema}.processed_events`)}
-       WHERE group_id = ${MESSAGE_EVENTS_GROUP}`.execute(bed.database.db);
+      SELECT count(DISTINCT xmin::text)::int AS n FROM ${sql.table(`${bed.database.schema}.notification_actions`)}
+       WHERE target_id IN (${direct}, ${group})`.execute(bed.database.db);
     expect(rows[0]?.n).toBeLessThanOrEqual(total / 10);
 
     const idsOf = (list: typeof directEvents, from?: string) =>
