@@ -16,6 +16,21 @@ import { CONTENT_EVENTS_GROUP, createContentEventsConsumer } from '../src/worker
 import { contextOver } from './support/consumer-context.js';
 import { events } from './support/start-notifications.js';
 
+/** A like of `post` by `liker`, notifying `author`, as the content consumer makes it. */
+const likeOf =
+  (author: string, post: string) =>
+  (liker: string): NotificationChange => ({
+    op: 'notify',
+    action: {
+      recipientId: author,
+      kind: 'like',
+      targetId: post,
+      actorId: liker,
+      sourceId: liker,
+      actedAt: new Date(),
+    },
+  });
+
 // Likes applied a batch at a time must count exactly what a one-by-one
 // application would: redelivered, raced by parallel writers, undone in the
 // same batch.
@@ -62,17 +77,7 @@ describe.each(DATABASE_KINDS)('like storms on %s', (kind) => {
     const author = randomUUID();
     const post = randomUUID();
     const likers = Array.from({ length: 120 }, () => randomUUID());
-    const like = (liker: string): NotificationChange => ({
-      op: 'notify',
-      action: {
-        recipientId: author,
-        kind: 'like',
-        targetId: post,
-        actorId: liker,
-        sourceId: liker,
-        actedAt: new Date(),
-      },
-    });
+    const like = likeOf(author, post);
     // The same likes under other event ids (a producer retry): the
     // processed-event record cannot tell, the group's lock and sources must.
     await Promise.all(
@@ -95,17 +100,7 @@ describe.each(DATABASE_KINDS)('like storms on %s', (kind) => {
       const ctx = await contextOver(bed);
       const notify = createNotifyCommands(ctx);
       const [author, blocked, other, post] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
-      const like = (liker: string): NotificationChange => ({
-        op: 'notify',
-        action: {
-          recipientId: author,
-          kind: 'like',
-          targetId: post,
-          actorId: liker,
-          sourceId: liker,
-          actedAt: new Date(),
-        },
-      });
+      const like = likeOf(author, post);
       let commitLikes = () => {};
       const held = new Promise<void>((resolve) => {
         commitLikes = resolve;
