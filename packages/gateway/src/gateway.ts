@@ -114,6 +114,7 @@ export async function bootGateway(
   const openApi = createMergedOpenApi(distinctUrls, logger.child({ component: 'openapi' }));
   const relay = createSocketRelay({
     maxFrameBytes: config.realtime.maxFrameBytes,
+    sendBufferBytes: config.realtime.sendBufferBytes,
     logger,
     routing: channelRouting(channels, upstreams, settings.socketService),
   });

@@ -10,6 +10,7 @@ import type { Upstream } from './upstream.js';
 const UNSENDABLE = new Set([1004, 1005, 1006, 1015]);
 const GOING_AWAY = 1001;
 const UPSTREAM_FAILED = 1011;
+const SLOW_CONSUMER = 4008;
 /** Close codes of a channel owner that judge the client itself (revoked token, frame flood): the whole socket closes with them. */
 const CLIENT_VERDICTS = new Set([1008, 4401]);
 /** Client frames held while a channel owner's socket opens; more is a flood. */
@@ -68,9 +69,24 @@ interface Pair {
  */
 export function createSocketRelay(options: {
   maxFrameBytes: number;
+  /**
+   * A client that lets more than this pile up unread is closed (4008, as the
+   * services' own sockets do) instead of growing the gateway's memory.
+   */
+  sendBufferBytes: number;
   logger: Logger;
   routing?: ChannelRouting;
 }): SocketRelay {
+  /** A frame of an upstream to the client, unless the client has stopped reading. */
+  const toClient = (client: WebSocket, data: RawData, binary: boolean) => {
+    if (client.readyState !== WebSocket.OPEN) return;
+    const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
+    if (client.bufferedAmount + size > options.sendBufferBytes) {
+      client.close(SLOW_CONSUMER, 'slow consumer: send buffer full');
+      return;
+    }
+    client.send(data, { binary });
+  };
   const server = new WebSocketServer({
     noServer: true,
     perMessageDeflate: false,
@@ -160,7 +176,7 @@ export function createSocketRelay(options: {
       // Its own channels and the answers to what was sent to it; its `socket` frames and the
       // user-wide pushes every socket of the user gets come through the socket service's socket.
       if (channel === 'error' || (channel !== undefined && routing?.ownerOf(channel) === owner))
-        sendRaw(pair.client, data);
+        toClient(pair.client, data, false);
     });
     ws.on('close', (code, reason) => {
       if (!judged) owner.released();
@@ -212,7 +228,7 @@ export function createSocketRelay(options: {
       const owner = channel === undefined ? undefined : routing?.ownerOf(channel);
       if (owner && pair.owners.get(owner.service)?.open) return;
     }
-    pair.client.send(data, { binary });
+    toClient(pair.client, data, binary);
   };
 
   return {
@@ -272,7 +288,7 @@ export function createSocketRelay(options: {
           const pair: Pair = { client, upstream: toUpstream, owners: new Map() };
           open.add(pair);
           toUpstream.removeAllListeners('message');
-          for (const { data, binary } of early.splice(0)) client.send(data, { binary });
+          for (const { data, binary } of early.splice(0)) toClient(client, data, binary);
           client.on('message', (data, binary) => route(pair, data, binary, target, headers));
           toUpstream.on('message', (data, binary) => fromSocketService(pair, data, binary));
           client.on('ping', (data) => toUpstream.ping(data));
@@ -305,10 +321,6 @@ export function createSocketRelay(options: {
       open.clear();
     },
   };
-}
-
-function sendRaw(to: WebSocket, data: RawData): void {
-  if (to.readyState === WebSocket.OPEN) to.send(data, { binary: false });
 }
 
 function sendText(to: WebSocket, text: string): void {

@@ -58,8 +58,13 @@ interface FakeProcess {
   start(): Promise<void>;
 }
 
-async function serviceProcess(pubsub: PubSub, channels: ChannelDefinition[], port = 0): Promise<FakeProcess> {
-  const hub = createRealtime({ settings: REALTIME, pubsub, store: createMemoryStore(), logger });
+async function serviceProcess(
+  pubsub: PubSub,
+  channels: ChannelDefinition[],
+  port = 0,
+  settings = REALTIME,
+): Promise<FakeProcess> {
+  const hub = createRealtime({ settings, pubsub, store: createMemoryStore(), logger });
   for (const channel of channels) hub.register(channel);
   const accepted: FakeProcess['accepted'] = [];
   const wss = new WebSocketServer({ noServer: true });
@@ -167,6 +172,7 @@ describe('the gateway routes socket channels to the process that owns them', () 
     };
     relay = createSocketRelay({
       maxFrameBytes: REALTIME.maxFrameBytes,
+      sendBufferBytes: REALTIME.sendBufferBytes,
       logger,
       routing: channelRouting(CHANNELS, upstreams, 'messaging'),
     });
@@ -273,6 +279,53 @@ describe('the gateway routes socket channels to the process that owns them', () 
     for (const s of sockets) expect(texts(s).sort()).toEqual(expected);
     // One socket at live per client, however many frames raced to open it.
     expect(live.hub.connections).toBe(users.length);
+  });
+
+  it('closes a client that stops reading with 4008 instead of buffering the upstream for it', async () => {
+    // An upstream that never closes its own slow socket, so only the gateway's limit can act.
+    const roomy = await serviceProcess(pubsub, [], 0, { ...REALTIME, sendBufferBytes: 1 << 30 });
+    const upstream = createUpstream(
+      'messaging',
+      roomy.url,
+      SETTINGS,
+      upstreamMetrics(new Registry()),
+      () => undefined,
+    );
+    const strict = createSocketRelay({
+      maxFrameBytes: REALTIME.maxFrameBytes,
+      sendBufferBytes: 256 * 1024,
+      logger,
+    });
+    const edge = createServer();
+    edge.on('upgrade', (request: IncomingMessage, socket, head) => {
+      const target = new URL(request.url ?? '/', upstream.url);
+      target.protocol = 'ws:';
+      const headers = { authorization: request.headers.authorization ?? '' };
+      strict.relay({ request, socket, head, upstream, target, headers });
+    });
+    await new Promise<void>((resolve) => edge.listen(0, '127.0.0.1', resolve));
+    try {
+      const reader = await connect(`http://127.0.0.1:${(edge.address() as AddressInfo).port}`, {
+        token: 'sloth',
+      });
+      clients.push(reader);
+      const closed = new Promise<number>((resolve) => reader.ws.once('close', (code) => resolve(code)));
+      // The client stops reading: what the gateway sends piles up in its buffer.
+      (reader.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+      const text = 'x'.repeat(20_000);
+      for (let i = 0; i < 2000 && roomy.accepted.length > 0; i++) {
+        await roomy.hub.publish({ userId: 'sloth' }, { channel: 'typing', type: 'big', data: { i, text } });
+        if (i % 10 === 9) await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      (reader.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+      expect(await closed).toBe(4008);
+    } finally {
+      strict.closeAll();
+      edge.closeAllConnections();
+      await new Promise((resolve) => edge.close(resolve));
+      await roomy.stop();
+      await roomy.hub.close();
+    }
   });
 
   it('live down: its channels answer unavailable, messaging’s keep working, and it recovers', async () => {
