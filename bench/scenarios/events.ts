@@ -401,10 +401,21 @@ const load1 = (): number => os.loadavg()[0] ?? Number.NaN;
 
 export async function runEventsBench(): Promise<BenchReport> {
   const startedAt = new Date().toISOString();
-  const { stdout } = await promisify(execFile)(path.join(root, 'scripts/kafka.sh'), ['start'], {
-    timeout: 600_000,
-  });
-  const brokers = stdout.trim().split('\n').at(-1) ?? '127.0.0.1:9092';
+  const only = process.env.BENCH_EVENTS_LOGS?.split(',');
+  // The broker only when a Kafka series runs; one this run started is stopped at its end.
+  const kafkaScript = path.join(root, 'scripts/kafka.sh');
+  const run = promisify(execFile);
+  const needsKafka = !only || only.includes('kafka');
+  const brokerWasUp =
+    needsKafka &&
+    (await run(kafkaScript, ['status']).then(
+      () => true,
+      () => false,
+    ));
+  const brokers = needsKafka
+    ? ((await run(kafkaScript, ['start'], { timeout: 600_000 })).stdout.trim().split('\n').at(-1) ??
+      '127.0.0.1:9092')
+    : '127.0.0.1:9092';
   // A pool big enough that the 16 paced writers do not queue the consumer's transactions behind theirs.
   const dbs = await openTestDatabases('postgres', { DATABASE_POOL_SIZE: String(POOL_SIZE) });
   const embeddedConfig: Config = { ...dbs.config, kafka: undefined };
@@ -416,7 +427,6 @@ export async function runEventsBench(): Promise<BenchReport> {
     { name: 'embedded', label: 'PostgreSQL outbox tables read by seq', config: embeddedConfig },
     { name: 'kafka', label: 'outbox → relay → Kafka (3 partitions) → consumer group', config: kafkaConfig },
   ];
-  const only = process.env.BENCH_EVENTS_LOGS?.split(',');
   if (only) kinds.splice(0, kinds.length, ...kinds.filter((k) => only.includes(k.name)));
   const named = (name: string): Series => ({ name, rps: [], p50Ms: [], p99Ms: [] });
   const perEvent = kinds.map((k) =>
@@ -508,6 +518,8 @@ export async function runEventsBench(): Promise<BenchReport> {
     }
   } finally {
     await dbs.close();
+    if (needsKafka && !brokerWasUp)
+      await run(kafkaScript, ['stop'], { timeout: 120_000 }).catch(() => undefined);
   }
   loads.push(load1());
   const series = [...perEvent, ...saturated.flat(), ...halfLoad.flat(), ...sameLoad.flat()].filter(
