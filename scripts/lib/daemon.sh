@@ -150,3 +150,59 @@ log_tail() {
   tail -n "${2:-40}" "$1" >&2
   echo "-----" >&2
 }
+
+# The start/stop/status command line shared by the single-server scripts (s3proxy.sh,
+# clickhouse.sh). The script defines init_state_paths (sets STATE_DIR, PID_FILE, ENDPOINT),
+# take_state_lock, running_pid, is_ours and start_server (and may set LOG_FILE, which `status`
+# shows), then ends with `daemon_main "$@"`.
+
+# stop_server: stops the server the pid file names, if it is still ours; idempotent.
+stop_server() {
+  local pid
+  pid=$(running_pid)
+  if [[ -z $pid ]]; then
+    rm -f "$PID_FILE"
+    info "not running"
+    return 0
+  fi
+  info "stopping (pid $pid)"
+  stop_pid "$pid" 20 is_ours
+  rm -f "$PID_FILE"
+  info "stopped"
+}
+
+daemon_main() {
+  [[ $# -eq 1 ]] || usage
+  local pid
+  case $1 in
+  start)
+    init_state_paths
+    take_state_lock
+    start_server
+    ;;
+  stop)
+    [[ -d $STATE_DIR ]] || {
+      info "not running"
+      exit 0
+    }
+    init_state_paths
+    take_state_lock
+    stop_server
+    ;;
+  status)
+    [[ -d $STATE_DIR ]] || {
+      info "stopped"
+      exit 3
+    }
+    init_state_paths
+    pid=$(running_pid)
+    [[ -n $pid ]] || {
+      info "stopped"
+      exit 3
+    }
+    info "running (pid $pid, state $STATE_DIR${LOG_FILE:+, log $LOG_FILE})"
+    printf '%s\n' "$ENDPOINT"
+    ;;
+  *) usage ;;
+  esac
+}
