@@ -2,6 +2,7 @@ export { stepWithMargin } from './clock.js';
 export * from './consumer-test-bed.js';
 export * from './databases.js';
 export * from './eventually.js';
+export { expectError } from './expect-error.js';
 export * from './harness.js';
 export * from './migrated-database.js';
 export * from './otlp-receiver.js';

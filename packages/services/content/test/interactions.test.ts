@@ -1,22 +1,9 @@
 import { ForbiddenError, NotFoundError, UnprocessableError } from '@nova/kernel';
-import { DATABASE_KINDS } from '@nova/kernel/testing';
+import { DATABASE_KINDS, expectError } from '@nova/kernel/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyUserDeleted } from '../src/workers/user-events-consumer.js';
 import { type ContentFixture, openContentFixture } from './support/fixture.js';
-
-async function expectError(
-  promise: Promise<unknown>,
-  type: abstract new (...args: never[]) => Error,
-  code?: string,
-) {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(type);
-  if (code) expect((error as { code?: string }).code).toBe(code);
-}
 
 describe.each(DATABASE_KINDS)('likes, comments, hydration and purges on %s', (kind) => {
   let f: ContentFixture;

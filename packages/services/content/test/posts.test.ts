@@ -5,23 +5,10 @@ import {
   UnprocessableError,
   ValidationError,
 } from '@nova/kernel';
-import { DATABASE_KINDS } from '@nova/kernel/testing';
+import { DATABASE_KINDS, expectError } from '@nova/kernel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/domain/ids.js';
 import { type ContentFixture, openContentFixture } from './support/fixture.js';
-
-async function expectError(
-  promise: Promise<unknown>,
-  type: abstract new (...args: never[]) => Error,
-  code?: string,
-) {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(type);
-  if (code) expect((error as { code?: string }).code).toBe(code);
-}
 
 describe.each(DATABASE_KINDS)('posts on %s', (kind) => {
   let f: ContentFixture;

@@ -1,23 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictError, ForbiddenError, NotFoundError, UnprocessableError } from '@nova/kernel';
-import { DATABASE_KINDS } from '@nova/kernel/testing';
+import { DATABASE_KINDS, expectError } from '@nova/kernel/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tablesOf } from '../src/store/tables-of.js';
 import { openSocialFixture, type SocialFixture } from './support/fixture.js';
-
-async function expectError<E extends Error>(
-  promise: Promise<unknown>,
-  type: new (...args: never[]) => E,
-  code: string,
-) {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(type);
-  expect((error as { code?: string }).code).toBe(code);
-}
 
 describe.each(DATABASE_KINDS)('social graph on %s', (kind) => {
   let f: SocialFixture;
