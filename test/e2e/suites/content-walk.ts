@@ -1,19 +1,14 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   apiCaller,
   E2E_PASSWORD,
-  type NovaDeployment,
   pollUntil,
   readyChecksOf,
   type SignedUp,
   signUp as signUpAt,
 } from '../harness.js';
-import { deployShape, type E2eShape } from './shape.js';
-
-// Nova on a fresh PostgreSQL database, so the walk can check from outside that
-// a deleted account leaves no row in the content schema.
-const ADMIN_URL = process.env.NOVA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+import { deploySuite, type E2eShape } from './shape.js';
 
 type Client = SignedUp;
 
@@ -21,43 +16,20 @@ type Json = Record<string, unknown> & { items?: { id: string }[] };
 
 export function defineContentWalk(shape: E2eShape): void {
   describe(`content over HTTP (${shape.name})`, () => {
-    const dbName = `nova_e2e_content_${process.pid}_${Date.now()}`;
-    const dbUrl = ADMIN_URL.replace(/\/[^/]*$/, `/${dbName}`);
     const run = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
-    let nova: NovaDeployment;
-    // A shared deployment runs on databases of its own: the walk makes none.
-    let admin: pg.Client | undefined;
-    const contentDatabase = () => shape.databaseUrl?.('content') ?? dbUrl;
+    // On a fresh database, so the walk can check from outside that a deleted account leaves no
+    // row in the content schema.
+    const suite = deploySuite(shape, { name: 'content' });
 
-    const call = apiCaller<Json>((p, m) => nova.urlFor(p, m));
+    const call = apiCaller<Json>((p, m) => suite.nova.urlFor(p, m));
     const password = E2E_PASSWORD;
     const signUp = (name: string): Promise<Client> =>
-      signUpAt((p, method) => nova.urlFor(p, method), `${name}${run}`);
+      signUpAt((p, method) => suite.nova.urlFor(p, method), `${name}${run}`);
     const postCount = async (who: Client) => (await call('GET', `/users/${who.username}`)).body.postCount;
 
-    beforeAll(async () => {
-      if (!shape.shared) {
-        admin = new pg.Client({ connectionString: ADMIN_URL });
-        await admin.connect();
-        await admin.query(`CREATE DATABASE ${dbName}`);
-      }
-      await shape.prepare?.();
-      nova = await deployShape(shape, { ...shape.env(), DATABASE_URL: dbUrl });
-    });
-    afterAll(async () => {
-      try {
-        await nova?.stop();
-        nova?.cleanup();
-      } finally {
-        await shape.release?.();
-      }
-      await admin?.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-      await admin?.end();
-    });
-
     it('runs on the shape’s engines', async () => {
-      expect((await fetch(nova.urlFor('/health/ready'))).status).toBe(200);
-      const checks = await readyChecksOf(nova);
+      expect((await fetch(suite.nova.urlFor('/health/ready'))).status).toBe(200);
+      const checks = await readyChecksOf(suite.nova);
       for (const name of ['db-content', 'db-social', ...(shape.readyChecks ?? [])])
         expect(checks[name]).toMatchObject({ status: 'ok' });
     });
@@ -207,7 +179,7 @@ export function defineContentWalk(shape: E2eShape): void {
       expect((await call('GET', `/posts/${gusPost.id}`, fay.token)).status).toBe(404);
       const comments = await call('GET', `/posts/${id}/comments`, fay.token);
       expect((comments.body.items as unknown as { text: string }[]).map((c) => c.text)).toEqual(['thanks']);
-      const db = new pg.Client({ connectionString: contentDatabase() });
+      const db = new pg.Client({ connectionString: suite.databaseUrl('content') });
       await db.connect();
       try {
         const rows = await pollUntil(

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   decryptPush,
   PushReceiver,
@@ -10,15 +9,12 @@ import { openSocket } from '../../../packages/services/notifications/test/suppor
 import {
   apiCaller,
   E2E_PASSWORD,
-  type NovaDeployment,
   pollUntil,
   readyChecksOf,
   type SignedUp,
   signUp as signUpAt,
 } from '../harness.js';
-import { deployShape, type E2eShape } from './shape.js';
-
-const ADMIN_URL = process.env.NOVA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+import { deploySuite, type E2eShape } from './shape.js';
 
 interface Notification {
   id: string;
@@ -38,17 +34,20 @@ interface Notification {
  */
 export function defineNotificationsWalk(shape: E2eShape & { postgres?: boolean }): void {
   describe(`notifications over HTTP (${shape.name})`, () => {
-    const dbName = `nova_e2e_notifications_${process.pid}_${Date.now()}`;
-    const dbUrl = ADMIN_URL.replace(/\/[^/]*$/, `/${dbName}`);
     const run = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
-    let nova: NovaDeployment;
-    let admin: pg.Client | undefined;
     const receiver = new PushReceiver();
+    const suite = deploySuite(shape, {
+      name: 'notifications',
+      freshDatabase: shape.postgres ?? false,
+      env: { WEB_PUSH_INSECURE_ENDPOINTS: 'true' },
+      before: () => receiver.start(),
+      after: () => receiver.close(),
+    });
 
     // biome-ignore lint/suspicious/noExplicitAny: answers are read field by field
-    const call = apiCaller<any>((p, m) => nova.urlFor(p, m));
+    const call = apiCaller<any>((p, m) => suite.nova.urlFor(p, m));
     const signUp = (name: string): Promise<SignedUp> =>
-      signUpAt((p, method) => nova.urlFor(p, method), `${name}${run}`);
+      signUpAt((p, method) => suite.nova.urlFor(p, method), `${name}${run}`);
     const inbox = async (who: SignedUp): Promise<Notification[]> => {
       const answer = await call('GET', '/notifications?limit=50', who.token);
       expect(answer.status).toBe(200);
@@ -56,35 +55,9 @@ export function defineNotificationsWalk(shape: E2eShape & { postgres?: boolean }
     };
     const ofType = (items: Notification[], type: string) => items.filter((n) => n.type === type);
 
-    beforeAll(async () => {
-      await receiver.start();
-      let env: Record<string, string> = { ...shape.env(), WEB_PUSH_INSECURE_ENDPOINTS: 'true' };
-      if (shape.postgres && !shape.shared) {
-        admin = new pg.Client({ connectionString: ADMIN_URL });
-        await admin.connect();
-        await admin.query(`CREATE DATABASE ${dbName}`);
-        env = { ...env, DATABASE_URL: dbUrl };
-      }
-      await shape.prepare?.();
-      nova = await deployShape(shape, env);
-    });
-    afterAll(async () => {
-      try {
-        await nova?.stop();
-        nova?.cleanup();
-      } finally {
-        await shape.release?.();
-        await receiver.close();
-      }
-      if (admin) {
-        await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-        await admin.end();
-      }
-    });
-
     it('runs on the shape’s engines', async () => {
-      expect((await fetch(nova.urlFor('/health/ready'))).status).toBe(200);
-      const checks = await readyChecksOf(nova);
+      expect((await fetch(suite.nova.urlFor('/health/ready'))).status).toBe(200);
+      const checks = await readyChecksOf(suite.nova);
       for (const name of ['db-notifications', ...(shape.readyChecks ?? [])])
         expect(checks[name]).toMatchObject({ status: 'ok' });
     });
@@ -97,7 +70,7 @@ export function defineNotificationsWalk(shape: E2eShape & { postgres?: boolean }
       expect(
         (await call('POST', '/notifications/push-subscriptions', alice.token, browser.subscription)).status,
       ).toBe(201);
-      const socket = await openSocket(nova.urlFor(''), alice.token);
+      const socket = await openSocket(suite.nova.urlFor(''), alice.token);
       try {
         const post = (await call('POST', '/posts', alice.token, { text: 'hello world' })).body.id as string;
         for (const liker of [bob, carol, dave]) {
@@ -217,7 +190,7 @@ export function defineNotificationsWalk(shape: E2eShape & { postgres?: boolean }
         () => inbox(gina),
         (list) => ofType(list, 'like')[0]?.actorCount === 2,
       );
-      await nova.restart(['notifications']);
+      await suite.nova.restart(['notifications']);
       // Something new after the restart proves the consumers run again; the old likes stay counted once.
       expect((await call('POST', `/users/${gina.id}/follow`, hank.token)).status).toBe(200);
       const items = await pollUntil(

@@ -1,64 +1,21 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type NovaDeployment, pollUntil, type SignedUp, signUp as signUpAt } from '../harness.js';
-import { deployShape, type E2eShape } from './shape.js';
-
-// The server runs on a fresh PostgreSQL database so the test can check, from
-// outside, that a deleted user leaves no row behind in the social schema.
-const ADMIN_URL = process.env.NOVA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const DB_NAME = `nova_e2e_social_${process.pid}_${Date.now()}`;
-const DB_URL = ADMIN_URL.replace(/\/[^/]*$/, `/${DB_NAME}`);
+import { describe, expect, it } from 'vitest';
+import { apiCaller, pollUntil, type SignedUp, signUp as signUpAt } from '../harness.js';
+import { deploySuite, type E2eShape } from './shape.js';
 
 type Client = SignedUp;
 
-let nova: NovaDeployment;
-const run = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
-
-async function call(method: string, path: string, token?: string, body?: unknown) {
-  const response = await fetch(nova.urlFor(`/api/v1${path}`, method), {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  const text = await response.text();
-  const json = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
-  return {
-    status: response.status,
-    retryAfter: response.headers.get('retry-after'),
-    body: json as Record<string, unknown> & { items?: { id: string }[] },
-  };
-}
-
-const signUp = (name: string): Promise<Client> =>
-  signUpAt((p, method) => nova.urlFor(p, method), `${name}${run}`);
+type Json = Record<string, unknown> & { items?: { id: string }[] };
 
 export function defineSocialGraph(shape: E2eShape): void {
   describe(`social graph over HTTP (${shape.name})`, () => {
-    // A shared deployment runs on databases of its own: the walk makes none.
-    let admin: pg.Client | undefined;
-    const databaseOf = (service: string) => shape.databaseUrl?.(service) ?? DB_URL;
-    beforeAll(async () => {
-      if (!shape.shared) {
-        admin = new pg.Client({ connectionString: ADMIN_URL });
-        await admin.connect();
-        await admin.query(`CREATE DATABASE ${DB_NAME}`);
-      }
-      await shape.prepare?.();
-      nova = await deployShape(shape, { ...shape.env(), DATABASE_URL: DB_URL });
-    });
-    afterAll(async () => {
-      try {
-        await nova?.stop();
-        nova?.cleanup();
-      } finally {
-        await shape.release?.();
-      }
-      await admin?.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
-      await admin?.end();
-    });
+    // On a fresh database, so the test can check from outside that a deleted user leaves no
+    // row behind in the social schema.
+    const suite = deploySuite(shape, { name: 'social' });
+    const run = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+    const call = apiCaller<Json>((p, m) => suite.nova.urlFor(p, m));
+    const signUp = (name: string): Promise<Client> =>
+      signUpAt((p, method) => suite.nova.urlFor(p, method), `${name}${run}`);
 
     it('walks profiles, follows, private accounts, blocks, mutes, requests, suggestions and deletion', async () => {
       const [alice, bob, carol, dave] = await Promise.all(['alice', 'bob', 'carol', 'dave'].map(signUp));
@@ -188,7 +145,7 @@ export function defineSocialGraph(shape: E2eShape): void {
       expect((await call('GET', '/users/me', bob.token)).body).toMatchObject({ followingCount: 0 });
       // Each service's rows in that service's database (one database for all on a single process).
       const left = async (service: string, sql: string) => {
-        const db = new pg.Client({ connectionString: databaseOf(service) });
+        const db = new pg.Client({ connectionString: suite.databaseUrl(service) });
         await db.connect();
         try {
           return Number((await db.query<{ n: string }>(sql, [dave.id])).rows[0]?.n);
@@ -248,7 +205,7 @@ export function defineSocialGraph(shape: E2eShape): void {
 
     if (shape.split) {
       it('reaches auth over the gRPC binding; answers 503 while auth is down and recovers after', async () => {
-        const { auth, social } = nova.processes;
+        const { auth, social } = suite.nova.processes;
         if (!auth || !social) throw new Error('split deployment without its processes');
         const metric = async (url: string, pattern: RegExp) => {
           const text = await (await fetch(`${url}/metrics`)).text();
@@ -269,7 +226,7 @@ export function defineSocialGraph(shape: E2eShape): void {
         const down = await call('GET', '/users/me', erin.token);
         expect(down.status).toBe(503);
         expect(down.body.code).toBe('upstream_unavailable');
-        expect(Number(down.retryAfter)).toBeGreaterThanOrEqual(1);
+        expect(Number(down.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
         // What needs no upstream keeps working.
         expect((await call('GET', `/users/${erin.username}`)).status).toBe(200);
 
