@@ -17,7 +17,19 @@ export const revocationKeys = {
   session: (sessionId: string) => `revoked:sid:${sessionId}`,
   user: (userId: string) => `revoked:user:${userId}`,
   complete: 'revoked:complete',
+  /** Every key above starts with it: an edge mirrors the marks in process by it (ADR 042). */
+  prefix: 'revoked:',
 } as const;
+
+/**
+ * The security store an edge reads the marks from: with Redis, its in-process
+ * mirror of the marks (one round trip per request saved; ADR 042), which
+ * Redis keeps current on every change and which reads through to Redis
+ * whenever that is not assured.
+ */
+export function revocationStore(security: KeyValueStore): KeyValueStore {
+  return security.mirrored?.([revocationKeys.prefix]) ?? security;
+}
 
 /** The keys to check for one access token, in one MGET. */
 export function revocationKeysFor(claims: { jti: string; sid: string; sub: string }): string[] {

@@ -1,6 +1,7 @@
 import { type IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import replyFrom from '@fastify/reply-from';
+import { revocationStore } from '@nova/contracts';
 import {
   type Config,
   closeHttpServer,
@@ -108,7 +109,7 @@ export async function bootGateway(
   }
   const authUrl = config.serviceUrls[TOKEN_ISSUER_SERVICE];
   const verifier = authUrl
-    ? createRemoteTokenVerifier({ authUrl, securityStore: stores.stores.security })
+    ? createRemoteTokenVerifier({ authUrl, securityStore: revocationStore(stores.stores.security) })
     : undefined;
   const distinctUrls = [...new Set(Object.values(config.serviceUrls))];
   const openApi = createMergedOpenApi(distinctUrls, logger.child({ component: 'openapi' }));

@@ -77,6 +77,8 @@ export function createDatabaseProvider(options: DatabaseProviderOptions): Databa
     return pglite;
   };
 
+  /** Connections per pool kept open while idle (the feed's warm start opens 4). */
+  const KEPT_CONNECTIONS = 4;
   const poolFor = (url: string) => {
     let entry = pools.get(url);
     if (!entry) {
@@ -97,6 +99,10 @@ export function createDatabaseProvider(options: DatabaseProviderOptions): Databa
           : {}),
         // Half-open connections to a vanished host are noticed by the kernel.
         keepAlive: true,
+        // Idle connections beyond these few close after pg-pool's 10 s; these stay open once made,
+        // so the connections (and backends' plans and catalogs) a warm start paid for are still
+        // there for the first requests, which otherwise paid connection setup again.
+        min: Math.min(KEPT_CONNECTIONS, poolSize),
         // No JIT: the services' statements are short, and a plan estimated above jit_above_cost
         // (e.g. the feed's timeline rebuild) paid ~700 ms of LLVM emission on every execution
         // for a 128 ms query. An `options` parameter in the URL still wins (pg parses it last).

@@ -4,6 +4,7 @@ import type { HealthCheck } from '../health/health-registry.js';
 import type { Logger } from '../logging/logger.js';
 import type { KeyValueStore } from './key-value-store.js';
 import { createMemoryStore } from './memory-store.js';
+import { createMirroredStore } from './mirrored-store.js';
 import { createMemoryPubSub, createRedisPubSub, type PubSub } from './pubsub.js';
 import { createRedisStore } from './redis-store.js';
 
@@ -36,9 +37,15 @@ export function redactUrl(url: string): string {
 /** Reconnect attempts back off to this at most, so a returning Redis is found within it. */
 const MAX_RECONNECT_DELAY_MS = 2000;
 
-function connect(url: string, config: Config['redis'], logger: Logger): Redis {
+function connect(
+  url: string,
+  config: Config['redis'],
+  logger: Logger,
+  extra: { protocol?: 2 | 3; autoResubscribe?: boolean; connectionName?: string } = {},
+): Redis {
   const log = logger.child({ redis: redactUrl(url) });
   const redis = new Redis(url, {
+    ...extra,
     // Commands wait while disconnected (a restart is over in a moment), but
     // never longer than the command timeout, and give up after two
     // reconnect attempts: a request gets a 503, it does not hang.
@@ -87,6 +94,7 @@ async function closeConnection(redis: Redis): Promise<void> {
 export function createStores(config: Config, logger: Logger): Stores {
   const connections = new Map<string, Redis>();
   const memoryStores: KeyValueStore[] = [];
+  const mirrors = new Map<string, ReturnType<typeof createMirroredStore>>();
   const healthChecks: HealthCheck[] = [];
   const stores = {} as Record<RedisRole, KeyValueStore>;
   for (const role of REDIS_ROLES) {
@@ -102,7 +110,30 @@ export function createStores(config: Config, logger: Logger): Stores {
       redis = connect(url, config.redis, logger);
       connections.set(url, redis);
     }
-    const store = createRedisStore(redis, `${config.redis.keyPrefix}${role}:`);
+    const rolePrefix = `${config.redis.keyPrefix}${role}:`;
+    const store = createRedisStore(redis, rolePrefix);
+    const mirrorLogger = logger.child({ component: 'store-mirror', role });
+    store.mirrored = (prefixes) => {
+      const name = `${role}\n${[...prefixes].sort().join('\n')}`;
+      let mirror = mirrors.get(name);
+      if (!mirror) {
+        mirror = createMirroredStore({
+          store,
+          rolePrefix,
+          prefixes,
+          // Connections of its own: tracking and the subscription are per connection.
+          connect: (protocol) =>
+            connect(url, config.redis, mirrorLogger, {
+              protocol,
+              autoResubscribe: false,
+              connectionName: `mirror:${rolePrefix}`,
+            }),
+          logger: mirrorLogger,
+        });
+        mirrors.set(name, mirror);
+      }
+      return mirror;
+    };
     stores[role] = store;
     healthChecks.push({ name: `redis-${role}`, required: true, check: () => store.ping() });
   }
@@ -122,6 +153,7 @@ export function createStores(config: Config, logger: Logger): Stores {
     connections,
     async close() {
       await pubsub.close();
+      await Promise.all([...mirrors.values()].map((m) => m.stop()));
       await Promise.all(memoryStores.map((s) => s.close()));
       await Promise.all([...connections.values()].map(closeConnection));
     },

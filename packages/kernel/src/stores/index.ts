@@ -1,6 +1,7 @@
 export * from './create-stores.js';
 export * from './key-value-store.js';
 export * from './memory-store.js';
+export * from './mirrored-store.js';
 export * from './presence.js';
 export * from './pubsub.js';
 export * from './rate-limiter.js';

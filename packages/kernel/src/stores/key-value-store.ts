@@ -42,6 +42,13 @@ export interface KeyValueStore extends SortedSetCommands {
   counter?(key: string): Promise<{ count: number; ttlMs: number }>;
   ping(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * The same store, its reads of keys under `prefixes` answered in process
+   * while Redis pushes every change of them (ADR 042; a Redis store's
+   * mirror, shared by every caller asking for the same prefixes). Absent on
+   * stores that are in process already.
+   */
+  mirrored?(prefixes: readonly string[]): KeyValueStore;
 }
 
 /** One member of a sorted set with its score (a finite double). */

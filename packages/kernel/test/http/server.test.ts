@@ -67,7 +67,13 @@ async function testRoutes(app: NovaApp) {
       config: { auth: 'public' },
       schema: { querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 100 }) }) },
     },
-    async (request) => ({ limit: request.query.limit }),
+    async (request) => {
+      // A handler that writes to its query object must not change what the next request gets.
+      const query = request.query as { limit: number; seen?: boolean };
+      const seenBefore = query.seen === true;
+      query.seen = true;
+      return { limit: query.limit, seenBefore };
+    },
   );
   app.get(
     '/boom',
@@ -188,6 +194,18 @@ describe('createHttpServer', () => {
     expect(res.statusCode).toBe(400);
     expect(res.headers['content-type']).toContain('application/problem+json');
     expect(res.json().code).toBe('bad_url');
+  });
+
+  it('converts a repeated query string the same way each time, a fresh object per request', async () => {
+    for (let i = 0; i < 3; i++) {
+      const res = await app.inject({ method: 'GET', url: `${API_PREFIX}/items?limit=20` });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({ limit: 20, seenBefore: false });
+    }
+    for (const bad of ['1.5', '1e1', '500']) {
+      const res = await app.inject({ method: 'GET', url: `${API_PREFIX}/items?limit=${bad}` });
+      expect(res.statusCode).toBe(400);
+    }
   });
 
   it('prefixes query-string fields', async () => {

@@ -1,3 +1,4 @@
+import { revocationStore } from '@nova/contracts';
 import {
   createRateLimiter,
   type Database,
@@ -57,7 +58,7 @@ export async function createAuthContext(
   const revocations =
     overrides.revocations ??
     createRevocations({
-      store: security,
+      store: revocationStore(security),
       accessTtlSeconds: ttl,
       source: revokedSessionSource(database),
       logger,

@@ -76,6 +76,8 @@ interface LocalBody {
  */
 export const LOCAL_BODIES = 2_000;
 
+/** Stamps are short keys read on every warm page: mirrored in process where the store allows (ADR 042). */
+const STAMP_PREFIXES = ['feed:stamp:', 'feed:pstamp:', 'feed:astamp:'] as const;
 const stampKey = (viewerId: string) => `feed:stamp:${viewerId}`;
 const pageKey = (viewerId: string, variant: string) => `feed:page:${viewerId}:${variant}`;
 const bodyKey = (viewerId: string, variant: string) => `feed:body:${viewerId}:${variant}`;
@@ -119,8 +121,11 @@ export function createPageCache(
   // A stamp outlives every page stored under the one before it.
   const stampTtlMs = options.ttlMs + 60_000;
   const enabled = options.ttlMs > 0;
+  // With Redis, a warm hit then reads its ~40 stamps without a round trip; the copy is dropped on
+  // every change Redis sees (any process's consumers) and read through whenever that is not assured.
+  const stamps = store.mirrored?.(STAMP_PREFIXES) ?? store;
   const replace = (keys: string[]) =>
-    Promise.all([...new Set(keys)].map((key) => store.set(key, randomUUID(), stampTtlMs))).then(
+    Promise.all([...new Set(keys)].map((key) => stamps.set(key, randomUUID(), stampTtlMs))).then(
       () => undefined,
     );
 
@@ -148,7 +153,7 @@ export function createPageCache(
       local.delete(key);
       return null;
     }
-    const now = await store.mget(entry.keys);
+    const now = await stamps.mget(entry.keys);
     if (!now.every((value, i) => (value ?? '') === entry.values[i])) {
       local.delete(key);
       return null;
@@ -169,7 +174,7 @@ export function createPageCache(
     if (!decoded || decoded.stamp !== current) return null;
     const deps = JSON.parse(decoded.deps) as Dependencies;
     if (deps.keys.length > 0) {
-      const now = await store.mget(deps.keys);
+      const now = await stamps.mget(deps.keys);
       if (!now.every((value, i) => (value ?? '') === deps.values[i])) return null;
     }
     const body = Buffer.from(decoded.body);
@@ -218,7 +223,7 @@ export function createPageCache(
       const keys = [...new Set([...postIds.map(postStampKey), ...authorIds.map(authorStampKey)])];
       if (keys.length === 0) return { keys, values: [] };
       const at = Date.now();
-      const values = await store.mget(keys);
+      const values = await stamps.mget(keys);
       return { keys, values: values.map((v) => v ?? ''), at };
     },
     async putBody(viewerId, bodyVariant, stamp, deps, body) {
