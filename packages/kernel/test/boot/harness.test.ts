@@ -5,15 +5,10 @@ import { Type } from '@sinclair/typebox';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import type { AnyApi, BootContracts } from '../../src/boot/index.js';
-import {
-  bindInProcess,
-  defineSyncApi,
-  type ServiceModule,
-  UnauthenticatedError,
-  type Worker,
-} from '../../src/index.js';
+import type { AnyApi } from '../../src/boot/index.js';
+import { defineSyncApi, type ServiceModule, type Worker } from '../../src/index.js';
 import { DATABASE_KINDS, startModules } from '../../src/testing/index.js';
+import { idsEdgeContracts as contracts, ids } from '../support/ids-edge.js';
 
 /**
  * The harness runs the production boot: a small module with its own
@@ -65,33 +60,6 @@ const notesModule: ServiceModule<{ count(): Promise<{ notes: number }> }, { ids:
       },
       workers: [worker],
     };
-  },
-};
-
-// The edge's verifier comes from a service this test does not start: a stand-in API.
-const idsApi = defineSyncApi('ids', 1, {
-  verify: {
-    request: Type.Object({ token: Type.String() }),
-    response: Type.Object({ userId: Type.String() }),
-    idempotent: true,
-  },
-});
-const ids = bindInProcess(idsApi, {
-  verify: async ({ token }) => {
-    if (!token.startsWith('user-')) throw new UnauthenticatedError('invalid_token');
-    return { userId: token.slice(5) };
-  },
-}) as unknown as AnyApi;
-
-const contracts: BootContracts = {
-  validate: () => undefined,
-  edge: {
-    service: 'ids',
-    verifier: (api) => async (token) => {
-      const verify = api.verify as NonNullable<AnyApi[string]>;
-      const { userId } = (await verify({ token })) as { userId: string };
-      return { userId, sessionId: 's', tokenId: 't', expiresAt: Date.now() / 1000 + 600 };
-    },
   },
 };
 

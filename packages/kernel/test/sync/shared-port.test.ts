@@ -5,18 +5,13 @@ import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AnyApi, BootContracts } from '../../src/boot/index.js';
+import type { AnyApi } from '../../src/boot/index.js';
 import { forwardedPrincipalHeaders } from '../../src/http/forwarded-principal.js';
-import {
-  bindInProcess,
-  createLogger,
-  defineSyncApi,
-  type ServiceModule,
-  UnauthenticatedError,
-} from '../../src/index.js';
+import { createLogger, defineSyncApi, type ServiceModule } from '../../src/index.js';
 import { createSyncClient } from '../../src/sync/grpc/index.js';
 import { type StartedModules, startModules } from '../../src/testing/index.js';
 import { connect } from '../realtime/socket-client.js';
+import { idsEdgeContracts as contracts, ids } from '../support/ids-edge.js';
 
 /**
  * A split process serves its public HTTP routes, its WebSocket and its gRPC
@@ -60,30 +55,6 @@ const echoModule: ServiceModule<AnyApi> = {
         },
       },
     };
-  },
-};
-
-const idsApi = defineSyncApi('ids', 1, {
-  verify: {
-    request: Type.Object({ token: Type.String() }),
-    response: Type.Object({ userId: Type.String() }),
-    idempotent: true,
-  },
-});
-const ids = bindInProcess(idsApi, {
-  verify: async ({ token }) => {
-    if (!token.startsWith('user-')) throw new UnauthenticatedError('invalid_token');
-    return { userId: token.slice(5) };
-  },
-}) as unknown as AnyApi;
-const contracts: BootContracts = {
-  validate: () => undefined,
-  edge: {
-    service: 'ids',
-    verifier: (api) => async (token) => {
-      const { userId } = (await (api.verify as NonNullable<AnyApi[string]>)({ token })) as { userId: string };
-      return { userId, sessionId: 's', tokenId: token, expiresAt: Date.now() / 1000 + 600 };
-    },
   },
 };
 
