@@ -1,8 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DeleteBucketCommand, DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { freePort, type PrivateRedis, startPrivateRedis } from '@nova/kernel/testing';
+import {
+  deleteRedisPrefix,
+  freePort,
+  type PrivateRedis,
+  TEST_REDIS_URL as REDIS_URL,
+  startPrivateRedis,
+} from '@nova/kernel/testing';
 import { createS3Client, ensureBucket, type S3Settings } from '@nova/s3';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { defineAuthWalk } from './suites/auth-walk.js';
@@ -36,7 +41,6 @@ const KAFKA_SHAPE: E2eShape = {
 // The split shape: auth and social as two processes on PostgreSQL, Redis and
 // Kafka; social reaches auth only through NOVA_AUTH_URL (gRPC).
 const ADMIN_URL = process.env.NOVA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env.NOVA_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SPLIT_DB = `nova_e2e_split_${process.pid}_${Date.now()}`;
 const SPLIT_PREFIX = `nova-e2e-split-${process.pid}-${Date.now()}:`;
 const admin = async <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => {
@@ -48,20 +52,6 @@ const admin = async <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => {
     await client.end();
   }
 };
-
-async function deletePrefix(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
 
 const SPLIT_SHAPE: E2eShape = {
   name: 'auth and social as two processes, gRPC between them',
@@ -82,7 +72,7 @@ const SPLIT_SHAPE: E2eShape = {
   },
   async release() {
     await admin((c) => c.query(`DROP DATABASE IF EXISTS ${SPLIT_DB} WITH (FORCE)`));
-    await deletePrefix(SPLIT_PREFIX);
+    await deleteRedisPrefix(SPLIT_PREFIX);
   },
 };
 
@@ -93,7 +83,7 @@ const FULL_SHAPE: E2eShape = {
   name: 'PostgreSQL, Redis and Kafka',
   readyChecks: ['kafka', 'redis-cache'],
   env: () => ({ KAFKA_BROKERS: kafkaBrokers(), REDIS_URL, REDIS_KEY_PREFIX: CONTENT_PREFIX }),
-  release: () => deletePrefix(CONTENT_PREFIX),
+  release: () => deleteRedisPrefix(CONTENT_PREFIX),
 };
 
 defineAuthWalk(KAFKA_SHAPE);
@@ -110,7 +100,7 @@ defineNotificationsWalk({
   postgres: true,
   readyChecks: ['kafka', 'redis-cache'],
   env: () => ({ KAFKA_BROKERS: kafkaBrokers(), REDIS_URL, REDIS_KEY_PREFIX: NOTIFICATIONS_PREFIX }),
-  release: () => deletePrefix(NOTIFICATIONS_PREFIX),
+  release: () => deleteRedisPrefix(NOTIFICATIONS_PREFIX),
 });
 
 // The feed walk on PostgreSQL + Redis + Kafka: the cache role is a Redis this
@@ -139,7 +129,7 @@ defineFeedWalk(
     async release() {
       await feedCache?.stop();
       await admin((c) => c.query(`DROP DATABASE IF EXISTS ${FEED_DB} WITH (FORCE)`));
-      await deletePrefix(FEED_PREFIX);
+      await deleteRedisPrefix(FEED_PREFIX);
     },
   },
   {
@@ -184,7 +174,7 @@ if (s3Endpoint) {
       },
       async release() {
         await admin((c) => c.query(`DROP DATABASE IF EXISTS ${MEDIA_DB} WITH (FORCE)`));
-        await deletePrefix(MEDIA_PREFIX);
+        await deleteRedisPrefix(MEDIA_PREFIX);
         const client = createS3Client(bucket);
         const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket.bucket }));
         for (const o of listed.Contents ?? [])
