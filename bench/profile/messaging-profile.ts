@@ -1,15 +1,17 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createPostgresTestDatabase } from '@nova/kernel/testing';
 import { startNova } from '../../test/e2e/harness.js';
-import { makePairs, sendLoop } from '../scenarios/messaging.js';
+import { makePairs, sendLoop, sendOpenLoop } from '../scenarios/messaging.js';
 
 /**
  * Runs the one-process messaging send loop against a server started under
  * `node --cpu-prof`; the profile lands in BENCH_PROFILE_DIR when the server
- * stops. Summarise it with bench/profile/cpuprofile-summary.ts.
+ * stops. Summarise it with bench/profile/cpuprofile-summary.ts. With
+ * BENCH_OPEN_RATE (messages/s) the loop is open at that rate, else closed.
  */
 const SENDERS = Number(process.env.BENCH_SENDERS ?? 64);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const OPEN_RATE = process.env.BENCH_OPEN_RATE ? Number(process.env.BENCH_OPEN_RATE) : undefined;
 const dir = process.env.BENCH_PROFILE_DIR ?? '/tmp/nova-messaging-profile';
 mkdirSync(dir, { recursive: true });
 
@@ -48,7 +50,10 @@ try {
   const [user0, sys0] = userSys();
   const before = await cpu();
   signal('SIGUSR2');
-  const loop = await sendLoop(nova, nova, pairs, SECONDS * 1000);
+  const loop =
+    OPEN_RATE === undefined
+      ? await sendLoop(nova, nova, pairs, SECONDS * 1000)
+      : await sendOpenLoop(nova, nova, pairs, SECONDS * 1000, OPEN_RATE);
   signal('SIGUSR1');
   const cpuMs = ((await cpu()) - before) * 1000;
   const [user1, sys1] = userSys();
