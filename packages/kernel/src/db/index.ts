@@ -5,6 +5,7 @@ export { ConnectionHeldError } from './held-connection.js';
 export { KERNEL_MIGRATIONS, type KernelMigration } from './kernel-migrations.js';
 export * from './migrations.js';
 export * from './provider.js';
+export * from './raw-statement.js';
 export * from './schema-of.js';
 export * from './sql-values.js';
 export * from './table-refs.js';

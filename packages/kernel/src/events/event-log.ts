@@ -48,7 +48,9 @@ export interface OutboxWriter {
    * atomic). `build` gets the outbox's CTEs, to be placed after the caller's
    * CTEs in its WITH list, and returns the whole statement. With `onlyIf`
    * (the name of one of the caller's CTEs) the events are written only if
-   * that CTE has a row, e.g. a conditional UPDATE … RETURNING.
+   * that CTE has a row, e.g. a conditional UPDATE … RETURNING. The statement
+   * runs without `db`'s plugins (executeRaw): every table in it must be
+   * schema-qualified (tableRefs).
    */
   writeWithin<DB, R>(
     db: Kysely<DB>,

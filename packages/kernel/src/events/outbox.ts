@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Kysely, type QueryResult, type RawBuilder, sql, type Transaction } from 'kysely';
 import { deferNotify } from '../db/commit-notifier.js';
+import { executeRaw } from '../db/raw-statement.js';
 import { schemaOf } from '../db/schema-of.js';
 import { FatalError } from '../errors/errors.js';
 import { currentTraceparent, SpanKind, tracingEnabled, withSpan } from '../tracing/tracing.js';
@@ -100,7 +101,7 @@ export function createOutboxWriter(validate: EventValidator): OutboxWriter {
       await producerSpan(schema, events, async () => {
         // One statement: the writer lock, (NOTIFY where it cannot wait for the commit) and the insert.
         const { writer, insert } = outboxParts(tx, schema, events);
-        await sql`WITH ${writer} ${insert}`.execute(tx);
+        await executeRaw(sql`WITH ${writer} ${insert}`, tx);
       });
     },
 
@@ -115,7 +116,7 @@ export function createOutboxWriter(validate: EventValidator): OutboxWriter {
       const schema = schemaScoped(db, 'database or transaction (Database.autocommit, Database.transaction)');
       return producerSpan(schema, events, () => {
         const { writer, insert } = outboxParts(db, schema, events, options.onlyIf);
-        return build(sql`${writer}, nova_outbox_insert AS (${insert})`).execute(db);
+        return executeRaw(build(sql`${writer}, nova_outbox_insert AS (${insert})`), db);
       });
     },
   };

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
+import { executeRaw } from '../../src/db/raw-statement.js';
 import { schemaOf } from '../../src/db/schema-of.js';
 import { tableRefs } from '../../src/db/table-refs.js';
 import { inTransaction, isRetryableTransactionError } from '../../src/db/transaction.js';
@@ -63,6 +64,25 @@ describe.each(DATABASE_KINDS)('kernel transactions on %s', (kind) => {
     expect(refs.schemaPrefix).toBe('txn.');
     const rows = await sql<{ n: number }>`select n from ${refs.counters} where id = 1`.execute(database.db);
     expect(rows.rows).toHaveLength(1);
+  });
+
+  it('runs a raw statement without plugins inside the transaction it is given', async () => {
+    await reset();
+    const refs = tableRefs(database.db, ['counters']);
+    const failing = inTransaction(database, async (tx) => {
+      await executeRaw(sql`update ${refs.counters} set n = 7 where id = 1`, tx);
+      // The plain copy used the transaction's connection: the transaction sees its own write.
+      const seen = await tx.selectFrom('counters').select('n').where('id', '=', 1).executeTakeFirstOrThrow();
+      expect(seen.n).toBe(7);
+      throw new Error('roll back');
+    });
+    await expect(failing).rejects.toThrow('roll back');
+    expect(await counts()).toEqual([0, 0]);
+    const { rows } = await executeRaw(
+      sql<{ n: number }>`select n from ${refs.counters} where id = 2`,
+      database.db,
+    );
+    expect(rows).toEqual([{ n: 0 }]);
   });
 
   it('answers the schema of each instance and transaction, remembered per plugin chain', async () => {

@@ -1,3 +1,4 @@
+import { executeRaw } from '@nova/kernel';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { AddressedEnvelope, DeviceRef } from '../domain/envelope-rules.js';
 import type { MessagingTables } from './tables.js';
@@ -113,12 +114,15 @@ export const messageRepository = {
     clientMessageId: string,
   ): Promise<SendState | undefined> {
     const t = tablesOf(db);
-    const { rows } = await sql<RawSendState>`
+    const { rows } = await executeRaw(
+      sql<RawSendState>`
       SELECT c.kind, c.last_seq, c.members_version, ${stateColumns(t, conversationId, senderId, clientMessageId)}
         FROM ${t.conversations} c
        WHERE c.id = ${conversationId}
          AND EXISTS (SELECT 1 FROM ${t.conversation_members} me
-                      WHERE me.conversation_id = c.id AND me.user_id = ${senderId})`.execute(db);
+                      WHERE me.conversation_id = c.id AND me.user_id = ${senderId})`,
+      db,
+    );
     return rows[0] ? toSendState(rows[0]) : undefined;
   },
 
@@ -137,12 +141,17 @@ export const messageRepository = {
     clientMessageId: string,
   ): Promise<SendState | undefined> {
     const t = tablesOf(tx);
-    const locked = await sql<{ id: string }>`
-      SELECT id FROM ${t.conversations} WHERE id = ${conversationId} FOR UPDATE`.execute(tx);
+    const locked = await executeRaw(
+      sql<{ id: string }>`SELECT id FROM ${t.conversations} WHERE id = ${conversationId} FOR UPDATE`,
+      tx,
+    );
     if (locked.rows.length === 0) return undefined;
-    const { rows } = await sql<RawSendState>`
+    const { rows } = await executeRaw(
+      sql<RawSendState>`
       SELECT c.kind, c.last_seq, c.members_version, ${stateColumns(t, conversationId, senderId, clientMessageId)}
-        FROM ${t.conversations} c WHERE c.id = ${conversationId}`.execute(tx);
+        FROM ${t.conversations} c WHERE c.id = ${conversationId}`,
+      tx,
+    );
     return rows[0] ? toSendState(rows[0]) : undefined;
   },
 
