@@ -1,7 +1,4 @@
-import type { Kysely, QueryResult, RawBuilder } from 'kysely';
-
-/** Each instance's copy without plugins, made once (a transaction's lives as long as it does). */
-const withoutPlugins = new WeakMap<object, Kysely<unknown>>();
+import type { QueryExecutor, QueryExecutorProvider, QueryResult, RawBuilder } from 'kysely';
 
 /**
  * Executes a raw statement on `db`'s connection (its transaction, if it is
@@ -9,13 +6,11 @@ const withoutPlugins = new WeakMap<object, Kysely<unknown>>();
  * withSchema's plugin changes nothing in an sql`` template, but still walks
  * and copies the whole tree, every value included — for a message's insert
  * with its outbox row that was more than half of compiling it (~40 of 73 µs).
- * Only for statements whose tables are all schema-qualified.
+ * Only for statements whose tables are all schema-qualified. The executor's
+ * copy keeps its connection provider, so a transaction's statement runs in
+ * it (a copy of the Kysely instance would cost more than it saves).
  */
-export function executeRaw<R, DB>(query: RawBuilder<R>, db: Kysely<DB>): Promise<QueryResult<R>> {
-  let plain = withoutPlugins.get(db);
-  if (!plain) {
-    plain = (db as Kysely<unknown>).withoutPlugins();
-    withoutPlugins.set(db, plain);
-  }
-  return query.execute(plain);
+export function executeRaw<R>(query: RawBuilder<R>, db: QueryExecutorProvider): Promise<QueryResult<R>> {
+  const plain: QueryExecutor = db.getExecutor().withoutPlugins();
+  return query.execute({ getExecutor: () => plain });
 }
