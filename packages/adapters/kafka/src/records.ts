@@ -38,7 +38,7 @@ export interface OutboxRow {
   aggregatetype: string;
   aggregateid: string;
   type: string;
-  /** The payload as JSON text, stringified once: it is both the record value and the batch-size measure. */
+  /** The payload as PostgreSQL renders the stored JSON: both the record value and the batch-size measure. */
   value: string;
   /** When the producing transaction wrote the row. */
   timestamp: Date;
@@ -79,6 +79,8 @@ export function recordForOutboxRow(row: OutboxRow): ProducedRecord {
   return record;
 }
 
+let lastSecond = { micros: Number.NaN, text: '' };
+
 /**
  * Debezium's ZonedTimestamp text (java ISO_OFFSET_DATE_TIME: UTC, the
  * microsecond fraction without trailing zeros, none at all on a whole
@@ -88,7 +90,11 @@ export function recordForOutboxRow(row: OutboxRow): ProducedRecord {
  */
 export function debeziumTimestamp(epochMicros: number): string {
   const micros = ((epochMicros % 1_000_000) + 1_000_000) % 1_000_000;
-  const whole = new Date((epochMicros - micros) / 1000).toISOString().slice(0, 19);
+  const second = epochMicros - micros;
+  // A relay batch's rows mostly share their second: render its text once.
+  if (second !== lastSecond.micros)
+    lastSecond = { micros: second, text: new Date(second / 1000).toISOString().slice(0, 19) };
+  const whole = lastSecond.text;
   if (micros === 0) return `${whole}Z`;
   return `${whole}.${String(micros).padStart(6, '0').replace(/0+$/, '')}Z`;
 }

@@ -115,7 +115,6 @@ export class OutboxRelay implements Worker {
   #batchStartedAt: number | undefined;
   readonly #failureLimit: number;
   readonly #stuckAfterMs: number;
-  #lastBacklogAt = 0;
   #unlisten: (() => Promise<void>) | undefined;
   readonly #horizon: OutboxHorizon;
 
@@ -338,7 +337,9 @@ export class OutboxRelay implements Worker {
         'aggregatetype',
         'aggregateid',
         'type',
-        'payload',
+        // The stored JSON as PostgreSQL renders it (`{"n": 1}`) is the record value as it stands:
+        // Node neither parses nor re-serialises it, and numbers keep every digit.
+        sql<string>`${sql.ref('payload')}::text`.as('value'),
         'traceparent',
         // Whole microseconds (exact: extract gives numeric): both the record timestamp and Debezium's text come from it.
         sql<string>`(extract(epoch from ${sql.ref('timestamp')}) * 1000000)::bigint::text`.as('epoch_us'),
@@ -351,9 +352,8 @@ export class OutboxRelay implements Worker {
     const rows: OutboxRow[] = [];
     let bytes = 0;
     for (const row of selected) {
-      const value = JSON.stringify(row.payload);
       const epochMicros = Number(row.epoch_us);
-      bytes += value.length;
+      bytes += row.value.length;
       if (rows.length > 0 && bytes > this.#maxBatchBytes) break;
       rows.push({
         seq: row.seq,
@@ -361,7 +361,7 @@ export class OutboxRelay implements Worker {
         aggregatetype: row.aggregatetype,
         aggregateid: row.aggregateid,
         type: row.type,
-        value,
+        value: row.value,
         timestamp: dateOfEpochMicros(epochMicros),
         timestampIso: debeziumTimestamp(epochMicros),
         traceparent: row.traceparent,
@@ -401,15 +401,11 @@ export class OutboxRelay implements Worker {
       .where('seq', '>=', seqs[0] as number)
       .where('seq', '<=', seqs[seqs.length - 1] as number)
       .execute();
-    const now = Date.now();
-    if (now - this.#lastBacklogAt >= 1000 || rows.length < this.#batchSize) {
-      this.#lastBacklogAt = now;
-      const count = await db
-        .selectFrom('outbox')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirst();
-      this.#metrics.backlog.set({ service }, Number(count?.n ?? 0));
-    }
+    // Rows waiting = seqs drawn (the horizon's last read of the sequence) above the last one pruned.
+    // A count(*) here scanned the whole outbox, dead rows included, after every prune that
+    // was not a full batch; seqs of rolled-back writes count until the next empty read sets 0.
+    const last = seqs[seqs.length - 1] as number;
+    this.#metrics.backlog.set({ service }, Math.max(0, this.#horizon.drawn - last));
   }
 }
 

@@ -82,6 +82,11 @@ export class OutboxHorizon {
     return this.#safe;
   }
 
+  /** The highest seq drawn as of the last measurement (committed, running or rolled back). */
+  get drawn(): number {
+    return this.#latest;
+  }
+
   /** True while seqs were drawn above the horizon (their transactions still run or just ended). */
   get behind(): boolean {
     return this.#latest > this.#safe;
