@@ -5,6 +5,7 @@ import { createLogger, createMetricsRegistry, createOutboxWriter, runMigrations 
 import { openTestDatabases } from '@nova/kernel/testing';
 import { type Kysely, sql } from 'kysely';
 import { startCpuMeter } from '../lib/cpu-meter.js';
+import { processCpuMs } from '../lib/process-cpu.js';
 
 /**
  * The outbox → Kafka relay alone, for profiling: RELAY_EVENTS events (1000
@@ -63,6 +64,14 @@ try {
   });
   const relay = log.relay(producer);
   if (!relay) throw new Error('the Kafka log has no relay');
+  // Which backends spend the PostgreSQL share (the relay's session, the pool, autovacuum, …).
+  const backends = async () =>
+    (
+      await sql<{ pid: number; kind: string }>`
+        select pid, backend_type || coalesce(': ' || left(query, 60), '') as kind from pg_stat_activity
+        where datname = current_database() and pid <> pg_backend_pid()`.execute(producer.db)
+    ).rows;
+  const backendCpuBefore = new Map((await backends()).map((b) => [b.pid, processCpuMs(b.pid)]));
   const meter = await startCpuMeter(producer.db as Kysely<unknown>);
   const started = Date.now();
   await relay.start();
@@ -74,10 +83,18 @@ try {
     await new Promise((r) => setTimeout(r, 20));
   }
   const seconds = (Date.now() - started) / 1000;
+  const perBackend = (await backends()).map((b) => ({
+    ...b,
+    ms: processCpuMs(b.pid) - (backendCpuBefore.get(b.pid) ?? 0),
+  }));
   const cpu = await meter();
   await relay.stop(Date.now() + 5000);
   await log.close();
   const us = (ms: number) => ((ms * 1000) / EVENTS).toFixed(1);
+  for (const b of perBackend) {
+    const spent = b.ms;
+    if (spent > 0) console.log(`postgres backend ${b.pid} (${b.kind}): ${us(spent)} µs/event`);
+  }
   console.log(
     JSON.stringify({
       events: EVENTS,

@@ -6,6 +6,7 @@ import {
   workerHealthCheck,
 } from '@nova/kernel';
 import { DATABASE_KINDS, openTestDatabases, type TestDatabases } from '@nova/kernel/testing';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createKafkaEventLog, type KafkaEventLog, OutboxRelay, type OutboxTables } from '../src/index.js';
 import { countRows, openKernelSchema, readTopic, waitFor, writeEvents } from './helpers.js';
@@ -109,6 +110,28 @@ describe.skipIf(kafkaDisabled()).each(DATABASE_KINDS)('outbox relay on %s', (kin
     const ids = new Set(records.map((r) => r.id));
     expect(ids.size).toBe(100);
     expect(records.length).toBeGreaterThanOrEqual(200); // each event at least twice: the duplicate consumers absorb
+  });
+  test('a gap of rolled-back seqs wider than a batch does not stall the relay (its read window starts at the next row)', async () => {
+    const aggregateType = `r${uniqueSuffix()}.gap`;
+    const topic = `nova.${aggregateType}.v1`;
+    const relay = log.relay(database) as OutboxRelay;
+    await writeEvents(database, aggregateType, 0, 20);
+    // 250 seqs drawn and rolled back: more than the relay's batch of 100.
+    class Rollback extends Error {}
+    await expect(
+      database.transaction(async (tx) => {
+        await sql`select nextval(${`${database.schema}.outbox_seq_seq`}) from generate_series(1, 250)`.execute(
+          tx,
+        );
+        throw new Rollback('rolled back');
+      }),
+    ).rejects.toBeInstanceOf(Rollback);
+    await writeEvents(database, aggregateType, 20, 30);
+    await relay.start();
+    await waitFor('outbox drained across the gap', async () => (await countRows(database, 'outbox')) === 0);
+    await relay.stop(Date.now() + 5000);
+    const ns = (await readTopic(log, topic)).map((r) => (r.value as { n: number }).n).sort((a, b) => a - b);
+    expect(ns).toEqual(Array.from({ length: 50 }, (_, i) => i));
   });
   test('is down, by name, when every round fails or a batch hangs; ok again once it relays', async () => {
     const aggregateType = `r${uniqueSuffix()}.health`;
