@@ -73,20 +73,25 @@ export function createMirroredStore(options: MirrorOptions): MirroredStore & { s
     tracking = false;
   };
 
-  const establish = async () => {
+  /** The subscriber's id while it is subscribed on its current connection (null once that closes). */
+  let subscribedAs: number | null = null;
+  const attempt = async () => {
     const started = generation;
     if (stopped || subscriber.status !== 'ready' || tracker.status !== 'ready') return;
     try {
-      // The subscriber's id first (a RESP2 connection cannot run commands once subscribed).
-      const id = (await subscriber.client('ID')) as number;
-      await subscriber.subscribe(INVALIDATE_CHANNEL);
+      if (subscribedAs === null) {
+        // The id first: a RESP2 connection runs no other command once subscribed.
+        const id = Number(await subscriber.client('ID'));
+        await subscriber.subscribe(INVALIDATE_CHANNEL);
+        subscribedAs = id;
+      }
       await tracker.call('CLIENT', 'TRACKING', 'OFF');
       await tracker.call(
         'CLIENT',
         'TRACKING',
         'ON',
         'REDIRECT',
-        String(id),
+        String(subscribedAs),
         'BCAST',
         ...prefixes.flatMap((p) => ['PREFIX', rolePrefix + p]),
       );
@@ -99,7 +104,28 @@ export function createMirroredStore(options: MirrorOptions): MirroredStore & { s
       logger.warn({ err: error, prefixes }, 'store mirror could not set up tracking; retrying on reconnect');
     }
   };
+  // One set-up at a time (both connections report ready at start): a second request runs after it.
+  let establishing = false;
+  let again = false;
+  const establish = async () => {
+    if (establishing) {
+      again = true;
+      return;
+    }
+    establishing = true;
+    try {
+      do {
+        again = false;
+        await attempt();
+      } while (again && !stopped);
+    } finally {
+      establishing = false;
+    }
+  };
 
+  subscriber.on('close', () => {
+    subscribedAs = null;
+  });
   for (const connection of [subscriber, tracker]) {
     connection.on('ready', () => void establish());
     connection.on('close', () => lose('connection closed'));

@@ -69,9 +69,10 @@ export function createFeedQueries(
     viewerId: string,
     cursor: string | undefined,
     limit: number,
+    active?: Promise<unknown>,
   ): Promise<Skeleton> {
     const before = cursor ? decodeChronologicalCursor(cursor) : null;
-    const page = await reader.page(viewerId, before, limit);
+    const page = await reader.page(viewerId, before, limit, active);
     pages.inc({ algo: 'chronological', source: page.source });
     return {
       algo: 'chronological',
@@ -86,11 +87,16 @@ export function createFeedQueries(
    * anchor (the first page's instant, carried in the cursor, so posts arriving
    * later do not reshuffle the pages), scored for that instant, best first.
    */
-  async function ranked(viewerId: string, cursor: string | undefined, limit: number): Promise<Skeleton> {
+  async function ranked(
+    viewerId: string,
+    cursor: string | undefined,
+    limit: number,
+    active?: Promise<unknown>,
+  ): Promise<Skeleton> {
     const after = cursor ? decodeRankedCursor(cursor) : null;
     const anchorMs = after?.anchorMs ?? Date.now();
     const atOrBeforeAnchor: FeedPosition = { createdAtMs: anchorMs + 1, postId: '' };
-    const window = await reader.page(viewerId, atOrBeforeAnchor, RANKED_WINDOW);
+    const window = await reader.page(viewerId, atOrBeforeAnchor, RANKED_WINDOW, active);
     let signals: Awaited<ReturnType<typeof signalQuery.read>>;
     const postIds = window.items.map((c) => c.postId);
     const velocityWindow = { fromMs: anchorMs - VELOCITY_WINDOW_MS, toMs: anchorMs };
@@ -109,7 +115,7 @@ export function createFeedQueries(
       signals = rollups ? { ...local, recentEngagement: rollups } : local;
     } catch (error) {
       ctx.logger.warn({ err: error, viewerId }, 'ranking signals unavailable; answering chronologically');
-      const page = await chronological(viewerId, undefined, limit);
+      const page = await chronological(viewerId, undefined, limit, active);
       return { ...page, fallback: 'signals_unavailable' };
     }
     const scored = window.items
@@ -144,6 +150,12 @@ export function createFeedQueries(
     };
   }
 
+  /** The viewer read now; when that was news (≥ ACTIVITY_RESOLUTION_MS), their timeline lives on. */
+  async function recordActivity(viewerId: string): Promise<void> {
+    if (await activityRepository.touch(db, viewerId, new Date()))
+      await ctx.timelines.touch(viewerId).catch(() => undefined);
+  }
+
   /** The skeleton (cached or computed), then hydration in ONE getPosts call. */
   async function load(
     request: FeedRequest,
@@ -155,12 +167,16 @@ export function createFeedQueries(
     const { viewerId, algo, cursor, limit, explain } = request;
     let skeleton = cached?.page ?? null;
     if (!skeleton) {
-      if (await activityRepository.touch(db, viewerId, new Date()))
-        await ctx.timelines.touch(viewerId).catch(() => undefined);
+      // The read is recorded beside the page rather than before it: only a timeline rebuild waits
+      // for it (fan-out must count a returning user as active before the rebuild begins, or a post
+      // committed meanwhile would miss both). A failure still fails the request, as before.
+      const active = recordActivity(viewerId);
+      active.catch(() => undefined);
       skeleton =
         algo === 'chronological'
-          ? await chronological(viewerId, cursor, limit)
-          : await ranked(viewerId, cursor, limit);
+          ? await chronological(viewerId, cursor, limit, active)
+          : await ranked(viewerId, cursor, limit, active);
+      await active;
       if (cached && !skeleton.fallback)
         await ctx.pages.put(viewerId, variant, cached.stamp, skeleton).catch(() => undefined);
     }

@@ -94,12 +94,22 @@ export function createTimelineReader(ctx: FeedContext) {
 
   return {
     rebuild,
-    async page(viewerId: string, before: FeedPosition | null, limit: number): Promise<CandidatePage> {
+    /**
+     * `active`: the viewer's read being recorded; a rebuild starts only once it is (its failure is
+     * the caller's to report), so fan-out already counts the viewer among the active followers.
+     */
+    async page(
+      viewerId: string,
+      before: FeedPosition | null,
+      limit: number,
+      active?: Promise<unknown>,
+    ): Promise<CandidatePage> {
       try {
         for (let attempt = 0; attempt < 2; attempt++) {
           const answer = await fromTimeline(viewerId, before, limit);
           if (answer === 'read_model') break;
           if (answer !== 'rebuild') return answer;
+          await active?.catch(() => undefined);
           await rebuild(viewerId);
         }
       } catch (error) {
