@@ -16,10 +16,13 @@ export type RunningNova = Awaited<ReturnType<typeof startNova>>;
 export interface BenchDatabase {
   /** DATABASE_URL of the fresh database. */
   readonly url: string;
+  /** Its name, and the admin connection that made it (to find its backends). */
+  readonly name: string;
+  readonly adminUrl: string;
   /** `nova migrate --target=all` as a process, with `env` on top of the bench's. */
   migrate(env: Record<string, string>): Promise<void>;
-  /** The all-in-one server with `env` (DATABASE_URL included); `drop` stops it. */
-  start(env: Record<string, string>): Promise<RunningNova>;
+  /** The all-in-one server with `env` (DATABASE_URL included), by `command` (default `npm start`); `drop` stops it. */
+  start(env: Record<string, string>, command?: string[]): Promise<RunningNova>;
   /** Stops the server, ends every session on the database and drops it. */
   drop(): Promise<void>;
 }
@@ -34,14 +37,16 @@ export async function createBenchDatabase(prefix = 'nova_bench'): Promise<BenchD
   let nova: RunningNova | undefined;
   return {
     url,
+    name,
+    adminUrl: ADMIN_URL,
     async migrate(env) {
       await run('node', ['--import', 'tsx', 'apps/nova/src/main.ts', 'migrate', '--target=all'], {
         cwd: ROOT,
         env: { ...process.env, ...env },
       });
     },
-    async start(env) {
-      nova = await startNova({ env });
+    async start(env, command) {
+      nova = await startNova({ env, command });
       return nova;
     },
     async drop() {

@@ -1,24 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type AnalyticsFixture,
-  eventually,
-  openAnalytics,
-  storeShapes,
-} from './support/analytics-fixture.js';
+import { type AnalyticsFixture, eventually, openAnalytics, storeCases } from './support/analytics-fixture.js';
 
 const uuid = () => randomUUID();
 const now = () => new Date().toISOString();
 const token = (userId: string) => `token-${userId}`;
 
-describe.each(storeShapes())('analytics ingest → sink → insights (%s store)', (shape) => {
+describe.each(storeCases())('analytics ingest → sink → insights (%s store, %s)', (shape, database) => {
   let fx: AnalyticsFixture;
   const author = uuid();
   const viewer = uuid();
   const post = uuid();
 
   beforeAll(async () => {
-    fx = await openAnalytics(shape);
+    fx = await openAnalytics(shape, { database });
     await fx.publishPost(author, post, now());
   });
   afterAll(() => fx?.close());

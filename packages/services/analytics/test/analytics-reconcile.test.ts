@@ -2,14 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnalyticsOperations } from '../src/index.js';
 import { waitForMutations } from '../src/warehouse/schema.js';
-import {
-  type AnalyticsFixture,
-  eventually,
-  openAnalytics,
-  storeShapes,
-} from './support/analytics-fixture.js';
+import { type AnalyticsFixture, eventually, openAnalytics, storeCases } from './support/analytics-fixture.js';
 
-describe.each(storeShapes())('reconciliation and backfill of a day (%s store)', (shape) => {
+describe.each(storeCases())('reconciliation and backfill of a day (%s store, %s)', (shape, database) => {
   let fx: AnalyticsFixture;
   let ops: AnalyticsOperations;
   const day = '2026-11-20';
@@ -20,7 +15,7 @@ describe.each(storeShapes())('reconciliation and backfill of a day (%s store)', 
   const late = randomUUID();
 
   beforeAll(async () => {
-    fx = await openAnalytics(shape);
+    fx = await openAnalytics(shape, { database });
     ops = fx.nova.services.analytics?.api as AnalyticsOperations;
     // The sources and the store agree: both posts, one like, one follow, delivered through the log.
     for (const [i, postId] of posts.entries()) {

@@ -1,26 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import type { AnalyticsApi } from '@nova/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type AnalyticsFixture,
-  eventually,
-  openAnalytics,
-  storeShapes,
-} from './support/analytics-fixture.js';
+import { type AnalyticsFixture, eventually, openAnalytics, storeCases } from './support/analytics-fixture.js';
 
 const now = () => new Date().toISOString();
 const HOUR = 3_600_000;
 
 // The sync API ranking readers call (the feed), through the process's own binding (request and
 // answer validated against the contract), over the same rollups the insights read.
-describe.each(storeShapes())('analytics signals for ranking (%s store)', (shape) => {
+describe.each(storeCases())('analytics signals for ranking (%s store, %s)', (shape, database) => {
   let fx: AnalyticsFixture;
   let api: AnalyticsApi;
   const author = randomUUID();
   const [hot, warm, cold] = [randomUUID(), randomUUID(), randomUUID()];
 
   beforeAll(async () => {
-    fx = await openAnalytics(shape);
+    fx = await openAnalytics(shape, { database });
     api = fx.nova.apis.analytics as unknown as AnalyticsApi;
     for (const post of [hot, warm, cold]) await fx.publishPost(author, post, now());
   });

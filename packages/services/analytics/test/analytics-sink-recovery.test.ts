@@ -10,30 +10,29 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAnalyticsContext } from '../src/context.js';
 import { createAnalyticsWriter } from '../src/warehouse/analytics-writer.js';
+import type { Warehouse } from '../src/warehouse/warehouse.js';
 import { createAnalyticsSink } from '../src/workers/analytics-sink.js';
-import {
-  type AnalyticsFixture,
-  eventually,
-  openAnalytics,
-  storeShapes,
-} from './support/analytics-fixture.js';
+import { type AnalyticsFixture, eventually, openAnalytics, storeCases } from './support/analytics-fixture.js';
 
 const now = () => new Date().toISOString();
 
-describe.each(storeShapes())('the analytics sink stopped mid-stream (%s store)', (shape) => {
+describe.each(storeCases())('the analytics sink stopped mid-stream (%s store, %s)', (shape, database) => {
   let fx: AnalyticsFixture;
   let replacement: Worker | undefined;
   let restartedLog: EventLog | undefined;
+  let restartedWarehouse: Warehouse | undefined;
   const author = randomUUID();
   const post = randomUUID();
 
   beforeAll(async () => {
-    fx = await openAnalytics(shape);
+    fx = await openAnalytics(shape, { database });
     await fx.publishPost(author, post, now());
   });
   afterAll(async () => {
     await replacement?.stop(Date.now() + 5000);
     await restartedLog?.close();
+    // Its own handle on the store: an embedded one holds the process's data directory until closed.
+    await restartedWarehouse?.close();
     await fx?.close();
   });
 
@@ -89,6 +88,7 @@ describe.each(storeShapes())('the analytics sink stopped mid-stream (%s store)',
       checkpointIntervalMs: 20,
     });
     const ctx = await createAnalyticsContext(fx.nova.kernel, { eventLog: restartedLog });
+    restartedWarehouse = ctx.warehouse;
     const writer = createAnalyticsWriter(ctx.warehouse, ctx.settings.database);
     let crashes = 0;
     const crashing = {

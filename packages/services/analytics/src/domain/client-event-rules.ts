@@ -1,5 +1,7 @@
 import type { AcceptedClientEventRecord, ClientEventType } from '@nova/contracts';
 import { type FieldIssue, isUuid } from '@nova/kernel';
+import { type TObject, Type } from '@sinclair/typebox';
+import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
 
 /** Most events one POST /events may carry (API.md). */
 export const MAX_EVENTS_PER_REQUEST = 500;
@@ -20,6 +22,48 @@ const FIELDS: Record<ClientEventType, readonly string[]> = {
 const COMMON = ['id', 'type', 'ts'];
 
 export const CLIENT_EVENT_TYPES = Object.keys(FIELDS) as ClientEventType[];
+
+/**
+ * The common shape of a valid event, one compiled check per type: a batch's
+ * events go through it first and only the ones it refuses get the
+ * field-by-field check that names each problem. It accepts nothing the
+ * field-by-field check would refuse (bounded `ts`, no other fields), and
+ * without `target` such an event is far below MAX_EVENT_BYTES, so only a
+ * click's size is measured.
+ */
+const UuidText = Type.String({
+  pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+});
+const TsText = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T', maxLength: 64 });
+const FIELD_SCHEMAS = {
+  postId: UuidText,
+  ms: Type.Integer({ minimum: 0, maximum: MAX_DWELL_MS }),
+  target: Type.String({ minLength: 1, maxLength: MAX_TARGET_LENGTH }),
+};
+const wellFormed = Object.fromEntries(
+  CLIENT_EVENT_TYPES.map((type) => {
+    const schema: TObject = Type.Object(
+      {
+        id: UuidText,
+        type: Type.Literal(type),
+        ts: TsText,
+        ...Object.fromEntries(
+          FIELDS[type].map((field) => [field, FIELD_SCHEMAS[field as keyof typeof FIELD_SCHEMAS]]),
+        ),
+      },
+      { additionalProperties: false },
+    );
+    return [type, TypeCompiler.Compile(schema)];
+  }),
+) as Record<ClientEventType, TypeCheck<TObject>>;
+
+function isWellFormed(candidate: unknown): boolean {
+  if (typeof candidate !== 'object' || candidate === null) return false;
+  const type = (candidate as { type?: unknown }).type;
+  if (typeof type !== 'string' || !Object.hasOwn(wellFormed, type)) return false;
+  if (!wellFormed[type as ClientEventType].Check(candidate)) return false;
+  return type !== 'click' || Buffer.byteLength(JSON.stringify(candidate)) <= MAX_EVENT_BYTES;
+}
 
 export interface ClockBounds {
   now: number;
@@ -47,7 +91,9 @@ export function checkClientEvents(raw: readonly unknown[], clock: ClockBounds): 
   let repeated = 0;
   raw.forEach((candidate, index) => {
     const at = `/events/${index}`;
-    const problems = checkOne(candidate, clock);
+    const problems = isWellFormed(candidate)
+      ? checkTime((candidate as { ts: string }).ts, clock)
+      : checkOne(candidate, clock);
     if (problems.length > 0) {
       for (const [field, message] of problems) issues.push({ field: `${at}${field}`, message });
       return;
@@ -76,7 +122,7 @@ function checkOne(candidate: unknown, clock: ClockBounds): Problem[] {
   const problems: Problem[] = [];
   if (typeof event.id !== 'string' || !isUuid(event.id)) problems.push(['/id', 'must be a UUID']);
   const type = event.type;
-  if (typeof type !== 'string' || !(type in FIELDS)) {
+  if (typeof type !== 'string' || !Object.hasOwn(FIELDS, type)) {
     problems.push(['/type', `unknown event type; one of ${CLIENT_EVENT_TYPES.join(', ')}`]);
     return problems;
   }

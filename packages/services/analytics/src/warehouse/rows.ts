@@ -31,9 +31,10 @@ export interface EngagementRow {
   version: number;
 }
 
+/** `serverTs`: the request's receivedAt as dateTimeText, made once for all its events. */
 export function clientEventRow(
   userId: string,
-  receivedAt: string,
+  serverTs: string,
   event: AcceptedClientEventRecord,
 ): ClientEventRow {
   return {
@@ -44,7 +45,7 @@ export function clientEventRow(
     target: event.target ?? '',
     dwell_ms: event.ms ?? 0,
     client_ts: dateTimeText(event.clientTs),
-    server_ts: dateTimeText(receivedAt),
+    server_ts: serverTs,
   };
 }
 

@@ -12,8 +12,15 @@ export function strList(values: readonly string[]): string {
   return values.length === 0 ? "('')" : `(${values.map(str).join(', ')})`;
 }
 
-/** A DateTime column's text form (second precision, UTC). */
+const UTC_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
+
+/**
+ * A DateTime column's text form (second precision, UTC). A UTC ISO string
+ * (what toISOString() wrote into the log) is cut, not parsed: the sink does
+ * this for every client event.
+ */
 export function dateTimeText(at: Date | number | string): string {
+  if (typeof at === 'string' && UTC_ISO.test(at)) return `${at.slice(0, 10)} ${at.slice(11, 19)}`;
   return new Date(at).toISOString().slice(0, 19).replace('T', ' ');
 }
 

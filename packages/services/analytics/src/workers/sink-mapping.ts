@@ -8,6 +8,7 @@ import type {
 } from '@nova/contracts';
 import type { EventRecord } from '@nova/kernel';
 import { type ClientEventRow, clientEventRow, type EngagementRow, engagementRow } from '../warehouse/rows.js';
+import { dateTimeText } from '../warehouse/sql-literals.js';
 
 /** What one batch of log records becomes in the analytics store. */
 export interface SinkWrites {
@@ -99,7 +100,8 @@ export function mapRecords(records: readonly EventRecord[]): SinkWrites {
       writes.engagements.push(engagementRow(row, at, deleted));
     } else if (record.type === 'client_events.accepted') {
       const { userId, receivedAt, events } = record.payload as ClientEventsAcceptedEvent;
-      for (const event of events) writes.clientEvents.push(clientEventRow(userId, receivedAt, event));
+      const serverTs = dateTimeText(receivedAt);
+      for (const event of events) writes.clientEvents.push(clientEventRow(userId, serverTs, event));
     } else if (record.type === 'user.deleted') {
       writes.deletedUsers.push((record.payload as { userId: string }).userId);
     }

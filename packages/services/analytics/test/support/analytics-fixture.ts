@@ -5,7 +5,7 @@ import path from 'node:path';
 import { NOVA_CONTRACTS } from '@nova/contracts';
 import { createLogger, type OutboxEvent, runMigrations, UnauthenticatedError } from '@nova/kernel';
 import type { AnyApi } from '@nova/kernel/boot';
-import { type DatabaseKind, type StartedModules, startModules } from '@nova/kernel/testing';
+import { DATABASE_KINDS, type DatabaseKind, type StartedModules, startModules } from '@nova/kernel/testing';
 import { inject } from 'vitest';
 import { createAnalyticsContext } from '../../src/context.js';
 import { analyticsModule } from '../../src/index.js';
@@ -19,6 +19,13 @@ export type StoreShape = 'embedded' | 'server';
 /** The server shape runs when global setup started the test ClickHouse server (NOVA_TEST_CLICKHOUSE≠off). */
 export function storeShapes(): StoreShape[] {
   return inject('clickhouseUrl') ? ['embedded', 'server'] : ['embedded'];
+}
+
+/** Every analytics store with each of analytics' PostgreSQL kinds (the dedupe table, the outbox log). */
+export function storeCases(): [StoreShape, DatabaseKind][] {
+  return storeShapes().flatMap((shape) =>
+    DATABASE_KINDS.map((kind): [StoreShape, DatabaseKind] => [shape, kind]),
+  );
 }
 
 /** Auth's API as the edge sees it, standing in for auth: the bearer token `token-<userId>` is that user's. */
