@@ -15,8 +15,8 @@ const LAG_BATCH = 50;
 const CLICKHOUSE_URL = process.env.BENCH_CLICKHOUSE_URL;
 /** BENCH_KAFKA_BROKERS: the log is Kafka (built-in relay) instead of the outbox tables. */
 const KAFKA_BROKERS = process.env.BENCH_KAFKA_BROKERS;
-/** BENCH_DATABASE_URL: PostgreSQL instead of PGlite (a database of its own is created and dropped). */
-const DATABASE_URL = process.env.BENCH_DATABASE_URL;
+/** BENCH_POSTGRES=1: PostgreSQL (BENCH_PG_ADMIN_URL, a database of its own, dropped after) instead of PGlite. */
+const POSTGRES = process.env.BENCH_POSTGRES === '1';
 /** BENCH_CPU_PROFILE_DIR: the server runs with `node --cpu-prof` and writes its profile there on exit. */
 const CPU_PROFILE_DIR = process.env.BENCH_CPU_PROFILE_DIR;
 
@@ -84,7 +84,7 @@ const percentile = (values: number[], p: number) => {
 export async function runAnalyticsBench(): Promise<BenchReport> {
   const startedAt = new Date().toISOString();
   const benchDatabase = `nova_bench_${Date.now()}`;
-  const postgres = DATABASE_URL ? await createBenchDatabase('nova_bench_analytics') : undefined;
+  const postgres = POSTGRES ? await createBenchDatabase('nova_bench_analytics') : undefined;
   const env: Record<string, string> = {
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     ARGON2_MEMORY_KIB: '8192',

@@ -39,9 +39,39 @@ export const ClientEventsAccepted = Type.Object({
   events: Type.Array(AcceptedClientEvent, { minItems: 1, maxItems: 500 }),
 });
 
+/**
+ * One accepted event as a row `[id, type, postId, target, ms, clientTs]`:
+ * a request's 500 events without their key names 500 times (~27 % fewer
+ * bytes, and fewer values for the outbox's jsonb and every JSON parse on
+ * the way to the sink).
+ */
+export const AcceptedClientEventTuple = Type.Tuple([
+  Type.String(),
+  ClientEventType,
+  Nullable(Type.String()),
+  Nullable(Type.String()),
+  Nullable(Type.Integer({ minimum: 0 })),
+  Type.String(),
+]);
+
+/**
+ * What the ingest writes since ADR 041: the facts of client_events.accepted
+ * with each event as a tuple. The sink reads both types (records written
+ * before keep theirs).
+ */
+export const ClientEventsBatch = Type.Object({
+  userId: Type.String(),
+  /** Server time of the ingest: the time analytics buckets by. */
+  receivedAt: Type.String(),
+  events: Type.Array(AcceptedClientEventTuple, { minItems: 1, maxItems: 500 }),
+});
+
 export const analyticsEvents = {
   'client_events.accepted': ClientEventsAccepted,
+  'client_events.batch': ClientEventsBatch,
 } as const;
 
 export type AcceptedClientEventRecord = Static<typeof AcceptedClientEvent>;
 export type ClientEventsAcceptedEvent = Static<typeof ClientEventsAccepted>;
+export type AcceptedClientEventTuple = Static<typeof AcceptedClientEventTuple>;
+export type ClientEventsBatchEvent = Static<typeof ClientEventsBatch>;

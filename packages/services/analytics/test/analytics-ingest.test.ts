@@ -89,7 +89,7 @@ describe.each(storeCases())('analytics ingest → sink → insights (%s store, %
     expect(seen.body.views).toBe(before + 20);
   });
 
-  it('counts events the log delivers twice once', async () => {
+  it('counts events the log delivers twice once, in either record shape', async () => {
     const before = (await insights(author)).body.views as number;
     const events = views(7).map((e) => ({
       id: e.id,
@@ -99,17 +99,28 @@ describe.each(storeCases())('analytics ingest → sink → insights (%s store, %
       ms: null,
       clientTs: e.ts,
     }));
+    const receivedAt = now();
     const record = {
       aggregateType: 'analytics.client_events',
       aggregateId: viewer,
-      type: 'client_events.accepted',
-      payload: { userId: viewer, receivedAt: now(), events },
+      type: 'client_events.batch',
+      payload: {
+        userId: viewer,
+        receivedAt,
+        events: events.map((e) => [e.id, e.type, e.postId, e.target, e.ms, e.clientTs]),
+      },
     };
-    // The same accepted events as two log records: what a redelivery after a crash looks like to the sink.
+    // The shape an ingest wrote before ADR 041, still in the log after an upgrade.
+    const older = {
+      ...record,
+      type: 'client_events.accepted',
+      payload: { userId: viewer, receivedAt, events },
+    };
+    // The same accepted events as three log records: what a redelivery after a crash looks like to the sink.
     await fx.publish('content', []);
     await fx.nova.kernel.databases
       .open('analytics')
-      .then((db) => db.transaction((tx) => fx.nova.kernel.outbox.write(tx, [record, record])));
+      .then((db) => db.transaction((tx) => fx.nova.kernel.outbox.write(tx, [older, record, record])));
     const seen = await eventually(
       () => insights(author),
       (r) => r.body.views >= before + 7,

@@ -1,7 +1,7 @@
 import { inTransaction, ValidationError } from '@nova/kernel';
 import type { AnalyticsContext } from '../context.js';
 import { checkClientEvents, MAX_EVENTS_PER_REQUEST } from '../domain/client-event-rules.js';
-import { clientEventsAccepted } from '../events.js';
+import { clientEventsBatch } from '../events.js';
 import { eventIdRepository } from '../store/event-id-repository.js';
 
 export interface IngestOutcome {
@@ -43,7 +43,7 @@ export function createIngestCommand(ctx: AnalyticsContext) {
         checked.events.map((event) => event.id),
       );
       const accepted = checked.events.filter((event) => fresh.has(event.id));
-      if (accepted.length > 0) await ctx.outbox.write(tx, [clientEventsAccepted(userId, now, accepted)]);
+      if (accepted.length > 0) await ctx.outbox.write(tx, [clientEventsBatch(userId, now, accepted)]);
       return {
         accepted: accepted.length,
         duplicates: checked.repeated + checked.events.length - accepted.length,

@@ -1,4 +1,4 @@
-import type { AcceptedClientEventRecord } from '@nova/contracts';
+import type { AcceptedClientEventTuple } from '@nova/contracts';
 import { dateTimeText } from './sql-literals.js';
 
 /** A client_events row (JSONEachRow). */
@@ -35,16 +35,16 @@ export interface EngagementRow {
 export function clientEventRow(
   userId: string,
   serverTs: string,
-  event: AcceptedClientEventRecord,
+  [id, type, postId, target, ms, clientTs]: AcceptedClientEventTuple,
 ): ClientEventRow {
   return {
-    event_id: event.id,
-    type: event.type,
+    event_id: id,
+    type,
     user_id: userId,
-    post_id: event.postId ?? '',
-    target: event.target ?? '',
-    dwell_ms: event.ms ?? 0,
-    client_ts: dateTimeText(event.clientTs),
+    post_id: postId ?? '',
+    target: target ?? '',
+    dwell_ms: ms ?? 0,
+    client_ts: dateTimeText(clientTs),
     server_ts: serverTs,
   };
 }

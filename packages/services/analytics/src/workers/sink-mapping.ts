@@ -1,5 +1,6 @@
 import type {
   ClientEventsAcceptedEvent,
+  ClientEventsBatchEvent,
   CommentCreatedEvent,
   CommentDeletedEvent,
   LikeEdgeEvent,
@@ -98,10 +99,18 @@ export function mapRecords(records: readonly EventRecord[]): SinkWrites {
     if (fact) {
       const { row, at, deleted } = fact(record.payload as never, record.timestamp);
       writes.engagements.push(engagementRow(row, at, deleted));
-    } else if (record.type === 'client_events.accepted') {
-      const { userId, receivedAt, events } = record.payload as ClientEventsAcceptedEvent;
+    } else if (record.type === 'client_events.batch') {
+      const { userId, receivedAt, events } = record.payload as ClientEventsBatchEvent;
       const serverTs = dateTimeText(receivedAt);
       for (const event of events) writes.clientEvents.push(clientEventRow(userId, serverTs, event));
+    } else if (record.type === 'client_events.accepted') {
+      // The shape before ADR 041, still in logs written by an older ingest.
+      const { userId, receivedAt, events } = record.payload as ClientEventsAcceptedEvent;
+      const serverTs = dateTimeText(receivedAt);
+      for (const e of events)
+        writes.clientEvents.push(
+          clientEventRow(userId, serverTs, [e.id, e.type, e.postId, e.target, e.ms, e.clientTs]),
+        );
     } else if (record.type === 'user.deleted') {
       writes.deletedUsers.push((record.payload as { userId: string }).userId);
     }
@@ -110,4 +119,9 @@ export function mapRecords(records: readonly EventRecord[]): SinkWrites {
 }
 
 /** The types the sink acts on; every other type of its topics passes without effects. */
-export const SINK_TYPES = new Set([...Object.keys(FACTS), 'client_events.accepted', 'user.deleted']);
+export const SINK_TYPES = new Set([
+  ...Object.keys(FACTS),
+  'client_events.batch',
+  'client_events.accepted',
+  'user.deleted',
+]);
