@@ -23,11 +23,15 @@ function brokerPid(): number | undefined {
   }
 }
 
+/**
+ * Every backend of the database, the one asking included: it is a pool
+ * connection too, and one left out of the first reading but present at the
+ * last was charged its whole lifetime (the relay phase of the events bench
+ * was charged the outbox inserts that filled it, 2026-12-03).
+ */
 async function backendPids(db: Kysely<unknown>): Promise<number[]> {
   const { rows } = await sql<{ pid: number }>`
-    select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`.execute(
-    db,
-  );
+    select pid from pg_stat_activity where datname = current_database()`.execute(db);
   return rows.map((r) => r.pid);
 }
 

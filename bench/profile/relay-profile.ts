@@ -69,7 +69,7 @@ try {
     (
       await sql<{ pid: number; kind: string }>`
         select pid, backend_type || coalesce(': ' || left(query, 60), '') as kind from pg_stat_activity
-        where datname = current_database() and pid <> pg_backend_pid()`.execute(producer.db)
+        where datname = current_database()`.execute(producer.db)
     ).rows;
   const backendCpuBefore = new Map((await backends()).map((b) => [b.pid, processCpuMs(b.pid)]));
   const meter = await startCpuMeter(producer.db as Kysely<unknown>);
