@@ -174,10 +174,10 @@ export async function runAnalyticsBench(): Promise<BenchReport> {
     const target = endToEndRate / 2;
     const lagViewer = viewers[0] as SignedUp;
     const base = await visibleViews(nova, author, postId);
-    const batches: { answeredAt: number; upTo: number }[] = [];
     const seen: { at: number; views: number }[] = [];
     const pollMs: number[] = [];
     let polling = true;
+    let pollFailure: unknown;
     const poller = (async () => {
       while (polling) {
         const askedAt = Date.now();
@@ -187,27 +187,42 @@ export async function runAnalyticsBench(): Promise<BenchReport> {
         seen.push({ at: Date.now(), views: shown });
         await sleep(10);
       }
-    })();
+    })().catch((error: unknown) => {
+      // Kept for after the send loop: rejected unobserved, it would end the bench before its cleanup.
+      pollFailure = error;
+    });
     const intervalMs = (LAG_BATCH / target) * 1000;
     const lagStart = Date.now();
-    let sent = 0;
+    // In send order: a batch's events are visible once every accepted batch up to it is.
+    const answers: { answeredAt: number; accepted: number }[] = [];
     const inFlight: Promise<void>[] = [];
     for (let i = 0; Date.now() - lagStart < DURATION_MS; i++) {
       const due = lagStart + i * intervalMs;
       if (due > Date.now()) await sleep(due - Date.now());
-      sent += LAG_BATCH;
-      const upTo = base + sent;
       inFlight.push(
-        call(nova, 'POST', '/events', lagViewer.token, { events: views(postId, LAG_BATCH) }).then(() => {
-          batches.push({ answeredAt: Date.now(), upTo });
-        }),
+        call(nova, 'POST', '/events', lagViewer.token, { events: views(postId, LAG_BATCH) }).then(
+          (answer) => {
+            // A refused batch (503 when the server is overloaded) stores nothing and has no lag.
+            answers[i] = {
+              answeredAt: Date.now(),
+              accepted: answer.status === 202 ? Number(answer.body.accepted) : 0,
+            };
+          },
+        ),
       );
     }
     await Promise.all(inFlight);
-    await waitForViews(nova, author, postId, base + sent, 120_000);
+    let upTo = base;
+    const batches = answers.flatMap((answer) => {
+      upTo += answer.accepted;
+      return answer.accepted > 0 ? [{ answeredAt: answer.answeredAt, upTo }] : [];
+    });
+    const refused = answers.filter((answer) => answer.accepted === 0).length;
+    await waitForViews(nova, author, postId, upTo, 120_000);
     await sleep(50);
     polling = false;
     await poller;
+    if (pollFailure) throw pollFailure;
     const lags = batches.map((b) => {
       const shown = seen.find((s) => s.views >= b.upTo && s.at >= b.answeredAt);
       return (shown?.at ?? Date.now()) - b.answeredAt;
@@ -240,6 +255,7 @@ export async function runAnalyticsBench(): Promise<BenchReport> {
         'lag run target events/s': Math.round(target),
         'lag p50 ms (commit → insights)': percentile(lags, 50),
         'lag p99 ms (commit → insights)': percentile(lags, 99),
+        'lag run requests refused (not 202)': refused,
         'insights poll during the lag run p50 ms': percentile(pollMs, 50),
         'insights poll during the lag run p99 ms': percentile(pollMs, 99),
         ...Object.fromEntries(
@@ -250,6 +266,10 @@ export async function runAnalyticsBench(): Promise<BenchReport> {
         ),
       },
     };
+  } catch (error) {
+    // The server's last words: a server that died mid-run says why only there.
+    process.stderr.write(`server output (tail):\n${nova.output().slice(-6000)}\n`);
+    throw error;
   } finally {
     if (postgres) await postgres.drop();
     else {
